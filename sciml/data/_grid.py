@@ -1,0 +1,231 @@
+"""`Grid`: the coordinate axes of a PDE field, validated on construction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+#: Axis names sciml knows, in the one order they may appear.
+AXIS_ORDER: tuple[str, ...] = ("t", "x", "y", "z")
+SPACE_AXES: tuple[str, ...] = ("x", "y", "z")
+
+_UNIFORM_RTOL = 1e-6
+
+
+class Grid:
+    """Ordered coordinate arrays, one per axis, with periodicity per axis.
+
+    Axes are a subsequence of ``("t", "x", "y", "z")``: time first when present,
+    then up to three space axes. A periodic axis must be uniform and holds the
+    endpoint-exclusive points ``x_j = x_0 + j * dx``; its period is ``n * dx``.
+
+    Parameters
+    ----------
+    coords : mapping of str to array_like
+        Axis name to 1-D, finite, strictly increasing coordinates.
+    periodic : iterable of str or mapping of str to bool, optional
+        Names of periodic axes (or name -> flag). Time is never periodic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = Grid({"t": np.linspace(0, 1, 11), "x": np.arange(8) / 8}, periodic=["x"])
+    >>> g.shape, g.names, g.n_space_dims
+    ((11, 8), ('t', 'x'), 1)
+    >>> g.spacing("x"), g.period("x")
+    (0.125, 1.0)
+    """
+
+    __slots__ = ("_names", "_coords", "_periodic")
+
+    def __init__(
+        self,
+        coords: Mapping[str, object],
+        periodic: Iterable[str] | Mapping[str, bool] | None = None,
+    ) -> None:
+        if not isinstance(coords, Mapping) or len(coords) == 0:
+            raise TypeError(
+                f"Grid coords must be a non-empty mapping of axis name to 1-D array, got {coords!r}"
+            )
+        unknown = [name for name in coords if name not in AXIS_ORDER]
+        if unknown:
+            raise ValueError(f"unknown axis name(s) {unknown}; expected a subset of {AXIS_ORDER}")
+        names = tuple(name for name in AXIS_ORDER if name in coords)
+        if names == ("t",):
+            raise ValueError("a Grid needs at least one space axis ('x', 'y' or 'z'), got only 't'")
+        arrays = tuple(_validated_axis(name, coords[name]) for name in names)
+
+        if periodic is None:
+            flags = {}
+        elif isinstance(periodic, Mapping):
+            flags = {str(k): bool(v) for k, v in periodic.items()}
+        elif isinstance(periodic, str):
+            flags = {periodic: True}
+        else:
+            flags = {str(k): True for k in periodic}
+        stray = [name for name in flags if name not in names]
+        if stray:
+            raise ValueError(f"periodic names axes {stray} that are not in the grid axes {names}")
+        if flags.get("t", False):
+            raise ValueError("the time axis 't' cannot be periodic")
+        periodic_flags = tuple(flags.get(name, False) for name in names)
+        for name, array, is_periodic in zip(names, arrays, periodic_flags):
+            if is_periodic and not _is_uniform(array):
+                raise ValueError(f"periodic axis {name!r} must be uniformly spaced")
+            if is_periodic and array.size < 2:
+                raise ValueError(f"periodic axis {name!r} needs at least 2 points, got {array.size}")
+
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_coords", arrays)
+        object.__setattr__(self, "_periodic", periodic_flags)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Grid is immutable; build a new Grid instead")
+
+    # ------------------------------------------------------------------ access
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Axis names in order, e.g. ``('t', 'x', 'y')``."""
+        return self._names
+
+    @property
+    def coords(self) -> dict[str, np.ndarray]:
+        """Axis name -> read-only coordinate array."""
+        return dict(zip(self._names, self._coords))
+
+    @property
+    def periodic(self) -> dict[str, bool]:
+        """Axis name -> periodicity flag."""
+        return dict(zip(self._names, self._periodic))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._coords[self.index(name)]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def index(self, name: str) -> int:
+        """Position of axis ``name`` among the grid axes."""
+        if name not in self._names:
+            raise ValueError(f"axis {name!r} is not in this grid; its axes are {self._names}")
+        return self._names.index(name)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of points per axis."""
+        return tuple(array.size for array in self._coords)
+
+    @property
+    def has_time(self) -> bool:
+        """Whether the first axis is time."""
+        return self._names[0] == "t"
+
+    @property
+    def space_names(self) -> tuple[str, ...]:
+        """Names of the space axes."""
+        return tuple(name for name in self._names if name != "t")
+
+    @property
+    def n_space_dims(self) -> int:
+        """Number of space axes (1, 2 or 3)."""
+        return len(self.space_names)
+
+    def is_periodic(self, name: str) -> bool:
+        """Whether axis ``name`` is periodic."""
+        return self._periodic[self.index(name)]
+
+    def is_uniform(self, name: str | None = None) -> bool:
+        """Whether axis ``name`` (or every axis when ``None``) is uniformly spaced."""
+        if name is None:
+            return all(_is_uniform(array) for array in self._coords)
+        return _is_uniform(self[name])
+
+    def spacing(self, name: str) -> float:
+        """Step of a uniform axis; raises for a non-uniform one."""
+        array = self[name]
+        if array.size < 2:
+            raise ValueError(f"axis {name!r} has a single point and no spacing")
+        if not _is_uniform(array):
+            raise ValueError(f"axis {name!r} is not uniform; use grid[{name!r}] for its points")
+        return float((array[-1] - array[0]) / (array.size - 1))
+
+    def period(self, name: str) -> float:
+        """Length of one period of a periodic axis (``n * dx``)."""
+        if not self.is_periodic(name):
+            raise ValueError(f"axis {name!r} is not periodic")
+        return self.spacing(name) * self[name].size
+
+    def extent(self, name: str) -> float:
+        """Domain length along ``name``: the period if periodic, else ``x[-1] - x[0]``."""
+        if self.is_periodic(name):
+            return self.period(name)
+        array = self[name]
+        return float(array[-1] - array[0])
+
+    # ---------------------------------------------------------- transformation
+    def replace(self, **coords: object) -> Grid:
+        """A new Grid with the named axes' coordinates replaced (same periodicity)."""
+        merged: dict[str, object] = self.coords
+        for name, array in coords.items():
+            if name not in self._names:
+                raise ValueError(f"axis {name!r} is not in this grid; its axes are {self._names}")
+            merged[name] = array
+        return Grid(merged, periodic=self.periodic)
+
+    def drop(self, name: str) -> Grid:
+        """A new Grid without axis ``name``."""
+        self.index(name)
+        kept = {k: v for k, v in self.coords.items() if k != name}
+        return Grid(kept, periodic={k: v for k, v in self.periodic.items() if k != name})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Grid):
+            return NotImplemented
+        return (
+            self._names == other._names
+            and self._periodic == other._periodic
+            and all(np.array_equal(a, b) for a, b in zip(self._coords, other._coords))
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._names, self._periodic, self.shape))
+
+    def __repr__(self) -> str:
+        parts = []
+        for name, array, is_periodic in zip(self._names, self._coords, self._periodic):
+            tag = ", periodic" if is_periodic else ""
+            parts.append(f"{name}: {array.size} pts [{array[0]:.4g}, {array[-1]:.4g}]{tag}")
+        return "Grid(" + "; ".join(parts) + ")"
+
+
+def _validated_axis(name: str, values: object) -> np.ndarray:
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"coordinates of axis {name!r} must be numeric, got {values!r}") from err
+    if array.ndim != 1:
+        raise ValueError(f"coordinates of axis {name!r} must be 1-D, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"coordinates of axis {name!r} are empty")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(
+            f"coordinates of axis {name!r} must be finite; index {bad[0]} is {array[bad[0]]}"
+        )
+    steps = np.diff(array)
+    if np.any(steps <= 0):
+        j = int(np.flatnonzero(steps <= 0)[0])
+        raise ValueError(
+            f"coordinates of axis {name!r} must be strictly increasing; "
+            f"{name}[{j}]={array[j]} is followed by {name}[{j + 1}]={array[j + 1]}"
+        )
+    array.flags.writeable = False
+    return array
+
+
+def _is_uniform(array: np.ndarray) -> bool:
+    if array.size < 3:
+        return True
+    steps = np.diff(array)
+    return bool(np.all(np.abs(steps - steps.mean()) <= _UNIFORM_RTOL * abs(steps.mean())))

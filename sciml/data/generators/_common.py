@@ -1,0 +1,70 @@
+"""Pieces shared by the reference solvers: grids, random initial fields, metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..._version import __version__
+
+
+def periodic_points(n: int, length: float) -> np.ndarray:
+    """``n`` endpoint-exclusive points on ``[0, length)``."""
+    if not isinstance(n, (int, np.integer)) or n < 4:
+        raise ValueError(f"number of grid points must be an integer >= 4, got {n!r}")
+    return np.arange(n) * (length / n)
+
+
+def time_points(t_end: float, nt: int) -> np.ndarray:
+    """``nt`` endpoint-inclusive save times on ``[0, t_end]``."""
+    if not isinstance(nt, (int, np.integer)) or nt < 2:
+        raise ValueError(f"number of time points nt must be an integer >= 2, got {nt!r}")
+    if not np.isfinite(t_end) or t_end <= 0:
+        raise ValueError(f"t_end must be a finite number > 0, got {t_end!r}")
+    return np.linspace(0.0, float(t_end), nt)
+
+
+def random_fourier_field(
+    rng: np.random.Generator, x: np.ndarray, length: float, n_modes: int = 4
+) -> np.ndarray:
+    """A smooth random periodic field: a few low modes with amplitudes ~ 1/k.
+
+    Returns shape ``(x.size,)``, zero mean, scaled to unit max amplitude.
+    """
+    field = np.zeros_like(x)
+    for k in range(1, n_modes + 1):
+        amplitude = rng.normal() / k
+        phase = rng.uniform(0, 2 * np.pi)
+        field += amplitude * np.sin(2 * np.pi * k * x / length + phase)
+    return field / np.max(np.abs(field))
+
+
+def check_positive(**values: float) -> None:
+    """Raise a ValueError naming the first parameter that is not finite and > 0."""
+    for name, value in values.items():
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def check_count(**values: int) -> None:
+    """Raise a ValueError naming the first count that is not an integer >= 1."""
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def solver_meta(
+    generator: str,
+    equation: str,
+    terms: dict[str, dict[str, float]],
+    seed: int,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Metadata every generator records: equation name, true terms, provenance."""
+    return {
+        "equation": equation,
+        "terms": terms,
+        "noise": [],
+        "provenance": {"generator": generator, "seed": seed, "sciml_version": __version__, **extra},
+    }
