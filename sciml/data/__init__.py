@@ -2,17 +2,31 @@
 
 from ._derivatives import differentiate, fornberg_weights
 from ._grid import Grid
+from ._io import load, save
 from ._pdedata import PDEData
 from ._terms import format_equation, parse_term
 from .generators import available, generate
 
 __all__ = [
     "Grid",
+    "OperatorPairs",
     "PDEData",
+    "Rollouts",
     "available",
     "differentiate",
     "format_equation",
     "fornberg_weights",
     "generate",
+    "load",
     "parse_term",
+    "save",
 ]
+
+
+def __getattr__(name: str):
+    # The torch views import torch lazily, so that `sciml data info` starts fast.
+    if name in ("OperatorPairs", "Rollouts"):
+        from . import _torch_views
+
+        return getattr(_torch_views, name)
+    raise AttributeError(f"module 'sciml.data' has no attribute {name!r}")

@@ -74,7 +74,9 @@ class Grid:
             if is_periodic and not _is_uniform(array):
                 raise ValueError(f"periodic axis {name!r} must be uniformly spaced")
             if is_periodic and array.size < 2:
-                raise ValueError(f"periodic axis {name!r} needs at least 2 points, got {array.size}")
+                raise ValueError(
+                    f"periodic axis {name!r} needs at least 2 points, got {array.size}"
+                )
 
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_coords", arrays)

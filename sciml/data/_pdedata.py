@@ -192,7 +192,9 @@ class PDEData:
     def equations(self) -> list[str]:
         """True equations from ``meta["terms"]`` written out, e.g. ``'u_t = 0.1 u_xx'``."""
         terms = self._meta.get("terms", {})
-        return [format_equation(f"{name}_t", terms[name]) for name in self._channels if name in terms]
+        return [
+            format_equation(f"{name}_t", terms[name]) for name in self._channels if name in terms
+        ]
 
     def axis(self, name: str) -> int:
         """Position of grid axis ``name`` in ``values`` (the sample axis is 0)."""
@@ -295,11 +297,15 @@ class PDEData:
         values, coords = self._values, self._grid.coords
         for name, step in per_axis.items():
             if not isinstance(step, (int, np.integer)) or step < 1:
-                raise ValueError(f"coarsening factor for axis {name!r} must be an integer >= 1, got {step!r}")
+                raise ValueError(
+                    f"coarsening factor for axis {name!r} must be an integer >= 1, got {step!r}"
+                )
             n = self._grid[name].size
             if self._grid.is_periodic(name):
                 if n % step:
-                    raise ValueError(f"periodic axis {name!r} has {n} points, not divisible by {step}")
+                    raise ValueError(
+                        f"periodic axis {name!r} has {n} points, not divisible by {step}"
+                    )
             elif (n - 1) % step:
                 raise ValueError(
                     f"axis {name!r} has {n} points; coarsening by {step} keeps both endpoints "
@@ -320,7 +326,9 @@ class PDEData:
         values, coords = np.asarray(self._values, dtype=np.float64), self._grid.coords
         for name, size in sizes.items():
             if not isinstance(size, (int, np.integer)) or size < 2:
-                raise ValueError(f"new size for axis {name!r} must be an integer >= 2, got {size!r}")
+                raise ValueError(
+                    f"new size for axis {name!r} must be an integer >= 2, got {size!r}"
+                )
             old = self._grid[name]
             axis = self.axis(name)
             if self._grid.is_periodic(name):
@@ -341,7 +349,11 @@ class PDEData:
         ``fractions`` is the first part's share (e.g. ``0.8`` gives two parts) or
         a sequence of shares summing to 1.
         """
-        shares = [float(fractions), 1.0 - float(fractions)] if np.isscalar(fractions) else list(fractions)
+        shares = (
+            [float(fractions), 1.0 - float(fractions)]
+            if np.isscalar(fractions)
+            else list(fractions)
+        )
         if any(not 0 < s < 1 for s in shares) or abs(sum(shares) - 1) > 1e-9:
             raise ValueError(f"split fractions must lie in (0, 1) and sum to 1, got {fractions!r}")
         if axis == "sample":
@@ -455,4 +467,3 @@ def _json_copy(mapping: Mapping[str, Any], what: str) -> dict[str, Any]:
         return json.loads(json.dumps(dict(mapping), default=_json_default, allow_nan=True))
     except TypeError as err:
         raise TypeError(f"{what} must hold JSON-serialisable values only: {err}") from err
-

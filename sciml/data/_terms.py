@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_FACTOR = re.compile(r"^(?P<channel>[A-Za-z][A-Za-z0-9]*)(?:_(?P<deriv>[xyz]+))?(?:\^(?P<power>\d+))?$")
+_FACTOR = re.compile(
+    r"^(?P<channel>[A-Za-z][A-Za-z0-9]*)(?:_(?P<deriv>[xyz]+))?(?:\^(?P<power>\d+))?$"
+)
 
 
 def parse_term(term: str) -> tuple[tuple[str, str, int], ...]:

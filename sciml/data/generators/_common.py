@@ -68,3 +68,11 @@ def solver_meta(
         "noise": [],
         "provenance": {"generator": generator, "seed": seed, "sciml_version": __version__, **extra},
     }
+
+
+def check_finite(generator: str, state: np.ndarray, t: float, hint: str) -> None:
+    """Raise a FloatingPointError when a solver's state has blown up (non-finite values)."""
+    if not np.all(np.isfinite(state)):
+        raise FloatingPointError(
+            f"{generator}: the solution blew up (non-finite values) by t={t:.6g}; {hint}"
+        )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._pdedata import PDEData
-from ._common import check_count, check_positive, periodic_points, random_fourier_field, solver_meta, time_points
+from ._common import (
+    check_count,
+    check_positive,
+    periodic_points,
+    random_fourier_field,
+    solver_meta,
+    time_points,
+)
 from ._registry import register
 
 

@@ -1,0 +1,278 @@
+"""The ``sciml`` command: ``sciml data ...``, ``sciml discover ...``, ``sciml bench ...``.
+
+Each command group is added by one function ``add(subparsers)`` listed in
+`COMMAND_GROUPS`. It creates its parser(s) and sets ``handler=`` (a function
+``handler(args) -> int``) through ``set_defaults``; `main` calls the handler.
+A later module plugs its group in by providing such a function and replacing the
+placeholder entry in `COMMAND_GROUPS` (e.g. ``"discover": sciml.discovery._cli.add``).
+
+User mistakes reported by the library (`ValueError`, `TypeError`, `OSError` and its
+`FileNotFoundError`/`FileExistsError`) become a one-line ``sciml: error: ...`` on
+stderr and exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+Subparsers = Any  # argparse._SubParsersAction, private in argparse
+
+PROG = "sciml"
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A user mistake found by the CLI itself; reported like a library ValueError."""
+
+
+# ====================================================================== main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sciml`` command line; returns the exit code (0 success, 2 user error).
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()) as printed:
+    ...     code = main(["data", "list"])
+    >>> code, "heat: 1-D periodic heat equation" in printed.getvalue()
+    (0, True)
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or argparse's own usage error
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:  # a group named without its sub-command
+        (getattr(args, "group_parser", None) or parser).print_usage(sys.stderr)
+        return _fail("choose a command; see --help")
+    try:
+        return handler(args)
+    except (CommandError, ValueError, TypeError, OSError) as err:
+        return _fail(str(err))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``sciml`` parser, one sub-parser group per `COMMAND_GROUPS` entry."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="sciml: PDE data, equation discovery and benchmarks.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in COMMAND_GROUPS.values():
+        add(subparsers)
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+# ================================================================ sciml data
+def add_data_commands(subparsers: Subparsers) -> None:
+    """``sciml data {list, generate, info}``."""
+    data = subparsers.add_parser(
+        "data", help="generate, inspect and list PDE data", description="PDE data sets."
+    )
+    data.set_defaults(group_parser=data)
+    commands = data.add_subparsers(title="data commands", metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list the reference generators")
+    listing.set_defaults(handler=_data_list)
+
+    gen = commands.add_parser(
+        "generate",
+        help="run a reference generator and save its data",
+        description="Run a reference solver (see `sciml data list`) and save sciml HDF5.",
+    )
+    gen.add_argument("name", help="generator name, e.g. heat")
+    gen.add_argument("--nx", type=int, help="points along x")
+    gen.add_argument("--ny", type=int, help="points along y (2-D generators)")
+    gen.add_argument("--nt", type=int, help="number of saved time levels")
+    gen.add_argument("--n-samples", type=int, help="number of samples (trajectories)")
+    gen.add_argument("--seed", type=int, help="random seed (generator default when omitted)")
+    gen.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another generator parameter (repeatable); VALUE is read as int, float, "
+        "true/false or text",
+    )
+    gen.add_argument(
+        "--noise", type=float, metavar="LEVEL", help="add noise, sigma = LEVEL * std(field)"
+    )
+    gen.add_argument("--noise-kind", choices=("gaussian", "uniform"), default="gaussian")
+    gen.add_argument("--noise-seed", type=int, help="seed of the noise (default: --seed, else 0)")
+    gen.add_argument("--out", required=True, type=Path, metavar="FILE", help="output .h5 file")
+    gen.add_argument("--force", action="store_true", help="overwrite an existing FILE")
+    gen.set_defaults(handler=_data_generate)
+
+    info = commands.add_parser(
+        "info",
+        help="describe a data file",
+        description="Describe a data file (sciml HDF5, PDEBench, The Well, .npz, .mat).",
+    )
+    info.add_argument("file", type=Path)
+    info.set_defaults(handler=_data_info)
+
+
+def _data_list(args: argparse.Namespace) -> int:
+    from .data import available
+
+    for name, spec in available().items():
+        print(f"{name}: {spec.description}")
+        print(f"    defaults: {_format_mapping(spec.defaults)}")
+    return 0
+
+
+def _data_generate(args: argparse.Namespace) -> int:
+    from .data import generate
+
+    params = _parse_params(args.param)
+    for option in ("nx", "ny", "nt", "n_samples", "seed"):
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if option in params:
+            flag = "--" + option.replace("_", "-")
+            raise CommandError(f"parameter {option!r} given twice ({flag} and --param)")
+        params[option] = value
+    out: Path = args.out
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} already exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {out}: directory {out.parent} does not exist")
+    data = generate(args.name, **params)
+    if args.noise is not None:
+        noise_seed = args.noise_seed if args.noise_seed is not None else params.get("seed", 0)
+        data = data.with_noise(args.noise, seed=noise_seed, kind=args.noise_kind)
+    written = data.save(out, overwrite=args.force)
+    axes = ", ".join(f"{n}={s}" for n, s in zip(data.grid.names, data.grid.shape, strict=True))
+    noise = f", noise {data.noise_level:g}" if args.noise is not None else ""
+    print(
+        f"wrote {written}: {args.name}, {data.n_samples} sample(s), {axes}, "
+        f"channels {', '.join(data.channels)}{noise}"
+    )
+    return 0
+
+
+def _data_info(args: argparse.Namespace) -> int:
+    from .data import load
+
+    data = load(args.file)
+    meta = data.meta
+    axes_label = ", ".join(["n_samples", *data.grid.names, "n_channels"])
+    lines = [
+        f"file:       {args.file}",
+        f"shape:      {data.shape}  ({axes_label})",
+        f"dtype:      {data.values.dtype}",
+        f"channels:   {', '.join(data.channels)}",
+        "axes:",
+    ]
+    for name in data.grid.names:
+        coords = data.grid[name]
+        tail = ""
+        if data.grid.is_periodic(name):
+            tail = f"  periodic (period {data.grid.period(name):.6g})"
+        lines.append(
+            f"  {name}  {coords.size:>6} points  [{coords[0]:.6g}, {coords[-1]:.6g}]{tail}"
+        )
+    lines.append(f"equation:   {meta.get('equation') or 'unknown'}")
+    equations = data.equations
+    lines.append("true equations:" + ("" if equations else " unknown"))
+    lines += [f"  {equation}" for equation in equations]
+    lines.append(f"params:     {_format_mapping(data.params) or 'none'}")
+    records = meta.get("noise") or []
+    lines.append("noise:" + ("" if records else "      none"))
+    for record in records:
+        extras = {k: v for k, v in record.items() if k not in ("kind", "sigma")}
+        lines.append(f"  {record.get('kind', '?')}  {_format_mapping(extras)}")
+    provenance = meta.get("provenance") or {}
+    lines.append(f"provenance: {_format_mapping(provenance) or 'unknown'}")
+    print("\n".join(lines))
+    return 0
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise CommandError(f"--param expects KEY=VALUE with KEY a name, got {item!r}")
+        if key in params:
+            raise CommandError(f"parameter {key!r} given twice in --param")
+        params[key] = parse_value(text)
+    return params
+
+
+def parse_value(text: str) -> bool | int | float | str:
+    """Read a command-line value as bool (true/false), int, float, or else text.
+
+    Examples
+    --------
+    >>> [parse_value(s) for s in ("3", "0.5", "1e-3", "True", "abc")]
+    [3, 0.5, 0.001, True, 'abc']
+    """
+    text = text.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _format_mapping(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={_format_value(value)}" for key, value in mapping.items())
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)) and len(value) > 6:
+        return f"[{len(value)} values]"
+    if isinstance(value, dict):
+        return "{" + _format_mapping(value) + "}"
+    return str(value)
+
+
+# ============================================================ placeholders
+def _placeholder(name: str, help_text: str) -> Callable[[Subparsers], None]:
+    """A command group not available in this version: parses anything, exits 2."""
+
+    def add(subparsers: Subparsers) -> None:
+        parser = subparsers.add_parser(name, help=f"{help_text} (not available yet)")
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        parser.set_defaults(handler=lambda args: _not_available(name))
+
+    return add
+
+
+def _not_available(name: str) -> int:
+    print(f"{PROG}: '{name}' is not available in this version of sciml yet", file=sys.stderr)
+    return EXIT_USAGE
+
+
+#: Command group name -> function adding its sub-parser (in ``--help`` order).
+COMMAND_GROUPS: dict[str, Callable[[Subparsers], None]] = {
+    "data": add_data_commands,
+    "discover": _placeholder("discover", "discover governing equations from data"),
+    "bench": _placeholder("bench", "run and report benchmarks"),
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
