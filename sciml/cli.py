@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
+from .bench._cli import add_bench_commands
 
 Handler = Callable[[argparse.Namespace], int]
 Subparsers = Any  # argparse._SubParsersAction, private in argparse
@@ -270,7 +271,7 @@ def _not_available(name: str) -> int:
 COMMAND_GROUPS: dict[str, Callable[[Subparsers], None]] = {
     "data": add_data_commands,
     "discover": _placeholder("discover", "discover governing equations from data"),
-    "bench": _placeholder("bench", "run and report benchmarks"),
+    "bench": add_bench_commands,
 }
 
 

@@ -98,7 +98,7 @@ def test_data_list_shows_heat_and_defaults(capsys):
     assert "heat: 1-D periodic heat equation" in out and "nu=0.1" in out
 
 
-@pytest.mark.parametrize("group", ["discover", "bench"])
+@pytest.mark.parametrize("group", ["discover"])
 def test_placeholder_groups(capsys, group):
     assert main([group, "anything", "--at-all"]) == 2
     err = capsys.readouterr().err

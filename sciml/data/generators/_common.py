@@ -70,9 +70,16 @@ def solver_meta(
     }
 
 
-def check_finite(generator: str, state: np.ndarray, t: float, hint: str) -> None:
-    """Raise a FloatingPointError when a solver's state has blown up (non-finite values)."""
-    if not np.all(np.isfinite(state)):
-        raise FloatingPointError(
-            f"{generator}: the solution blew up (non-finite values) by t={t:.6g}; {hint}"
-        )
+def check_at_least(minimum: int, **values: int) -> None:
+    """Raise a ValueError naming the first count that is not an integer >= ``minimum``."""
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_real(minimum: float | None = None, **values: float) -> None:
+    """Raise a ValueError naming the first value that is not finite (or is below ``minimum``)."""
+    for name, value in values.items():
+        if not np.isfinite(value) or (minimum is not None and value < minimum):
+            bound = "" if minimum is None else f" >= {minimum:g}"
+            raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")

@@ -1,0 +1,40 @@
+"""Benchmark harness: a registry of benchmarks, a resumable runner, and reports.
+
+A benchmark module in ``benchmarks/`` registers itself::
+
+    from sciml.bench import CellGrid, register
+
+    def run_cell(cell, context):       # -> {"metric": number, ...}
+        ...
+
+    register("name", description="...", grid=CellGrid(methods=[...], seeds=3),
+             quick=CellGrid(methods=[...]), run=run_cell)
+
+Then ``sciml bench run name --quick --out results`` and ``sciml bench report results``.
+"""
+
+from ._measure import Context, PeakMemory, environment, resolve_device
+from ._registry import Benchmark, Cell, CellGrid, get, load_benchmarks, register, registered
+from ._report import markdown_table, report, summarize
+from ._results import read_records
+from ._runner import RunSummary, run
+
+__all__ = [
+    "Benchmark",
+    "Cell",
+    "CellGrid",
+    "Context",
+    "PeakMemory",
+    "RunSummary",
+    "environment",
+    "get",
+    "load_benchmarks",
+    "markdown_table",
+    "read_records",
+    "register",
+    "registered",
+    "report",
+    "resolve_device",
+    "run",
+    "summarize",
+]

@@ -1,0 +1,92 @@
+"""``sciml bench {list, run, report}``: plugged into `sciml.cli`."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+from typing import Any
+
+
+def add_bench_commands(subparsers: Any) -> None:
+    """Add the ``bench`` command group to the ``sciml`` parser."""
+    bench = subparsers.add_parser(
+        "bench", help="run and report benchmarks", description="Benchmark harness."
+    )
+    bench.set_defaults(group_parser=bench)
+    commands = bench.add_subparsers(title="bench commands", metavar="COMMAND")
+    directory_help = "folder of benchmark modules (default: the checkout's benchmarks/)"
+
+    listing = commands.add_parser("list", help="list benchmarks with their cell counts")
+    listing.add_argument("--benchmarks", type=Path, help=directory_help)
+    listing.set_defaults(handler=_list)
+
+    run = commands.add_parser(
+        "run",
+        help="run benchmarks, appending one JSON record per cell to OUT/NAME.jsonl",
+        description="Run benchmark cells; cells already recorded ok in OUT are skipped.",
+    )
+    run.add_argument("names", nargs="+", metavar="NAME", help="benchmark name(s)")
+    run.add_argument("--quick", action="store_true", help="the small grid (minutes on a CPU)")
+    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    run.add_argument("--workers", type=int, default=1, help="local worker processes")
+    run.add_argument("--backend", choices=("local", "ray"), default="local")
+    run.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    run.add_argument("--seeds", type=int, help="seeds per cell (overrides the grid)")
+    run.add_argument("--fresh", action="store_true", help="set old results aside and redo all")
+    run.add_argument("--benchmarks", type=Path, help=directory_help)
+    run.set_defaults(handler=_run)
+
+    report = commands.add_parser(
+        "report", help="Markdown tables and PNG figures from a results folder"
+    )
+    report.add_argument("results", type=Path, metavar="DIR")
+    report.set_defaults(handler=_report)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ._registry import load_benchmarks
+
+    for name, benchmark in load_benchmarks(args.benchmarks).items():
+        full, quick = len(benchmark.cells()), len(benchmark.cells(quick=True))
+        print(f"{name}: {benchmark.description}")
+        print(f"    cells: {full} full, {quick} quick")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ._runner import run
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = run(
+            args.names,
+            out=args.out,
+            quick=args.quick,
+            device=args.device,
+            workers=args.workers,
+            backend=args.backend,
+            seeds=args.seeds,
+            fresh=args.fresh,
+            benchmark_dir=args.benchmarks,
+        )
+    for warning in caught:
+        print(f"sciml: warning: {warning.message}")
+    print(
+        f"{len(summary.written)} cell(s) run ({summary.n_errors} failed), "
+        f"{summary.skipped} already done; results in {summary.out}"
+    )
+    return 1 if summary.n_errors else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ._report import report
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = report(args.results)
+    for warning in caught:
+        print(f"sciml: warning: {warning.message}")
+    for path in written:
+        print(f"wrote {path}")
+    return 0

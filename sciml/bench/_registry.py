@@ -1,0 +1,168 @@
+"""Benchmark registry: named benchmarks, each a grid of independent cells.
+
+A benchmark module in ``benchmarks/`` calls `register` at import time; the harness
+loads those modules with `load_benchmarks` and knows nothing method-specific.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One unit of benchmark work: a method on a problem in a setting with a seed."""
+
+    method: str
+    problem: str
+    setting: str
+    seed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "problem": self.problem,
+            "setting": self.setting,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Cell:
+        return cls(
+            str(record["method"]),
+            str(record["problem"]),
+            str(record["setting"]),
+            int(record["seed"]),
+        )
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """The product ``methods x problems x settings x seeds`` (settings are labels)."""
+
+    methods: Sequence[str]
+    problems: Sequence[str] = ("default",)
+    settings: Sequence[str] = ("default",)
+    seeds: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("methods", "problems", "settings"):
+            labels = getattr(self, name)
+            if (
+                isinstance(labels, str)
+                or not labels
+                or not all(isinstance(x, str) and x for x in labels)
+            ):
+                raise ValueError(
+                    f"CellGrid.{name} must be a non-empty sequence of labels, got {labels!r}"
+                )
+            object.__setattr__(self, name, tuple(labels))
+        if not isinstance(self.seeds, int) or self.seeds < 1:
+            raise ValueError(f"CellGrid.seeds must be an integer >= 1, got {self.seeds!r}")
+
+    def cells(self, seeds: int | None = None) -> list[Cell]:
+        """All cells, with ``seeds`` (when given) overriding the number of seeds."""
+        n_seeds = self.seeds if seeds is None else seeds
+        return [
+            Cell(m, p, s, seed)
+            for m, p, s, seed in itertools.product(
+                self.methods, self.problems, self.settings, range(n_seeds)
+            )
+        ]
+
+
+RunCell = Callable[[Cell, Any], Mapping[str, float]]  # (cell, Context) -> metrics
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A registered benchmark.
+
+    ``run(cell, context) -> metrics`` runs one cell and returns a flat mapping of
+    metric name to number; ``context`` gives the device and timing helpers.
+    """
+
+    name: str
+    description: str
+    grid: CellGrid
+    quick: CellGrid
+    run: RunCell = field(repr=False)
+    source: str = ""
+
+    def cells(self, *, quick: bool = False, seeds: int | None = None) -> list[Cell]:
+        return (self.quick if quick else self.grid).cells(seeds)
+
+
+_REGISTRY: dict[str, Benchmark] = {}
+
+
+def register(
+    name: str, *, description: str, grid: CellGrid, quick: CellGrid, run: RunCell
+) -> Benchmark:
+    """Register a benchmark (called by modules in ``benchmarks/`` at import time).
+
+    Re-registering a name from the same source file replaces it (modules may be
+    loaded again in worker processes); a clash between two files is an error.
+    """
+    if not isinstance(grid, CellGrid) or not isinstance(quick, CellGrid):
+        raise TypeError("grid and quick must be CellGrid objects")
+    source = getattr(run, "__module__", "") or ""
+    source_file = str(getattr(sys.modules.get(source), "__file__", source))
+    existing = _REGISTRY.get(name)
+    if existing is not None and existing.source != source_file:
+        raise ValueError(
+            f"benchmark {name!r} is registered twice ({existing.source} and {source_file})"
+        )
+    benchmark = Benchmark(name, description, grid, quick, run, source_file)
+    _REGISTRY[name] = benchmark
+    return benchmark
+
+
+def get(name: str) -> Benchmark:
+    """The benchmark registered as ``name``."""
+    if name not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY)) or "none loaded"
+        raise ValueError(f"unknown benchmark {name!r}; available: {known}")
+    return _REGISTRY[name]
+
+
+def registered() -> dict[str, Benchmark]:
+    """All registered benchmarks by name."""
+    return dict(sorted(_REGISTRY.items()))
+
+
+def default_benchmark_dir() -> Path:
+    """``benchmarks/`` of the source checkout, else of the working directory."""
+    checkout = Path(__file__).resolve().parents[2] / "benchmarks"
+    return checkout if checkout.is_dir() else Path.cwd() / "benchmarks"
+
+
+def load_benchmarks(directory: str | Path | None = None) -> dict[str, Benchmark]:
+    """Import every ``*.py`` (not starting with ``_``) in ``directory`` so it registers."""
+    directory = Path(directory) if directory is not None else default_benchmark_dir()
+    if not directory.is_dir():
+        raise ValueError(f"benchmark directory {str(directory)!r} does not exist")
+    for path in sorted(directory.glob("*.py")):
+        if not path.name.startswith("_"):
+            _import_file(path)
+    return registered()
+
+
+def _import_file(path: Path) -> None:
+    module_name = f"sciml_benchmarks.{path.stem}"
+    if module_name in sys.modules and getattr(sys.modules[module_name], "__file__", None) == str(
+        path
+    ):
+        return
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot import benchmark module {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)

@@ -1,0 +1,151 @@
+"""Reports: Markdown tables (mean ± std over seeds) and PNG figures from JSONL results."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._results import latest_per_cell, read_records
+
+ROW_KEYS = ("method", "problem", "setting")
+
+
+def summarize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group ``ok`` records by (method, problem, setting): mean and std per metric.
+
+    Returns one row per group (in order of first appearance) with ``method``,
+    ``problem``, ``setting``, ``n_seeds``, ``n_errors`` and ``stats`` (metric ->
+    (mean, std)); ``time_s`` and ``peak_mem_mb`` are summarised like metrics. The std is the sample
+    standard deviation (ddof=1), 0 for a single seed.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for record in latest_per_cell(records):
+        groups[tuple(record["cell"][k] for k in ROW_KEYS)].append(record)
+    rows = []
+    for key, members in groups.items():
+        ok = [r for r in members if r["status"] == "ok"]
+        values: dict[str, list[float]] = defaultdict(list)
+        for record in ok:
+            for name, value in record["metrics"].items():
+                values[name].append(value)
+            values["time_s"].append(record["time_s"])
+            values["peak_mem_mb"].append(record["peak_mem_mb"])
+        stats = {name: _mean_std(v) for name, v in values.items()}
+        row = dict(zip(ROW_KEYS, key))
+        row.update(n_seeds=len(ok), n_errors=len(members) - len(ok), stats=stats)
+        rows.append(row)
+    return rows  # in first-appearance order, which follows the benchmark's grid
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    array = np.asarray(values, dtype=float)
+    array = array[np.isfinite(array)]
+    if array.size == 0:
+        return math.nan, math.nan
+    return float(array.mean()), float(array.std(ddof=1)) if array.size > 1 else 0.0
+
+
+def markdown_table(name: str, records: list[dict[str, Any]]) -> str:
+    """A Markdown section for one benchmark: environment line and the summary table."""
+    rows = summarize(records)
+    metric_names = sorted({m for row in rows for m in row["stats"]} - {"time_s", "peak_mem_mb"})
+    columns = [*metric_names, "time_s", "peak_mem_mb"]
+    env = records[-1].get("env", {}) if records else {}
+    device = records[-1].get("device", "?") if records else "?"
+    hardware = env.get("gpu") or env.get("cpu") or "unknown"
+    lines = [
+        f"## {name}",
+        "",
+        f"device: {device} ({hardware}); sciml {env.get('sciml', '?')}, commit "
+        f"{str(env.get('git_commit'))[:12]}, torch {env.get('torch', '?')}; "
+        "mean ± std over seeds",
+        "",
+        "| " + " | ".join([*ROW_KEYS, "seeds", *columns]) + " |",
+        "|" + "---|" * (len(ROW_KEYS) + 1 + len(columns)),
+    ]
+    for row in rows:
+        seeds = f"{row['n_seeds']}" + (f" ({row['n_errors']} failed)" if row["n_errors"] else "")
+        cells = [_format(*row["stats"].get(c, (math.nan, math.nan))) for c in columns]
+        lines.append("| " + " | ".join([*(row[k] for k in ROW_KEYS), seeds, *cells]) + " |")
+    errors = [r for r in latest_per_cell(records) if r["status"] == "error"]
+    if errors:
+        lines += ["", "Failed cells:", ""]
+        lines += [
+            f"- {_cell_label(r['cell'])} seed {r['cell']['seed']}: {r['error']}" for r in errors
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _format(mean: float, std: float) -> str:
+    if not math.isfinite(mean):
+        return "–"
+    return f"{mean:.4g} ± {std:.2g}"
+
+
+def _cell_label(cell: dict[str, Any]) -> str:
+    return "/".join(str(cell[k]) for k in ROW_KEYS)
+
+
+def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: int = 4) -> Path:
+    """Bar charts (mean with std error bars) of up to ``max_metrics`` metrics plus time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = summarize(records)
+    metric_names = sorted({m for row in rows for m in row["stats"]} - {"time_s", "peak_mem_mb"})
+    panels = [*metric_names[:max_metrics], "time_s"]
+    labels = ["/".join(r[k] for k in ROW_KEYS if r[k] != "default") or r["method"] for r in rows]
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)), squeeze=False
+    )
+    positions = np.arange(len(rows))
+    for ax, metric in zip(axes[:, 0], panels):
+        stats = [r["stats"].get(metric, (math.nan, math.nan)) for r in rows]
+        ax.bar(
+            positions,
+            [s[0] for s in stats],
+            yerr=[s[1] for s in stats],
+            capsize=3,
+            color="tab:blue",
+        )
+        ax.set_ylabel(metric)
+        ax.set_xticks(
+            positions, labels if ax is axes[-1, 0] else [""] * len(rows), rotation=60, ha="right"
+        )
+        if all(s[0] > 0 for s in stats if math.isfinite(s[0])) and metric == "time_s":
+            ax.set_yscale("log")
+    axes[0, 0].set_title(f"{name} (mean ± std over seeds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def report(results_dir: str | Path) -> list[Path]:
+    """Write ``NAME.md`` and ``NAME.png`` beside each ``NAME.jsonl``, plus ``README.md``."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ValueError(f"results folder {str(results_dir)!r} does not exist")
+    files = sorted(results_dir.glob("*.jsonl"))
+    if not files:
+        raise ValueError(f"no *.jsonl result files in {str(results_dir)!r}")
+    written, sections = [], []
+    for file in files:
+        name = file.stem
+        records = read_records(file)
+        if not records:
+            continue
+        section = markdown_table(name, records)
+        sections.append(section)
+        markdown = file.with_suffix(".md")
+        markdown.write_text(f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n")
+        written += [markdown, figure(name, records, file.with_suffix(".png"))]
+    index = results_dir / "README.md"
+    index.write_text("# Benchmark results\n\n" + "\n".join(sections))
+    return [*written, index]

@@ -1,0 +1,233 @@
+"""Run benchmark cells (in process, in local worker processes, or as Ray tasks).
+
+Every finished cell is appended to ``OUT/NAME.jsonl`` at once, so a killed run
+loses at most the cells in flight; running again skips cells already ``ok``.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from ._measure import Context, PeakMemory, environment, resolve_device, seed_everything, synchronize
+from ._registry import Benchmark, Cell, get, load_benchmarks
+from ._results import append_record, finished_cells, read_records, results_path
+
+BACKENDS = ("local", "ray")
+
+
+@dataclass
+class RunSummary:
+    """What a run did: records written now and cells skipped as already done."""
+
+    out: Path
+    written: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def n_errors(self) -> int:
+        return sum(r["status"] == "error" for r in self.written)
+
+
+@dataclass(frozen=True)
+class _Task:
+    benchmark: str
+    cell: Cell
+    device: str
+    quick: bool
+    benchmark_dir: str
+
+
+def run(
+    names: Sequence[str],
+    *,
+    out: str | Path = "results",
+    quick: bool = False,
+    device: str = "auto",
+    workers: int = 1,
+    backend: str = "local",
+    seeds: int | None = None,
+    fresh: bool = False,
+    benchmark_dir: str | Path | None = None,
+    progress: bool | None = None,
+) -> RunSummary:
+    """Run the cells of the named benchmarks and append their records under ``out``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Registered benchmark names (loaded from ``benchmark_dir``).
+    out : path
+        Results folder; ``NAME.jsonl`` per benchmark.
+    quick : bool
+        Use each benchmark's small grid (minutes on 2 CPU cores).
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"`` picks CUDA when available.
+    workers : int
+        Local worker processes (``backend="local"``); 1 runs in this process.
+    backend : {"local", "ray"}
+        ``"ray"`` submits cells as tasks to an existing Ray cluster.
+    seeds : int, optional
+        Number of seeds per cell, overriding the grid's.
+    fresh : bool
+        Move existing results aside (``NAME.jsonl.<time>.bak``) and redo every cell.
+    progress : bool, optional
+        Show a progress bar; by default only on a terminal.
+    """
+    benchmark_dir = Path(benchmark_dir) if benchmark_dir is not None else None
+    load_benchmarks(benchmark_dir)
+    benchmarks = [get(name) for name in names]
+    if not benchmarks:
+        raise ValueError("name at least one benchmark to run")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    device = resolve_device(device)
+    out = _writable_dir(out)
+
+    summary = RunSummary(out)
+    tasks: list[_Task] = []
+    for benchmark in benchmarks:
+        path = results_path(out, benchmark.name)
+        if fresh and path.exists():
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            path.rename(path.with_name(f"{path.name}.{stamp}.bak"))
+        done = finished_cells(read_records(path))
+        cells = benchmark.cells(quick=quick, seeds=seeds)
+        summary.skipped += sum(cell in done for cell in cells)
+        directory = str(benchmark_dir or Path(benchmark.source).parent)
+        tasks += [
+            _Task(benchmark.name, c, device, quick, directory) for c in cells if c not in done
+        ]
+
+    env = environment(device)
+    bar = tqdm(total=len(tasks), desc="benchmark cells", unit="cell", disable=_quiet(progress))
+    for task, record in _execute_all(tasks, workers, backend):
+        record["env"] = env
+        append_record(results_path(out, task.benchmark), record)
+        summary.written.append(record)
+        bar.set_postfix_str(f"{task.benchmark}/{task.cell.method}/{record['status']}")
+        bar.update()
+    bar.close()
+    return summary
+
+
+def _execute_all(tasks: list[_Task], workers: int, backend: str) -> Iterator[tuple[_Task, dict]]:
+    if backend == "ray":
+        yield from _execute_ray(tasks)
+    elif workers == 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield task, execute_task(task)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            pending = {pool.submit(execute_task, task): task for task in tasks}
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield pending.pop(future), future.result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+def _execute_ray(tasks: list[_Task]) -> Iterator[tuple[_Task, dict]]:
+    try:
+        import ray
+    except ImportError as err:
+        raise ValueError(
+            "--backend ray needs the optional dependency ray: pip install 'sciml[ray]'"
+        ) from err
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS", "auto"))
+    remote = ray.remote(execute_task)
+    pending = {remote.remote(task): task for task in tasks}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            yield pending.pop(ref), ray.get(ref)
+
+
+def execute_task(task: _Task) -> dict[str, Any]:
+    """Run one cell where this is called (this process, a worker or a Ray task)."""
+    import torch
+
+    load_benchmarks(task.benchmark_dir)
+    benchmark: Benchmark = get(task.benchmark)
+    if task.device == "cpu":
+        torch.set_num_threads(1)
+    seed_everything(task.cell.seed)
+    context = Context(device=task.device, quick=task.quick)
+    record: dict[str, Any] = {
+        "benchmark": task.benchmark,
+        "cell": task.cell.as_dict(),
+        "metrics": {},
+        "time_s": math.nan,
+        "peak_mem_mb": math.nan,
+        "device": task.device,
+        "status": "ok",
+        "error": None,
+        "quick": task.quick,
+    }
+    start = time.perf_counter()
+    memory = PeakMemory(task.device)
+    try:
+        with memory:
+            metrics = benchmark.run(task.cell, context)
+            synchronize(task.device)
+        record["metrics"] = _checked_metrics(metrics)
+    except Exception as err:  # a failing cell is recorded and the run goes on
+        record["status"] = "error"
+        record["error"] = f"{type(err).__name__}: {err}"
+        record["traceback"] = traceback.format_exc(limit=-5)
+    record["time_s"] = time.perf_counter() - start
+    record["peak_mem_mb"] = memory.peak_mb
+    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
+def _checked_metrics(metrics: Any) -> dict[str, float]:
+    if not isinstance(metrics, dict):
+        raise TypeError(
+            f"a benchmark cell must return a dict of metrics, got {type(metrics).__name__}"
+        )
+    checked = {}
+    for name, value in metrics.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            and not hasattr(value, "item")
+        ):
+            raise TypeError(f"metric {name!r} must be a number, got {value!r}")
+        checked[str(name)] = float(value)
+    return checked
+
+
+def _writable_dir(out: str | Path) -> Path:
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"cannot create the results folder {str(out)!r}: {err.strerror}") from err
+    if not out.is_dir() or not os.access(out, os.W_OK):
+        raise ValueError(f"the results folder {str(out)!r} is not a writable directory")
+    return out
+
+
+def _quiet(progress: bool | None) -> bool | None:
+    return None if progress is None else not progress

@@ -1,0 +1,44 @@
+import sys
+import textwrap
+
+import pytest
+
+from sciml.bench import _registry
+
+TOY = """
+import os, time
+from pathlib import Path
+from sciml.bench import CellGrid, register
+
+LOG = Path(__file__).with_name("executions.log")
+
+def run_cell(cell, context):
+    with open(LOG, "a") as log:
+        log.write(f"{cell.method} {cell.setting} {cell.seed}\\n")
+    time.sleep(float(os.environ.get("TOY_SLEEP", "0")))
+    if cell.method == "broken":
+        raise RuntimeError("this method always fails")
+    score = float(cell.seed) * (2.0 if cell.method == "double" else 1.0)
+    return {"score": score, "pid": os.getpid()}
+
+register("toy", description="toy benchmark for the harness tests",
+         grid=CellGrid(methods=["single", "double"], settings=["a", "b"], seeds=3),
+         quick=CellGrid(methods=["single", "double"], seeds=2), run=run_cell)
+register("toy_broken", description="has a failing method",
+         grid=CellGrid(methods=["single", "broken"], seeds=2),
+         quick=CellGrid(methods=["single", "broken"], seeds=2), run=run_cell)
+"""
+
+
+@pytest.fixture
+def toy_dir(tmp_path):
+    """A benchmark folder with the `toy` benchmarks; the registry is restored afterwards."""
+    saved = dict(_registry._REGISTRY)
+    _registry._REGISTRY.clear()
+    directory = tmp_path / "benchmarks"
+    directory.mkdir()
+    (directory / "toy.py").write_text(textwrap.dedent(TOY))
+    yield directory
+    _registry._REGISTRY.clear()
+    _registry._REGISTRY.update(saved)
+    sys.modules.pop("sciml_benchmarks.toy", None)

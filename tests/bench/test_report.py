@@ -1,0 +1,68 @@
+import pytest
+
+from sciml.bench import markdown_table, report, summarize
+
+
+def _record(method, seed, score, status="ok", setting="s"):
+    return {
+        "benchmark": "demo",
+        "cell": {"method": method, "problem": "p", "setting": setting, "seed": seed},
+        "metrics": {"score": score} if status == "ok" else {},
+        "time_s": 1.0 + seed,
+        "peak_mem_mb": 100.0,
+        "device": "cpu",
+        "status": status,
+        "error": None if status == "ok" else "ValueError: bad",
+        "env": {
+            "cpu": "Test CPU",
+            "gpu": None,
+            "sciml": "0.1.0",
+            "git_commit": "abc",
+            "torch": "2",
+        },
+    }
+
+
+def test_mean_and_sample_std_over_seeds():
+    records = [_record("m", 0, 1.0), _record("m", 1, 3.0), _record("m", 2, 5.0)]
+    (row,) = summarize(records)
+    assert row["n_seeds"] == 3 and row["n_errors"] == 0
+    assert row["stats"]["score"] == pytest.approx((3.0, 2.0))  # std with ddof=1
+    assert row["stats"]["time_s"] == pytest.approx((2.0, 1.0))
+
+
+def test_latest_ok_record_wins_and_errors_counted():
+    records = [
+        _record("m", 0, 10.0),
+        _record("m", 0, 1.0),
+        _record("m", 1, 0, status="error"),
+        _record("m", 2, 3.0),
+    ]
+    (row,) = summarize(records)
+    assert row["stats"]["score"] == pytest.approx((2.0, 2**0.5))
+    assert row["n_seeds"] == 2 and row["n_errors"] == 1
+    table = markdown_table("demo", records)
+    assert "| m | p | s | 2 (1 failed) | 2 ± 1.4 | 2 ± 1.4 | 100 ± 0 |" in table
+    assert "device: cpu (Test CPU)" in table
+    assert "m/p/s seed 1: ValueError: bad" in table
+
+
+def test_single_seed_std_is_zero():
+    (row,) = summarize([_record("m", 0, 4.0)])
+    assert row["stats"]["score"] == (4.0, 0.0)
+
+
+def test_report_writes_markdown_and_png(tmp_path):
+    import json
+
+    lines = [json.dumps(_record(m, s, float(s))) for m in ("a", "b") for s in range(2)]
+    (tmp_path / "demo.jsonl").write_text("\n".join(lines) + "\n")
+    written = report(tmp_path)
+    assert {p.name for p in written} == {"demo.md", "demo.png", "README.md"}
+    assert "| a | p | s | 2 | 0.5 ± 0.71 |" in (tmp_path / "demo.md").read_text()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match=r"no \*\.jsonl"):
+        report(empty)
+    with pytest.raises(ValueError, match="does not exist"):
+        report(tmp_path / "missing")

@@ -1,0 +1,215 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sciml.bench import read_records, run
+from sciml.cli import main
+
+
+def executions(directory):
+    """Lines "method seed" written by the toy benchmark each time a cell starts."""
+    log = directory / "executions.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+SCHEMA = {
+    "benchmark": str,
+    "cell": dict,
+    "metrics": dict,
+    "time_s": float,
+    "peak_mem_mb": float,
+    "device": str,
+    "status": str,
+    "env": dict,
+}
+
+
+def test_record_schema(toy_dir, tmp_path):
+    summary = run(["toy"], out=tmp_path / "out", quick=True, device="cpu", benchmark_dir=toy_dir)
+    records = read_records(tmp_path / "out" / "toy.jsonl")
+    assert len(records) == len(summary.written) == 4  # 2 methods x 1 problem x 1 setting x 2 seeds
+    for record in records:
+        for key, kind in SCHEMA.items():
+            assert isinstance(record[key], kind), key
+        assert set(record["cell"]) == {"method", "problem", "setting", "seed"}
+        assert record["status"] == "ok" and record["error"] is None
+        assert record["device"] == "cpu" and record["time_s"] > 0 and record["peak_mem_mb"] > 0
+        assert {"sciml", "git_commit", "torch", "numpy", "cpu", "gpu"} <= set(record["env"])
+    scores = {(r["cell"]["method"], r["cell"]["seed"]): r["metrics"]["score"] for r in records}
+    assert scores == {
+        ("single", 0): 0.0,
+        ("single", 1): 1.0,
+        ("double", 0): 0.0,
+        ("double", 1): 2.0,
+    }
+
+
+def test_resume_skips_finished_cells(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, seeds=1)
+    assert len(executions(toy_dir)) == 2
+    summary = run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, seeds=2)
+    assert summary.skipped == 2 and len(summary.written) == 2
+    assert len(executions(toy_dir)) == 4  # only the two new seed-1 cells ran
+    summary = run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, fresh=True)
+    assert summary.skipped == 0 and len(summary.written) == 4
+    assert len(list(out.glob("toy.jsonl.*.bak"))) == 1  # old results set aside, not lost
+
+
+def test_killed_run_resumes_without_repeating(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "sciml.cli",
+        "bench",
+        "run",
+        "toy",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--benchmarks",
+        str(toy_dir),
+    ]
+    env = dict(os.environ, TOY_SLEEP="0.4", OMP_NUM_THREADS="1")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    results = out / "toy.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if results.exists() and len(results.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before = {
+        (r["cell"]["method"], r["cell"]["setting"], r["cell"]["seed"])
+        for r in read_records(results)
+    }
+    assert 3 <= len(finished_before) < 12
+
+    env["TOY_SLEEP"] = "0"
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    records = read_records(results)
+    cells = [(r["cell"]["method"], r["cell"]["setting"], r["cell"]["seed"]) for r in records]
+    assert len(cells) == len(set(cells)) == 12  # 2 methods x 2 settings x 3 seeds, each once
+    assert all(r["status"] == "ok" for r in records)
+    # Cells recorded before the kill ran exactly once; only the cell in flight may run twice.
+    runs = executions(toy_dir)
+    for method, setting, seed in finished_before:
+        assert runs.count(f"{method} {setting} {seed}") == 1
+    assert 12 <= len(runs) <= 13
+
+
+def test_half_written_and_corrupt_lines(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, seeds=1)
+    path = out / "toy.jsonl"
+    good = path.read_text().splitlines()
+    path.write_text(good[0] + "\n" + "{not json\n" + good[1] + "\n" + '{"benchmark": "toy", "ce')
+    with pytest.warns(UserWarning, match=r"skipped 2 corrupt line\(s\) \(line 2, 4\)"):
+        records = read_records(path)
+    assert len(records) == 2  # the good records around the corrupt ones are kept
+    with pytest.warns(UserWarning):
+        summary = run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, seeds=2)
+    assert len(summary.written) == 2
+    with pytest.warns(UserWarning, match="skipped 2 corrupt"):
+        assert len(read_records(path)) == 4
+    # the half-written line was closed, so the first new record is on a line of its own
+    assert json.loads(path.read_text().splitlines()[4])["cell"]["seed"] == 1
+
+
+def test_error_cells_are_recorded_and_retried(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    summary = run(["toy_broken"], out=out, device="cpu", benchmark_dir=toy_dir)
+    assert summary.n_errors == 2 and len(summary.written) == 4
+    broken = [r for r in read_records(out / "toy_broken.jsonl") if r["status"] == "error"]
+    assert {r["cell"]["method"] for r in broken} == {"broken"}
+    assert broken[0]["error"] == "RuntimeError: this method always fails"
+    assert "Traceback" in broken[0]["traceback"] and broken[0]["metrics"] == {}
+    again = run(["toy_broken"], out=out, device="cpu", benchmark_dir=toy_dir)
+    assert again.skipped == 2 and len(again.written) == 2  # only the failed cells are retried
+
+
+def test_two_workers(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    os.environ["TOY_SLEEP"] = "0.3"
+    try:
+        summary = run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, workers=2, seeds=1)
+    finally:
+        del os.environ["TOY_SLEEP"]
+    records = read_records(out / "toy.jsonl")
+    assert len(records) == len(summary.written) == 4 and all(r["status"] == "ok" for r in records)
+    assert len({r["metrics"]["pid"] for r in records}) == 2
+    assert os.getpid() not in {r["metrics"]["pid"] for r in records}
+
+
+def test_cli_bad_input_exits_2_and_writes_nothing(toy_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["bench", "run", "nope", "--out", str(out), "--benchmarks", str(toy_dir)]) == 2
+    assert "unknown benchmark 'nope'" in capsys.readouterr().err
+    assert not out.exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(
+        ["bench", "run", "toy", "--out", str(blocker / "sub"), "--benchmarks", str(toy_dir)]
+    )
+    assert code == 2 and "results folder" in capsys.readouterr().err
+    import torch
+
+    if not torch.cuda.is_available():
+        code = main(
+            [
+                "bench",
+                "run",
+                "toy",
+                "--device",
+                "cuda",
+                "--out",
+                str(out),
+                "--benchmarks",
+                str(toy_dir),
+            ]
+        )
+        assert code == 2 and "CUDA" in capsys.readouterr().err
+        assert not out.exists()
+
+
+def test_cli_list_and_run(toy_dir, tmp_path, capsys):
+    assert main(["bench", "list", "--benchmarks", str(toy_dir)]) == 0
+    assert (
+        "toy: toy benchmark for the harness tests\n    cells: 12 full, 4 quick"
+        in capsys.readouterr().out
+    )
+    out = tmp_path / "out"
+    assert (
+        main(["bench", "run", "toy", "--quick", "--out", str(out), "--benchmarks", str(toy_dir)])
+        == 0
+    )
+    assert "4 cell(s) run (0 failed), 0 already done" in capsys.readouterr().out
+    assert main(["bench", "report", str(out)]) == 0
+    assert (out / "toy.md").exists() and (out / "toy.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_ray_backend(toy_dir, tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = run(
+            ["toy"],
+            out=tmp_path / "out",
+            quick=True,
+            device="cpu",
+            benchmark_dir=toy_dir,
+            backend="ray",
+        )
+    finally:
+        ray.shutdown()
+    assert len(summary.written) == 4 and summary.n_errors == 0
