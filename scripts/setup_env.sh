@@ -29,7 +29,9 @@ if "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
 elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     echo "setup: NVIDIA GPU found, installing the CUDA build of torch"
     "${PIP[@]}" install "torch>=2.1"
-elif "${PIP[@]}" install --quiet --no-index "torch==2.13.0" 2>/dev/null; then
+elif "${PIP[@]}" install --quiet --no-index --no-deps "torch==2.13.0" 2>/dev/null; then
+    # a CPU wheel in pip's find-links; its dependencies come from the index
+    "${PIP[@]}" install --quiet "torch==2.13.0"
     echo "setup: installed the local CPU build of torch 2.13.0"
 else
     echo "setup: no GPU, installing the CPU build of torch"
