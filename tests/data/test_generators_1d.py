@@ -13,6 +13,7 @@ NAMES = (
     "burgers",
     "kdv",
     "kuramoto_sivashinsky",
+    "nagumo",
     "fisher_kpp",
     "allen_cahn",
     "nls",
@@ -120,6 +121,7 @@ RESIDUAL_CASES = {
     "kdv": dict(nt=81, t_end=0.2),
     "kuramoto_sivashinsky": dict(nt=41, t_end=2.0),
     "fisher_kpp": dict(nt=41, t_end=0.4),
+    "nagumo": dict(nt=41, t_end=0.4),
     "allen_cahn": dict(nt=41, t_end=0.4),
     "nls": dict(nt=41, t_end=0.4),
 }
@@ -221,3 +223,10 @@ def test_samples_are_random_per_sample_and_reproducible():
 def test_bad_input_names_the_parameter(name, params, parameter):
     with pytest.raises(ValueError, match=rf"\b{parameter} must be"):
         generate(name, **params)
+
+
+def test_nagumo_settles_to_stable_states():
+    data = generate("nagumo", seed=3, t_end=40.0, nt=21)
+    final = data.values[0, -1, :, 0]
+    assert final.min() > -1e-6 and final.max() < 1 + 1e-6
+    assert np.all(np.minimum(np.abs(final), np.abs(final - 1)) < 0.05)  # near 0 or 1

@@ -309,6 +309,35 @@ def allen_cahn(
     )
 
 
+@register("nagumo", "1-D periodic Nagumo u_t = D u_xx - a u + (1 + a) u^2 - u^3 (ETDRK4)")
+def nagumo(
+    *,
+    seed: int = 0,
+    n_samples: int = 1,
+    nx: int = 256,
+    nt: int = 101,
+    t_end: float = 10.0,
+    length: float = 20.0,
+    D: float = 0.1,
+    a: float = 0.25,
+    dt: float = 0.01,
+) -> PDEData:
+    """Nagumo ``u_t = D u_xx + u (1 - u)(u - a)`` on ``[0, length)``, random data in [0, 1].
+
+    The bistable reaction has stable states 0 and 1 and the threshold ``a``.
+    Returns values of shape ``(n_samples, nt, nx, 1)``.
+    """
+    fourier, t, x = _setup(n_samples, nx, nt, t_end, length, dt, centred=False)
+    check_positive(D=D)
+    if not 0 < a < 1:
+        raise ValueError(f"a (the threshold) must lie in (0, 1), got {a!r}")
+    u0 = (1 + _random_fields(np.random.default_rng(seed), x, length, n_samples)) / 2
+    nonlinear = _pointwise(fourier, lambda u: (1 + a) * u**2 - u**3)
+    u = _solve(fourier, u0, -a - D * fourier.k**2, nonlinear, t, dt)
+    terms = {"u": {"u_xx": float(D), "u": -float(a), "u^2": 1.0 + a, "u^3": -1.0}}
+    return _package("nagumo", "Nagumo equation", [u], t, x, terms, {"D": D, "a": a}, seed, dt=dt)
+
+
 @register("nls", "1-D focusing nonlinear Schroedinger i psi_t + psi_xx/2 + |psi|^2 psi = 0")
 def nls(
     *,
