@@ -17,7 +17,7 @@ from sciml.data import available, generate
 SIZES = {
     "1d": {"small": 128, "large": 512},
     "2d": {"small": 32, "large": 128},
-    "2d_inclusive": {"small": 33, "large": 129},
+    "2d_inclusive": {"small": 33, "large": 65},
 }
 QUICK_SIZES = {
     "1d": {"small": 64, "large": 256},

@@ -21,6 +21,7 @@ from typing import Any
 
 from ._version import __version__
 from .bench._cli import add_bench_commands
+from .discovery._cli import add_discover_commands
 
 Handler = Callable[[argparse.Namespace], int]
 Subparsers = Any  # argparse._SubParsersAction, private in argparse
@@ -250,27 +251,10 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-# ============================================================ placeholders
-def _placeholder(name: str, help_text: str) -> Callable[[Subparsers], None]:
-    """A command group not available in this version: parses anything, exits 2."""
-
-    def add(subparsers: Subparsers) -> None:
-        parser = subparsers.add_parser(name, help=f"{help_text} (not available yet)")
-        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        parser.set_defaults(handler=lambda args: _not_available(name))
-
-    return add
-
-
-def _not_available(name: str) -> int:
-    print(f"{PROG}: '{name}' is not available in this version of sciml yet", file=sys.stderr)
-    return EXIT_USAGE
-
-
 #: Command group name -> function adding its sub-parser (in ``--help`` order).
 COMMAND_GROUPS: dict[str, Callable[[Subparsers], None]] = {
     "data": add_data_commands,
-    "discover": _placeholder("discover", "discover governing equations from data"),
+    "discover": add_discover_commands,
     "bench": add_bench_commands,
 }
 

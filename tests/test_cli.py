@@ -98,13 +98,6 @@ def test_data_list_shows_heat_and_defaults(capsys):
     assert "heat: 1-D periodic heat equation" in out and "nu=0.1" in out
 
 
-@pytest.mark.parametrize("group", ["discover"])
-def test_placeholder_groups(capsys, group):
-    assert main([group, "anything", "--at-all"]) == 2
-    err = capsys.readouterr().err
-    assert group in err and "not available" in err and err.count("\n") == 1
-
-
 def test_group_without_command_is_usage_error(capsys):
     assert main(["data"]) == 2
     assert main([]) == 2

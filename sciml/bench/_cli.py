@@ -41,6 +41,7 @@ def add_bench_commands(subparsers: Any) -> None:
         "report", help="Markdown tables and PNG figures from a results folder"
     )
     report.add_argument("results", type=Path, metavar="DIR")
+    report.add_argument("--benchmarks", type=Path, help=directory_help)
     report.set_defaults(handler=_report)
 
 
@@ -84,7 +85,7 @@ def _report(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = report(args.results)
+        written = report(args.results, args.benchmarks)
     for warning in caught:
         print(f"sciml: warning: {warning.message}")
     for path in written:

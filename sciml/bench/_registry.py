@@ -78,6 +78,7 @@ class CellGrid:
 
 
 RunCell = Callable[[Cell, Any], Mapping[str, float]]  # (cell, Context) -> metrics
+ReportHook = Callable[[list], str]  # (records) -> extra Markdown for the report
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Benchmark:
 
     ``run(cell, context) -> metrics`` runs one cell and returns a flat mapping of
     metric name to number; ``context`` gives the device and timing helpers.
+    ``report(records) -> str``, optional, adds benchmark-specific Markdown (e.g. a
+    pivot table) under the generic table.
     """
 
     name: str
@@ -94,6 +97,7 @@ class Benchmark:
     quick: CellGrid
     run: RunCell = field(repr=False)
     source: str = ""
+    report: ReportHook | None = field(default=None, repr=False)
 
     def cells(self, *, quick: bool = False, seeds: int | None = None) -> list[Cell]:
         return (self.quick if quick else self.grid).cells(seeds)
@@ -103,7 +107,13 @@ _REGISTRY: dict[str, Benchmark] = {}
 
 
 def register(
-    name: str, *, description: str, grid: CellGrid, quick: CellGrid, run: RunCell
+    name: str,
+    *,
+    description: str,
+    grid: CellGrid,
+    quick: CellGrid,
+    run: RunCell,
+    report: ReportHook | None = None,
 ) -> Benchmark:
     """Register a benchmark (called by modules in ``benchmarks/`` at import time).
 
@@ -119,7 +129,7 @@ def register(
         raise ValueError(
             f"benchmark {name!r} is registered twice ({existing.source} and {source_file})"
         )
-    benchmark = Benchmark(name, description, grid, quick, run, source_file)
+    benchmark = Benchmark(name, description, grid, quick, run, source_file, report)
     _REGISTRY[name] = benchmark
     return benchmark
 

@@ -127,14 +127,19 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
     return path
 
 
-def report(results_dir: str | Path) -> list[Path]:
-    """Write ``NAME.md`` and ``NAME.png`` beside each ``NAME.jsonl``, plus ``README.md``."""
+def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> list[Path]:
+    """Write ``NAME.md`` and ``NAME.png`` beside each ``NAME.jsonl``, plus ``README.md``.
+
+    Benchmarks found in ``benchmark_dir`` (default: the checkout's ``benchmarks/``)
+    that define a ``report`` hook add their own Markdown under the generic table.
+    """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ValueError(f"results folder {str(results_dir)!r} does not exist")
     files = sorted(results_dir.glob("*.jsonl"))
     if not files:
         raise ValueError(f"no *.jsonl result files in {str(results_dir)!r}")
+    hooks = _report_hooks(benchmark_dir)
     written, sections = [], []
     for file in files:
         name = file.stem
@@ -142,6 +147,8 @@ def report(results_dir: str | Path) -> list[Path]:
         if not records:
             continue
         section = markdown_table(name, records)
+        if name in hooks:
+            section += "\n" + hooks[name](records)
         sections.append(section)
         markdown = file.with_suffix(".md")
         markdown.write_text(f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n")
@@ -149,3 +156,13 @@ def report(results_dir: str | Path) -> list[Path]:
     index = results_dir / "README.md"
     index.write_text("# Benchmark results\n\n" + "\n".join(sections))
     return [*written, index]
+
+
+def _report_hooks(benchmark_dir: str | Path | None) -> dict[str, Any]:
+    from ._registry import load_benchmarks
+
+    try:
+        benchmarks = load_benchmarks(benchmark_dir)
+    except ValueError:  # no benchmark folder: generic tables only
+        return {}
+    return {name: b.report for name, b in benchmarks.items() if b.report is not None}

@@ -1,5 +1,52 @@
-"""Equation discovery: EqOD (weak form, Galilean test, stability selection) and its base class."""
+"""Equation discovery: EqOD (weak form, Galilean test, stability selection) and its base class.
+
+Public names
+------------
+`EqOD`
+    The estimator: ``EqOD().fit(data)``; ``print(model)`` shows the equations.
+`DiscoveryEstimator`, `evaluate_terms`, `format_fixed`
+    The shared base class of discovery methods (baselines subclass it) and its helpers.
+`build_library`, `galilean_reduced`, `Term`
+    Candidate libraries in sciml's term naming.
+`weak_system`, `WeakSystem`
+    The weak-form linear system.
+`galilean_test`, `GalileanTest`
+    The weak-form structural test for Galilean invariance.
+`stability_selection`, `StabilityResult`, `false_positive_bound`, `threshold_for_bound`
+    Randomized-LASSO stability selection and its error bound.
+`support_f1`, `coefficient_error`
+    Scores against the true equation.
+"""
 
 from ._base import DiscoveryEstimator, evaluate_terms, format_fixed
+from ._eqod import EqOD
+from ._galilean import GalileanTest, galilean_test
+from ._library import Term, build_library, galilean_reduced
+from ._metrics import coefficient_error, support_f1
+from ._stability import (
+    StabilityResult,
+    false_positive_bound,
+    stability_selection,
+    threshold_for_bound,
+)
+from ._weak import WeakSystem, weak_system
 
-__all__ = ["DiscoveryEstimator", "evaluate_terms", "format_fixed"]
+__all__ = [
+    "DiscoveryEstimator",
+    "EqOD",
+    "GalileanTest",
+    "StabilityResult",
+    "Term",
+    "WeakSystem",
+    "build_library",
+    "coefficient_error",
+    "evaluate_terms",
+    "false_positive_bound",
+    "format_fixed",
+    "galilean_reduced",
+    "galilean_test",
+    "stability_selection",
+    "support_f1",
+    "threshold_for_bound",
+    "weak_system",
+]

@@ -59,9 +59,7 @@ def _space_axes(data: PDEData) -> tuple[str, ...]:
     return data.grid.space_names
 
 
-def evaluate_terms(
-    data: PDEData, terms: Sequence[str], method: str = "auto"
-) -> np.ndarray:
+def evaluate_terms(data: PDEData, terms: Sequence[str], method: str = "auto") -> np.ndarray:
     """Evaluate term names pointwise (strong form) on ``data``.
 
     Derivatives come from `sciml.data.differentiate` (``method="auto"``: spectral on

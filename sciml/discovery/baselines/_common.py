@@ -39,33 +39,26 @@ def seeded_global_numpy(seed: int | None) -> Iterator[None]:
     if seed is None:
         yield
         return
-    state = np.random.get_state()
-    np.random.seed(int(seed))
+    state = np.random.get_state()  # noqa: NPY002 - PySINDy draws from the global RNG
+    np.random.seed(int(seed))  # noqa: NPY002
     try:
         yield
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
 
 
-def check_library_params(degree: object, max_derivative: object) -> None:
-    for name, value, low in (("library_degree", degree, 0), ("max_derivative", max_derivative, 1)):
+def check_library_params(degree: object, max_derivative: object, min_degree: int = 0) -> None:
+    checks = (("library_degree", degree, min_degree), ("max_derivative", max_derivative, 1))
+    for name, value, low in checks:
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
-def check_positive(**values: object) -> None:
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
 def pysindy_trajectories(data: PDEData) -> list[np.ndarray]:
     """One array per sample in PySINDy 2.x's PDE layout ``(*space, n_t, n_channels)``."""
     values = np.asarray(data.values, dtype=np.float64)  # (n_samples, n_t, *space, n_ch)
     n_space = len(data.grid.space_names)
-    order = (*range(2, 2 + n_space), 1, 2 + n_space)
+    order = (*range(1, 1 + n_space), 0, 1 + n_space)  # of one sample (n_t, *space, n_ch)
     return [np.ascontiguousarray(np.transpose(values[s], order)) for s in range(data.n_samples)]
 
 

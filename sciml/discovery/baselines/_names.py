@@ -15,11 +15,10 @@ space-axis order (``u_xy``, never ``u_yx``).
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 
-from sciml.data import parse_term
+from .._library import build_library
 
 __all__ = ["canonical_term", "pde_find_terms", "pysindy_to_sciml"]
 
@@ -142,33 +141,15 @@ def pde_find_terms(
     degree: int = 3,
     max_derivative: int = 4,
 ) -> list[str]:
-    """The PDE-FIND candidate list in canonical names and a fixed order.
+    """Names of EqOD's PDE-FIND candidate library, in its order (`build_library`).
 
-    {monomials of degree <= ``degree`` in the channels} x {1, pure derivatives of one
-    channel up to total order ``max_derivative``}: the constant ``1``, the monomials,
-    the derivatives, then monomial-times-derivative products.
+    {monomials of degree <= ``degree`` in the channels} x {1, one derivative of one
+    channel up to total order ``max_derivative``}.
 
     Examples
     --------
     >>> pde_find_terms(("u",), degree=2, max_derivative=2)
-    ['1', 'u', 'u^2', 'u_x', 'u_xx', 'u*u_x', 'u*u_xx', 'u^2*u_x', 'u^2*u_xx']
+    ['1', 'u', 'u^2', 'u_x', 'u*u_x', 'u^2*u_x', 'u_xx', 'u*u_xx', 'u^2*u_xx']
     """
-    channels, space_axes = tuple(channels), tuple(space_axes)
-    monomials = [
-        combo
-        for d in range(1, degree + 1)
-        for combo in itertools.combinations_with_replacement(channels, d)
-    ]
-    derivs = [
-        "".join(combo)
-        for order in range(1, max_derivative + 1)
-        for combo in itertools.combinations_with_replacement(space_axes, order)
-    ]
-    mono_names = [canonical_term([(c, "", 1) for c in m], channels, space_axes) for m in monomials]
-    deriv_names = [f"{c}_{d}" for d in derivs for c in channels]
-    mixed = [
-        canonical_term([(c, "", 1) for c in m] + list(parse_term(dn)), channels, space_axes)
-        for dn in deriv_names
-        for m in monomials
-    ]
-    return ["1", *mono_names, *deriv_names, *mixed]
+    library = build_library(tuple(channels), tuple(space_axes), int(degree), int(max_derivative))
+    return [term.name for term in library]

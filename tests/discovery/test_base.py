@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from sciml.data import generate
+from sciml.discovery import DiscoveryEstimator, evaluate_terms, format_fixed
+
+
+class _Fixed(DiscoveryEstimator):
+    def __init__(self, terms=None):
+        self.terms = terms
+
+    def _fit(self, data):
+        return self.terms
+
+
+def test_format_fixed():
+    assert format_fixed("u_t", {"u*u_x": -1.0, "u_xx": 0.1}) == "u_t = -1.000 u*u_x + 0.100 u_xx"
+    assert format_fixed("v_t", {"1": -2.5, "u": 1.0}) == "v_t = -2.500 + 1.000 u"
+    assert format_fixed("u_t", {}) == "u_t = 0"
+
+
+def test_base_sets_fitted_attributes_from_mapping():
+    data = generate("burgers", seed=0)
+    model = _Fixed({"u": {"u*u_x": -1.0, "u_xx": 0.1}}).fit(data)
+    assert model.feature_names_ == ["u*u_x", "u_xx"]
+    assert model.coef_.shape == (1, 2) and model.support_.all()
+    assert model.equations_ == [{"lhs": "u_t", "terms": {"u*u_x": -1.0, "u_xx": 0.1}}]
+    assert str(model) == "u_t = -1.000 u*u_x + 0.100 u_xx"
+    assert model.score(data) > 0.999
+
+
+def test_base_accepts_matrix_and_drops_zero_terms():
+    data = generate("heat", seed=0)
+    model = _Fixed((np.array([[0.0, 0.1]]), ["u", "u_xx"])).fit(data)
+    assert model.equations_[0]["terms"] == {"u_xx": 0.1}
+    assert model.support_.tolist() == [[False, True]]
+
+
+def test_evaluate_terms_matches_derivatives():
+    data = generate("burgers", seed=0, nt=5)
+    theta = evaluate_terms(data, ["1", "u*u_x", "u_xx"])
+    u = data.values[..., 0]
+    assert np.allclose(theta[..., 0], 1.0)
+    assert np.allclose(theta[..., 1], u * data.derivative("x", 1)[..., 0])
+    assert np.allclose(theta[..., 2], data.derivative("x", 2)[..., 0])
+
+
+def test_evaluate_terms_unknown_channel():
+    data = generate("heat", seed=0, nt=5)
+    with pytest.raises(ValueError, match="channel 'v'"):
+        evaluate_terms(data, ["v_xx"])
+
+
+def test_predict_checks_channels():
+    model = _Fixed({"u": {"u_xx": 0.1}}).fit(generate("heat", seed=0, nt=5))
+    with pytest.raises(ValueError, match="channels"):
+        model.predict(generate("nls", seed=0, nt=5))

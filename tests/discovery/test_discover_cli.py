@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from sciml.cli import main
+from sciml.data import generate
+
+
+def test_discover_without_path_finds_burgers(capsys):
+    assert main(["discover"]) == 0
+    out = capsys.readouterr().out
+    assert "u_t = -1.000 u*u_x + 0.100 u_xx" in out
+    assert "Galilean test (u): accepted" in out
+
+
+def test_discover_json_and_plot(tmp_path, capsys):
+    path = generate("heat", seed=2).with_noise(0.2, seed=3).save(tmp_path / "heat.h5")
+    plot = tmp_path / "probabilities.png"
+    assert main(["discover", str(path), "--json", "--plot", str(plot)]) == 0
+    text = capsys.readouterr().out
+    result = json.loads(text[: text.rindex("}") + 1])
+    (equation,) = result["equations"]
+    assert equation["lhs"] == "u_t" and set(equation["terms"]) == {"u_xx"}
+    assert equation["terms"]["u_xx"] == pytest.approx(0.1, rel=0.05)
+    assert result["used_fallback"] is False
+    assert result["galilean"]["u"]["accepted"] is True
+    assert result["selection_probabilities"]["u"]["u_xx"] == pytest.approx(1.0)
+    assert plot.stat().st_size > 1000
+
+
+def test_discover_bad_path_is_one_line_error(tmp_path, capsys):
+    assert main(["discover", str(tmp_path / "missing.h5")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sciml: error:") and err.count("\n") == 1
