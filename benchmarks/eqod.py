@@ -6,8 +6,8 @@ layouts) written with our generators and read back through `sciml.data.load`.
 Settings: Gaussian noise with sigma = level x std(u), levels 0, 5, 10, 20%.
 Library: polynomial degree 3 x derivatives up to order 4 (20 terms) for every method.
 Metrics: ``f1`` (support F1 over library terms), ``coef_err`` (relative coefficient
-error on the true support), ``fit_s`` (fit wall time); EqOD also ``galilean`` and
-``fallback`` (1 when used).
+error on the true support), ``fit_s`` (fit wall time), ``n_warnings`` (warnings the
+fit raised); EqOD also ``galilean`` and ``fallback`` (1 when used).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import scipy.io
@@ -70,15 +71,18 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     if NOISE[cell.setting] > 0:
         data = data.with_noise(NOISE[cell.setting], seed=1000 + cell.seed)
     model = METHODS[cell.method](cell.seed)
-    start = time.perf_counter()
-    model.fit(data)
-    fit_s = time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:  # counted, not printed per cell
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(data)
+        fit_s = time.perf_counter() - start
     true = data.meta["terms"]["u"]
     found = model.equations_[0]["terms"]
     metrics = {
         "f1": support_f1(found, true, library=model.feature_names_),
         "coef_err": coefficient_error(found, true),
         "fit_s": fit_s,
+        "n_warnings": len(caught),
     }
     if cell.method == "eqod":
         metrics["galilean"] = float(model.galilean_["u"].accepted)

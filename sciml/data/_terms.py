@@ -46,20 +46,30 @@ def parse_term(term: str) -> tuple[tuple[str, str, int], ...]:
     return tuple(factors)
 
 
-def format_equation(lhs: str, terms: Mapping[str, float], precision: int = 4) -> str:
+def format_equation(
+    lhs: str, terms: Mapping[str, float], precision: int = 4, decimals: int | None = None
+) -> str:
     """Write ``lhs = c1 term1 + c2 term2 ...`` with signs folded in.
+
+    Coefficients get ``precision`` significant digits, or exactly ``decimals``
+    decimals when that is given.
 
     Examples
     --------
     >>> format_equation("u_t", {"u*u_x": -1.0, "u_xx": 0.1})
     'u_t = -1.0 u*u_x + 0.1 u_xx'
+    >>> format_equation("u_t", {"u*u_x": -1.0, "u_xx": 0.1}, decimals=3)
+    'u_t = -1.000 u*u_x + 0.100 u_xx'
     """
     if not terms:
         return f"{lhs} = 0"
     pieces = []
     for i, (term, coefficient) in enumerate(terms.items()):
         value = float(coefficient)
-        number = _format_number(abs(value), precision)
+        if decimals is None:
+            number = _format_number(abs(value), precision)
+        else:
+            number = f"{abs(value):.{decimals}f}"
         body = number if term == "1" else f"{number} {term}"
         if i == 0:
             pieces.append(("-" if value < 0 else "") + body)

@@ -4,7 +4,7 @@ Public names
 ------------
 `EqOD`
     The estimator: ``EqOD().fit(data)``; ``print(model)`` shows the equations.
-`DiscoveryEstimator`, `evaluate_terms`, `format_fixed`
+`DiscoveryEstimator`, `evaluate_terms`
     The shared base class of discovery methods (baselines subclass it) and its helpers.
 `build_library`, `galilean_reduced`, `Term`
     Candidate libraries in sciml's term naming.
@@ -18,7 +18,7 @@ Public names
     Scores against the true equation.
 """
 
-from ._base import DiscoveryEstimator, evaluate_terms, format_fixed
+from ._base import DiscoveryEstimator, evaluate_terms
 from ._eqod import EqOD
 from ._galilean import GalileanTest, galilean_test
 from ._library import Term, build_library, galilean_reduced
@@ -42,7 +42,6 @@ __all__ = [
     "coefficient_error",
     "evaluate_terms",
     "false_positive_bound",
-    "format_fixed",
     "galilean_reduced",
     "galilean_test",
     "stability_selection",

@@ -26,33 +26,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from sciml.data import PDEData, differentiate, parse_term
+from sciml.data import PDEData, differentiate, format_equation, parse_term
 
-__all__ = ["DiscoveryEstimator", "evaluate_terms", "format_fixed"]
-
-
-def format_fixed(lhs: str, terms: Mapping[str, float], decimals: int = 3) -> str:
-    """Write ``lhs = c1 term1 + c2 term2 ...`` with a fixed number of decimals.
-
-    Examples
-    --------
-    >>> format_fixed("u_t", {"u*u_x": -1.0, "u_xx": 0.1})
-    'u_t = -1.000 u*u_x + 0.100 u_xx'
-    >>> format_fixed("u_t", {})
-    'u_t = 0'
-    """
-    if not terms:
-        return f"{lhs} = 0"
-    pieces = []
-    for i, (term, coefficient) in enumerate(terms.items()):
-        value = float(coefficient)
-        number = f"{abs(value):.{decimals}f}"
-        body = number if term == "1" else f"{number} {term}"
-        sign = "-" if value < 0 else ""
-        if i > 0:
-            sign = "- " if value < 0 else "+ "
-        pieces.append(sign + body)
-    return f"{lhs} = " + " ".join(pieces)
+__all__ = ["DiscoveryEstimator", "evaluate_terms"]
 
 
 def _space_axes(data: PDEData) -> tuple[str, ...]:
@@ -319,7 +295,7 @@ class DiscoveryEstimator(BaseEstimator):
     def equations(self) -> list[str]:
         """Found equations as strings with 3 decimals, one per channel."""
         check_is_fitted(self, "equations_")
-        return [format_fixed(eq["lhs"], eq["terms"]) for eq in self.equations_]
+        return [format_equation(eq["lhs"], eq["terms"], decimals=3) for eq in self.equations_]
 
     def __str__(self) -> str:
         if not hasattr(self, "equations_"):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sciml.data import generate
-from sciml.discovery import DiscoveryEstimator, evaluate_terms, format_fixed
+from sciml.data import format_equation, generate
+from sciml.discovery import DiscoveryEstimator, evaluate_terms
 
 
 class _Fixed(DiscoveryEstimator):
@@ -13,10 +13,13 @@ class _Fixed(DiscoveryEstimator):
         return self.terms
 
 
-def test_format_fixed():
-    assert format_fixed("u_t", {"u*u_x": -1.0, "u_xx": 0.1}) == "u_t = -1.000 u*u_x + 0.100 u_xx"
-    assert format_fixed("v_t", {"1": -2.5, "u": 1.0}) == "v_t = -2.500 + 1.000 u"
-    assert format_fixed("u_t", {}) == "u_t = 0"
+def test_format_with_fixed_decimals():
+    fixed = {"decimals": 3}
+    assert format_equation("u_t", {"u*u_x": -1.0, "u_xx": 0.1}, **fixed) == (
+        "u_t = -1.000 u*u_x + 0.100 u_xx"
+    )
+    assert format_equation("v_t", {"1": -2.5, "u": 1.0}, **fixed) == "v_t = -2.500 + 1.000 u"
+    assert format_equation("u_t", {}, **fixed) == "u_t = 0"
 
 
 def test_base_sets_fitted_attributes_from_mapping():
