@@ -16,6 +16,8 @@ Public names
     Randomized-LASSO stability selection and its error bound.
 `support_f1`, `coefficient_error`
     Scores against the true equation.
+`plot_selection_probabilities`
+    Bar chart of a fitted model's selection probabilities.
 """
 
 from ._base import DiscoveryEstimator, evaluate_terms
@@ -23,6 +25,7 @@ from ._eqod import EqOD
 from ._galilean import GalileanTest, galilean_test
 from ._library import Term, build_library, galilean_reduced
 from ._metrics import coefficient_error, support_f1
+from ._plots import plot_selection_probabilities
 from ._stability import (
     StabilityResult,
     false_positive_bound,
@@ -44,6 +47,7 @@ __all__ = [
     "false_positive_bound",
     "galilean_reduced",
     "galilean_test",
+    "plot_selection_probabilities",
     "stability_selection",
     "support_f1",
     "threshold_for_bound",

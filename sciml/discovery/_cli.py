@@ -52,6 +52,7 @@ def _discover(args: argparse.Namespace) -> int:
     from sciml.data import load
 
     from ._eqod import EqOD
+    from ._plots import plot_selection_probabilities
 
     path = args.path if args.path is not None else SHIPPED_BURGERS
     if args.path is None and not path.exists():
@@ -74,7 +75,7 @@ def _discover(args: argparse.Namespace) -> int:
         if model.used_fallback_:
             print("note: the full-library fallback was used (EqOD's residual was worse)")
     if args.plot is not None:
-        print(f"wrote {plot_probabilities(model, args.plot)}")
+        print(f"wrote {plot_selection_probabilities(model, args.plot)}")
     return 0
 
 
@@ -93,35 +94,3 @@ def result_dict(model: Any) -> dict[str, Any]:
         "selection_probabilities": probabilities,
         "used_fallback": bool(model.used_fallback_),
     }
-
-
-def plot_probabilities(model: Any, path: Path) -> Path:
-    """Bar chart of selection probabilities per channel, true support highlighted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    n = len(model.channels_)
-    fig, axes = plt.subplots(
-        n, 1, figsize=(max(6, 0.35 * len(model.feature_names_)), 3 * n), squeeze=False
-    )
-    positions = np.arange(len(model.feature_names_))
-    for ax, channel, row, support in zip(
-        axes[:, 0], model.channels_, model.selection_probabilities_, model.support_
-    ):
-        colours = ["tab:red" if s else "tab:gray" for s in support]
-        ax.bar(positions, np.nan_to_num(row), color=colours)
-        stability = (getattr(model, "stability_", {}) or {}).get(channel)
-        if stability is not None:
-            ax.axhline(stability.pi_thr, color="k", ls="--", lw=1, label="threshold")
-            ax.legend(loc="upper right")
-        ax.set_ylim(0, 1.05)
-        ax.set_ylabel(f"P(select), {channel}_t")
-        ax.set_xticks(positions, model.feature_names_, rotation=70, ha="right")
-    axes[0, 0].set_title("EqOD selection probabilities (red: selected)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
