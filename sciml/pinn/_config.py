@@ -1,0 +1,193 @@
+"""`TrainerConfig` (validated when built) and the `ramp` weight schedule."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import torch
+
+WeightSchedule = Callable[[int], float]
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """Linear ramp: ``start`` until ``begin_step``, ``end`` from ``end_step`` on."""
+
+    start: float
+    end: float
+    begin_step: int
+    end_step: int
+
+    def __post_init__(self):
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"ramp {name} must be a finite number >= 0, got {value!r}")
+        if not (isinstance(self.begin_step, int) and isinstance(self.end_step, int)):
+            raise TypeError(f"ramp steps must be ints, got {self.begin_step!r}, {self.end_step!r}")
+        if not 0 <= self.begin_step <= self.end_step:
+            raise ValueError(
+                f"need 0 <= begin_step <= end_step, got {self.begin_step} and {self.end_step}"
+            )
+
+    def __call__(self, step: int) -> float:
+        if step <= self.begin_step:
+            return float(self.start)
+        if step >= self.end_step:
+            return float(self.end)
+        frac = (step - self.begin_step) / (self.end_step - self.begin_step)
+        return float(self.start + (self.end - self.start) * frac)
+
+
+def ramp(start: float, end: float, begin_step: int, end_step: int) -> Ramp:
+    """A weight schedule rising (or falling) linearly from ``start`` to ``end``.
+
+    Examples
+    --------
+    >>> w = ramp(0.0, 1.0, begin_step=10, end_step=20)
+    >>> w(0), w(15), w(100)
+    (0.0, 0.5, 1.0)
+    """
+    return Ramp(start, end, begin_step, end_step)
+
+
+def _positive_int(name: str, value, minimum: int = 0) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _positive_float(name: str, value) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """How to train: optimiser phases, weights, numerics, checkpoints, logging.
+
+    Parameters
+    ----------
+    steps : int
+        Adam steps (>= 0).
+    lr : float
+        Adam learning rate of every parameter not in a named group.
+    group_lrs : mapping of str to float
+        Learning rate per parameter group. A group is either passed to `Trainer` as
+        ``param_groups={name: [params]}``, or selected here by parameter name: key
+        ``"alpha"`` takes the parameter named ``alpha`` and every ``alpha.*``.
+    lbfgs_steps : int
+        L-BFGS steps after Adam (one iteration, strong-Wolfe line search, per step;
+        all parameters share ``lbfgs_lr``; points are not resampled in this phase;
+        tolerances are torch's in float32 and tightened to 1e-12 on the gradient and
+        1e-16 on changes in float64).
+    lbfgs_lr : float
+    clip_norm : float, optional
+        Clip the global gradient norm before each Adam step.
+    weights : mapping of str to float or callable ``step -> float``
+        Per-loss weights overriding `Loss.weight`, e.g. ``{"boundary": ramp(0, 10, 0, 500)}``.
+    dtype : torch.dtype
+        ``torch.float32`` or ``torch.float64``; the model and the points are cast to it.
+    device : str or torch.device
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, or ``"auto"`` (CUDA when available).
+    seed : int
+        Seeds the trainer's point generator (not the model's initialisation).
+    checkpoint_path : str or Path, optional
+        Where checkpoints go; ``"{step}"`` in it is replaced by the step.
+    checkpoint_every : int
+        Write a checkpoint every this many steps (0: only at the end, if a path is given).
+    log_every : int
+        Compute the reference error and update the progress bar every this many steps.
+    progress : bool, optional
+        Show a tqdm bar; ``None`` (default) shows it only on a TTY.
+
+    Examples
+    --------
+    >>> cfg = TrainerConfig(steps=100, lr=1e-3, group_lrs={"alpha": 1e-2})
+    >>> cfg.total_steps
+    100
+    """
+
+    steps: int = 1000
+    lr: float = 1e-3
+    group_lrs: Mapping[str, float] = field(default_factory=dict)
+    lbfgs_steps: int = 0
+    lbfgs_lr: float = 1.0
+    clip_norm: float | None = None
+    weights: Mapping[str, float | WeightSchedule] = field(default_factory=dict)
+    dtype: torch.dtype = torch.float32
+    device: str | torch.device = "cpu"
+    seed: int = 0
+    checkpoint_path: str | Path | None = None
+    checkpoint_every: int = 0
+    log_every: int = 100
+    progress: bool | None = None
+
+    def __post_init__(self):
+        _positive_int("steps", self.steps)
+        _positive_int("lbfgs_steps", self.lbfgs_steps)
+        if self.steps + self.lbfgs_steps == 0:
+            raise ValueError("steps + lbfgs_steps must be >= 1, got 0 steps in total")
+        _positive_float("lr", self.lr)
+        _positive_float("lbfgs_lr", self.lbfgs_lr)
+        for name, value in self.group_lrs.items():
+            _positive_float(f"group_lrs[{name!r}]", value)
+        object.__setattr__(self, "group_lrs", MappingProxyType(dict(self.group_lrs)))
+        if self.clip_norm is not None:
+            _positive_float("clip_norm", self.clip_norm)
+        for name, value in self.weights.items():
+            if not callable(value) and (
+                not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0
+            ):
+                raise ValueError(
+                    f"weights[{name!r}] must be a number >= 0 or a callable step -> weight, "
+                    f"got {value!r}"
+                )
+        object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+        if self.dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
+        device = self.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"device must be 'cpu', 'cuda[:i]' or 'auto', got {self.device!r}"
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {self.device!r} was asked for but CUDA is not available")
+        object.__setattr__(self, "device", device)
+        _positive_int("seed", self.seed)
+        _positive_int("checkpoint_every", self.checkpoint_every)
+        if self.checkpoint_every and self.checkpoint_path is None:
+            raise ValueError(
+                f"checkpoint_every={self.checkpoint_every} needs a checkpoint_path to write to"
+            )
+        _positive_int("log_every", self.log_every, minimum=1)
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise TypeError(f"progress must be True, False or None, got {self.progress!r}")
+
+    @property
+    def total_steps(self) -> int:
+        """Adam steps plus L-BFGS steps."""
+        return self.steps + self.lbfgs_steps
+
+    def weight(self, name: str, step: int, default: float) -> float:
+        """The weight of loss ``name`` at ``step`` (``default`` when not overridden)."""
+        value = self.weights.get(name, default)
+        value = float(value(step)) if callable(value) else float(value)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(
+                f"the weight of loss {name!r} at step {step} is {value}; need finite >= 0"
+            )
+        return value
+
+    def checkpoint_file(self, step: int) -> Path | None:
+        """The checkpoint path for ``step`` (``"{step}"`` filled in), or None."""
+        if self.checkpoint_path is None:
+            return None
+        return Path(str(self.checkpoint_path).replace("{step}", str(step)))

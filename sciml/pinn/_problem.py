@@ -1,0 +1,318 @@
+"""`Loss` and `Problem`: a PDE problem as named losses with their collocation points."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ._samplers import Sampler
+
+LossFn = Callable[[nn.Module, Tensor], Tensor]
+
+
+def _as_points(name: str, what: str, value: Any) -> Tensor:
+    """A finite float tensor of shape ``(n, n_dims)`` (1-D input becomes one column)."""
+    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+        value = torch.as_tensor(np.asarray(value, dtype=np.float64))
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"loss {name!r}: {what} must be a Tensor or an array, got {type(value).__name__}"
+        )
+    value = value.detach()
+    if not value.is_floating_point():
+        value = value.to(torch.float64)
+    if value.ndim == 1:
+        value = value[:, None]
+    if value.ndim != 2 or value.shape[0] == 0:
+        raise ValueError(
+            f"loss {name!r}: {what} must have shape (n_points, n_dims) with n_points >= 1, "
+            f"got shape {tuple(value.shape)}"
+        )
+    _check_finite(name, what, value)
+    return value
+
+
+def _check_finite(name: str, what: str, value: Tensor) -> None:
+    bad = ~torch.isfinite(value)
+    if bool(bad.any()):
+        index = tuple(int(i) for i in bad.nonzero()[0])
+        raise ValueError(
+            f"loss {name!r}: {what} must be finite, but {int(bad.sum())} entries are not "
+            f"(first at index {index}: {value[index].item()})"
+        )
+
+
+class _Misfit:
+    """``model(points) - values``: the residual of a data loss (values moved lazily)."""
+
+    def __init__(self, values: Tensor):
+        self.values = values
+
+    def __call__(self, model: nn.Module, points: Tensor) -> Tensor:
+        out = model(points)
+        values = self.values.to(dtype=out.dtype, device=out.device)
+        if out.numel() != values.numel():
+            raise ValueError(
+                f"the model returned {tuple(out.shape)} for {points.shape[0]} points, "
+                f"which does not match the data values of shape {tuple(values.shape)}"
+            )
+        return out - values.reshape(out.shape)
+
+    def __repr__(self) -> str:
+        return f"_Misfit(values of shape {tuple(self.values.shape)})"
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One named term of a PINN objective.
+
+    Parameters
+    ----------
+    name : str
+        Unique within a `Problem` (e.g. ``"residual"``, ``"boundary"``, ``"data"``).
+    fn : callable ``(model, points) -> Tensor``
+        Per-point residuals of shape ``(n_points,)`` or ``(n_points, k)``: the trainer
+        takes their mean square. A 0-d tensor is taken as the loss value as is (for
+        custom reductions). ``points`` require grad, so ``fn`` can use `grad`,
+        `partial` and `laplacian`.
+    sampler : Sampler or Tensor
+        A callable ``(n, generator, dtype, device) -> (n, n_dims)`` (see `UniformBox`
+        and friends), or fixed points of shape ``(n_points, n_dims)`` (1-D is one column).
+    n_points : int, optional
+        Points per draw; required with a callable sampler, ignored (must be ``None``
+        or equal) for fixed points.
+    resample_every : int
+        Draw new points every this many steps; 0 (default) draws once. Must be 0 for
+        fixed points.
+    weight : float
+        Default weight (>= 0) in the weighted sum; `TrainerConfig.weights` may
+        override it with a schedule.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciml.pinn import Loss, UniformBox, partial
+    >>> def residual(model, x):  # u' = cos(x)
+    ...     u = model(x)
+    ...     return partial(u, x, 0) - torch.cos(x)
+    >>> loss = Loss("residual", residual, UniformBox(0.0, 1.0), n_points=64, resample_every=10)
+    >>> loss.is_fixed
+    False
+    """
+
+    name: str
+    fn: LossFn
+    sampler: Sampler | Tensor
+    n_points: int | None = None
+    resample_every: int = 0
+    weight: float = 1.0
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"a loss name must be a non-empty str, got {self.name!r}")
+        name = self.name
+        if not callable(self.fn):
+            raise TypeError(
+                f"loss {name!r}: fn must be callable (model, points) -> Tensor, got {self.fn!r}"
+            )
+        if callable(self.sampler) and not isinstance(self.sampler, Tensor):
+            if (
+                not isinstance(self.n_points, int)
+                or isinstance(self.n_points, bool)
+                or self.n_points < 1
+            ):
+                raise ValueError(
+                    f"loss {name!r}: a callable sampler needs n_points, an int >= 1, "
+                    f"got {self.n_points!r}"
+                )
+        else:
+            points = _as_points(name, "fixed points", self.sampler)
+            if self.n_points not in (None, points.shape[0]):
+                raise ValueError(
+                    f"loss {name!r}: n_points={self.n_points} disagrees with the "
+                    f"{points.shape[0]} fixed points; leave n_points as None"
+                )
+            if self.resample_every != 0:
+                raise ValueError(
+                    f"loss {name!r}: fixed points cannot be resampled, so resample_every must "
+                    f"be 0, got {self.resample_every!r}; pass a sampler to resample"
+                )
+            object.__setattr__(self, "sampler", points)
+            object.__setattr__(self, "n_points", points.shape[0])
+        if not isinstance(self.resample_every, int) or self.resample_every < 0:
+            raise ValueError(
+                f"loss {name!r}: resample_every must be an int >= 0, got {self.resample_every!r}"
+            )
+        if (
+            not isinstance(self.weight, (int, float))
+            or not math.isfinite(self.weight)
+            or self.weight < 0
+        ):
+            raise ValueError(
+                f"loss {name!r}: weight must be a finite number >= 0, got {self.weight!r}"
+            )
+        object.__setattr__(self, "weight", float(self.weight))
+
+    @classmethod
+    def data(
+        cls,
+        name: str,
+        points: Tensor | np.ndarray,
+        values: Tensor | np.ndarray,
+        weight: float = 1.0,
+    ) -> Loss:
+        """A data-misfit loss ``mean((model(points) - values)^2)`` on fixed points.
+
+        Parameters
+        ----------
+        points : array_like, shape ``(n_points, n_dims)``
+        values : array_like, shape ``(n_points,)`` or ``(n_points, n_outputs)``
+            Must be finite.
+        """
+        pts = _as_points(name, "data points", points)
+        vals = _as_points(name, "data values", values)
+        if vals.shape[0] != pts.shape[0]:
+            raise ValueError(
+                f"loss {name!r}: {pts.shape[0]} data points but {vals.shape[0]} data values"
+            )
+        return cls(name, _Misfit(vals), pts, weight=weight)
+
+    @property
+    def is_fixed(self) -> bool:
+        """Whether the points are a fixed tensor rather than a sampler."""
+        return isinstance(self.sampler, Tensor)
+
+    def sample(self, generator: torch.Generator, dtype: torch.dtype, device) -> Tensor:
+        """Points for this loss, ``(n_points, n_dims)``, checked finite, requiring grad."""
+        if self.is_fixed:
+            return self.sampler.to(dtype=dtype, device=device).detach().requires_grad_(True)
+        points = self.sampler(self.n_points, generator, dtype, device)
+        if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[0] != self.n_points:
+            shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
+            raise ValueError(
+                f"loss {self.name!r}: the sampler must return a Tensor of shape "
+                f"({self.n_points}, n_dims), got {shape}"
+            )
+        _check_finite(self.name, "sampled points", points)
+        return points.to(dtype=dtype, device=device).detach().requires_grad_(True)
+
+    def value(self, model: nn.Module, points: Tensor) -> Tensor:
+        """The scalar loss: mean square of ``fn(model, points)`` (or the 0-d value as is)."""
+        out = self.fn(model, points)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"loss {self.name!r}: fn must return a Tensor, got {type(out).__name__}"
+            )
+        return out if out.ndim == 0 else out.square().mean()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A PDE problem: ordered named losses, an optional reference solution, metadata.
+
+    Parameters
+    ----------
+    losses : sequence of Loss or mapping of str to Loss
+        At least one; names unique (a mapping's keys must equal the losses' names).
+    reference : callable ``points -> Tensor``, optional
+        The exact solution, for the relative L2 error metric on ``error_points``.
+    error_points : Tensor, shape ``(n_points, n_dims)``, optional
+        Required with ``reference``.
+    name : str
+        Free text, e.g. ``"poisson-1d"``.
+    domain : mapping, optional
+        Free metadata, e.g. ``{"x": (0.0, 1.0)}``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciml.pinn import Loss, Problem
+    >>> x = torch.linspace(0, 1, 5)[:, None]
+    >>> p = Problem([Loss.data("data", x, x**2)], reference=lambda x: x**2, error_points=x)
+    >>> p.names
+    ('data',)
+    >>> p.relative_error(lambda x: x**2)
+    0.0
+    """
+
+    losses: Mapping[str, Loss] | Sequence[Loss]
+    reference: Callable[[Tensor], Tensor] | None = None
+    error_points: Tensor | None = None
+    name: str = ""
+    domain: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        losses = self.losses
+        if isinstance(losses, Loss):
+            losses = [losses]
+        if isinstance(losses, Mapping):
+            for key, loss in losses.items():
+                if isinstance(loss, Loss) and key != loss.name:
+                    raise ValueError(
+                        f"losses mapping key {key!r} differs from the loss name {loss.name!r}"
+                    )
+            losses = list(losses.values())
+        losses = list(losses)
+        if not losses:
+            raise ValueError("a Problem needs at least one Loss, got none")
+        not_losses = [type(x).__name__ for x in losses if not isinstance(x, Loss)]
+        if not_losses:
+            raise TypeError(f"losses must be Loss objects, got {not_losses}")
+        names = [loss.name for loss in losses]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"loss names must be unique, got duplicates {duplicates}")
+        object.__setattr__(self, "losses", MappingProxyType({loss.name: loss for loss in losses}))
+        if (self.reference is None) != (self.error_points is None):
+            raise ValueError("reference and error_points go together: give both or neither")
+        if self.reference is not None:
+            if not callable(self.reference):
+                raise TypeError(
+                    f"reference must be callable points -> Tensor, got {self.reference!r}"
+                )
+            pts = _as_points("<error metric>", "error_points", self.error_points)
+            object.__setattr__(self, "error_points", pts)
+        object.__setattr__(self, "domain", MappingProxyType(dict(self.domain)))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Loss names, in order."""
+        return tuple(self.losses)
+
+    def __len__(self) -> int:
+        return len(self.losses)
+
+    def relative_error(self, model: Callable[[Tensor], Tensor]) -> float:
+        """Relative L2 error ``||u - u_ref|| / ||u_ref||`` on ``error_points``.
+
+        Evaluated without gradients, in the dtype and on the device of the model's
+        parameters (float64 CPU for a plain callable).
+        """
+        if self.reference is None:
+            raise ValueError("this Problem has no reference solution, so no error metric")
+        dtype, device = torch.float64, torch.device("cpu")
+        if isinstance(model, nn.Module):
+            p = next(iter(model.parameters()), None)
+            if p is not None:
+                dtype, device = p.dtype, p.device
+        points = self.error_points.to(dtype=dtype, device=device)
+        with torch.no_grad():
+            exact = torch.as_tensor(self.reference(points), dtype=dtype, device=device)
+            approx = model(points)
+        if approx.numel() != exact.numel():
+            raise ValueError(
+                f"the model output {tuple(approx.shape)} and the reference {tuple(exact.shape)} "
+                "have different sizes"
+            )
+        diff = approx.reshape(exact.shape) - exact
+        norm = torch.linalg.vector_norm(exact)
+        if norm == 0:
+            return float(torch.linalg.vector_norm(diff))
+        return float(torch.linalg.vector_norm(diff) / norm)

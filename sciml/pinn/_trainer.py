@@ -1,0 +1,522 @@
+"""`Trainer`: Adam then optional L-BFGS on a `Problem`, with history, hooks and checkpoints."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from ._checkpoint import read_checkpoint, write_checkpoint
+from ._config import TrainerConfig
+from ._hooks import GRADIENTS_SET, per_loss_gradients
+from ._problem import Problem
+
+DEFAULT_GROUP = "default"
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss, a gradient or a parameter became non-finite during training.
+
+    Attributes
+    ----------
+    step : int
+        The step at which it happened.
+    loss : str or None
+        The name of the loss that diverged (None when no single loss can be blamed).
+    good_step : int or None
+        The step whose parameters the model was restored to (None: no finite state seen).
+    checkpoint : Path or None
+        The last checkpoint written (always from a finite state), if any.
+    """
+
+    def __init__(self, message: str, *, step: int, loss: str | None, good_step, checkpoint):
+        super().__init__(message)
+        self.step = step
+        self.loss = loss
+        self.good_step = good_step
+        self.checkpoint = checkpoint
+
+
+@dataclass
+class History:
+    """Everything recorded during training, as plain lists (JSON-serialisable).
+
+    One entry per step in ``step``, ``phase`` (``"adam"`` or ``"lbfgs"``), ``total``,
+    and in each list of ``losses[name]``, ``weights[name]`` and ``lr[group]``. Losses are
+    evaluated at the parameters *before* that step's update; ``total`` is
+    ``sum_i weights[i] * losses[i]``. The reference error (when the problem has one)
+    is in ``error`` at the steps ``error_step``: every ``log_every`` steps and at the
+    end of each `Trainer.fit`.
+    """
+
+    step: list[int] = field(default_factory=list)
+    phase: list[str] = field(default_factory=list)
+    losses: dict[str, list[float]] = field(default_factory=dict)
+    weights: dict[str, list[float]] = field(default_factory=dict)
+    total: list[float] = field(default_factory=list)
+    lr: dict[str, list[float]] = field(default_factory=dict)
+    error_step: list[int] = field(default_factory=list)
+    error: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy as plain dicts and lists (``json.dumps`` works on it)."""
+        return {
+            "step": list(self.step),
+            "phase": list(self.phase),
+            "losses": {k: list(v) for k, v in self.losses.items()},
+            "weights": {k: list(v) for k, v in self.weights.items()},
+            "total": list(self.total),
+            "lr": {k: list(v) for k, v in self.lr.items()},
+            "error_step": list(self.error_step),
+            "error": list(self.error),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        """Inverse of `to_dict`."""
+        shallow = cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**shallow.to_dict())  # deep copies of the lists
+
+
+class Trainer:
+    """Train a model on a `Problem`: Adam, then optionally L-BFGS.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps points ``(n_points, n_dims)`` to outputs; cast to ``config.dtype`` and
+        moved to ``config.device`` in place.
+    problem : Problem
+    config : TrainerConfig, optional
+    param_groups : mapping of str to iterable of Parameter, optional
+        Named parameter groups; their learning rates come from ``config.group_lrs``
+        (``config.lr`` when absent). Parameters in no group form the group
+        ``"default"`` with ``config.lr``.
+
+    Attributes
+    ----------
+    step : int
+        Steps completed.
+    history : History
+    parameters : list of Parameter
+        The trained parameters, in ``model.named_parameters()`` order.
+    weights : dict of str to float
+        The loss weights of the current step (read by hooks).
+    optimizer, lbfgs : torch.optim.Optimizer
+        The Adam optimiser (one param group per named group, with a ``"name"`` key) and
+        the L-BFGS optimiser.
+
+    Notes
+    -----
+    Each step: draw points where due, evaluate every loss, check them finite, call
+    the hooks' ``on_step``, build the update (hooks' ``combine`` or the weighted sum),
+    check the gradients finite, clip, step, check the parameters finite. A non-finite
+    value raises `TrainingDiverged` and restores the parameters of the last step whose
+    losses were finite. Checkpoints are written only from such states, so the last
+    checkpoint file is always a good one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciml.pinn import Loss, Problem, Trainer, TrainerConfig
+    >>> x = torch.linspace(0, 1, 8)[:, None]
+    >>> problem = Problem([Loss.data("data", x, 2 * x)])
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Linear(1, 1)
+    >>> config = TrainerConfig(steps=0, lbfgs_steps=10, dtype=torch.float64, progress=False)
+    >>> trainer = Trainer(model, problem, config)
+    >>> history = trainer.fit()
+    >>> len(history), trainer.evaluate()["data"] < 1e-12
+    (10, True)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        problem: Problem,
+        config: TrainerConfig | None = None,
+        param_groups: Mapping[str, Iterable[nn.Parameter]] | None = None,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a sciml.pinn.Problem, got {type(problem).__name__}")
+        config = TrainerConfig() if config is None else config
+        if not isinstance(config, TrainerConfig):
+            raise TypeError(f"config must be a TrainerConfig, got {type(config).__name__}")
+        stray = sorted(set(config.weights) - set(problem.names))
+        if stray:
+            raise ValueError(
+                f"config.weights names unknown losses {stray}; losses: {problem.names}"
+            )
+        self.model = model.to(device=config.device, dtype=config.dtype)
+        self.problem = problem
+        self.config = config
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        if not named:
+            raise ValueError("the model has no parameters that require grad, nothing to train")
+        self.parameters = [p for _, p in named]
+        groups = _build_groups(named, param_groups, config)
+        self.optimizer = torch.optim.Adam(
+            [{"params": ps, "lr": lr, "name": name} for name, ps, lr in groups]
+        )
+        # torch's default tolerances (1e-7 on the gradient, 1e-9 on changes) stop
+        # float64 runs far from machine precision; tighten them there.
+        tol_grad, tol_change = (1e-7, 1e-9) if config.dtype == torch.float32 else (1e-12, 1e-16)
+        self.lbfgs = torch.optim.LBFGS(
+            self.parameters,
+            lr=config.lbfgs_lr,
+            max_iter=1,
+            max_eval=25,  # torch's default, max_iter * 5 // 4, would leave no line search
+            line_search_fn="strong_wolfe",
+            tolerance_grad=tol_grad,
+            tolerance_change=tol_change,
+        )
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.step = 0
+        self.history = History(
+            losses={n: [] for n in problem.names},
+            weights={n: [] for n in problem.names},
+            lr={name: [] for name, _, _ in groups},
+        )
+        self.weights: dict[str, float] = {}
+        self.last_checkpoint: Path | None = None
+        self._points: dict[str, Tensor] = {}
+        self._hooks: list[Any] = []
+        self._good: tuple[int, list[Tensor]] | None = None
+        self._bar = None
+
+    # ----------------------------------------------------------------- public API
+
+    def add_hook(self, hook: Any) -> Any:
+        """Register a hook (see `TrainingHook`); returns it."""
+        if not any(callable(getattr(hook, m, None)) for m in ("on_step", "combine")):
+            raise TypeError(f"a hook must define on_step and/or combine, got {hook!r}")
+        self._hooks.append(hook)
+        return hook
+
+    def fit(self) -> History:
+        """Train until ``config.total_steps`` steps are done; returns the history."""
+        cfg = self.config
+        if self.step >= cfg.total_steps:
+            return self.history
+        disable = None if cfg.progress is None else not cfg.progress
+        self._bar = tqdm(
+            total=cfg.total_steps,
+            initial=self.step,
+            disable=disable,
+            desc=self.problem.name or "pinn",
+        )
+        try:
+            while self.step < cfg.total_steps:
+                self._train_step(self.step)
+                self.step += 1
+                self._bar.update(1)
+        finally:
+            self._bar.close()
+            self._bar = None
+        if self.problem.reference is not None:
+            self.history.error_step.append(self.step)
+            self.history.error.append(self.problem.relative_error(self.model))
+        if cfg.checkpoint_path is not None:
+            self._check_final_state()
+            self.save_checkpoint(cfg.checkpoint_file(self.step))
+        return self.history
+
+    def evaluate(self) -> dict[str, float]:
+        """Current loss values on the current points (drawn if none yet)."""
+        self._sample(self.step, "lbfgs")
+        with torch.enable_grad():
+            return {n: float(v.detach()) for n, v in self._losses().items()}
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        """Write the state after ``self.step`` steps: model, optimisers, RNGs, points, history."""
+        if not all(bool(torch.isfinite(p).all()) for p in self.parameters):
+            raise ValueError("refusing to checkpoint non-finite parameters")
+        state = self._state(
+            self.step, self.generator.get_state(), torch.get_rng_state(), self._points
+        )
+        self.last_checkpoint = write_checkpoint(path, state)
+        return self.last_checkpoint
+
+    @classmethod
+    def resume(
+        cls,
+        path: str | Path,
+        model: nn.Module,
+        problem: Problem,
+        config: TrainerConfig | None = None,
+        param_groups: Mapping[str, Iterable[nn.Parameter]] | None = None,
+    ) -> Trainer:
+        """A trainer restored from a checkpoint; `fit` then continues where it stopped.
+
+        ``model``, ``problem`` and ``param_groups`` must have the same structure as
+        when the checkpoint was written. Learning rates come from ``config``. With the
+        same config, the resumed run reproduces the uninterrupted history exactly.
+        """
+        state = read_checkpoint(path)
+        trainer = cls(model, problem, config, param_groups)
+        trainer._load_state(state)
+        trainer.last_checkpoint = Path(path)
+        return trainer
+
+    # ------------------------------------------------------------------ one step
+
+    def _train_step(self, k: int) -> None:
+        phase = "adam" if k < self.config.steps else "lbfgs"
+        generator_state, torch_state = self.generator.get_state(), torch.get_rng_state()
+        points_before = dict(self._points)
+        self._sample(k, phase)
+        self.weights = {
+            n: self.config.weight(n, k, loss.weight) for n, loss in self.problem.losses.items()
+        }
+
+        def start(losses: dict[str, Tensor]) -> None:
+            values = self._check_losses(k, losses)
+            self._remember_good(k)
+            if self.config.checkpoint_every and k > 0 and k % self.config.checkpoint_every == 0:
+                state = self._state(k, generator_state, torch_state, points_before)
+                self.last_checkpoint = write_checkpoint(self.config.checkpoint_file(k), state)
+            for hook in self._hooks:
+                if callable(getattr(hook, "on_step", None)):
+                    hook.on_step(self, k, losses)
+            self._record(k, phase, values)
+
+        if phase == "adam":
+            self.optimizer.zero_grad(set_to_none=True)
+            losses = self._losses()
+            start(losses)
+            self._backward(k, losses)
+            self._check_gradients(k)
+            if self.config.clip_norm is not None:
+                nn.utils.clip_grad_norm_(self.parameters, self.config.clip_norm)
+            self.optimizer.step()
+        else:
+            calls = 0
+
+            def closure() -> Tensor:
+                nonlocal calls
+                calls += 1
+                self.lbfgs.zero_grad()
+                losses = self._losses()
+                if calls == 1:  # at the parameters before the step, as in the Adam phase
+                    start(losses)
+                total = sum(self.weights[n] * v for n, v in losses.items())
+                total.backward()
+                if calls == 1:
+                    self._check_gradients(k)
+                return total
+
+            self.lbfgs.step(closure)
+        finite = torch.stack([torch.isfinite(p).all() for p in self.parameters]).all()
+        if not bool(finite):
+            self._diverge(k, None, f"the {phase} update produced non-finite parameters")
+
+    def _backward(self, k: int, losses: dict[str, Tensor]) -> None:
+        combined = None
+        for hook in self._hooks:
+            if callable(getattr(hook, "combine", None)):
+                combined = hook.combine(self, k, losses)
+                if combined is not None:
+                    break
+        if combined is None:
+            combined = sum(self.weights[n] * v for n, v in losses.items())
+        if combined is GRADIENTS_SET:
+            return
+        if not isinstance(combined, Tensor) or combined.ndim != 0:
+            raise TypeError(
+                "a hook's combine must return a 0-d Tensor, GRADIENTS_SET or None, "
+                f"got {combined!r}"
+            )
+        combined.backward()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _sample(self, k: int, phase: str) -> None:
+        for name, loss in self.problem.losses.items():
+            due = phase == "adam" and loss.resample_every and k % loss.resample_every == 0
+            if name not in self._points or due:
+                self._points[name] = loss.sample(
+                    self.generator, self.config.dtype, self.config.device
+                )
+
+    def _losses(self) -> dict[str, Tensor]:
+        return {
+            n: loss.value(self.model, self._points[n]) for n, loss in self.problem.losses.items()
+        }
+
+    def _check_losses(self, k: int, losses: dict[str, Tensor]) -> list[float]:
+        values = torch.stack([v.detach() for v in losses.values()]).tolist()
+        for name, value in zip(losses, values):
+            if not math.isfinite(value):
+                self._diverge(k, name, f"loss {name!r} is {value}")
+        return values
+
+    def _check_gradients(self, k: int) -> None:
+        grads = [p.grad for p in self.parameters if p.grad is not None]
+        if not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
+            return
+        blamed = None
+        per_loss = per_loss_gradients(self.parameters, self._losses())
+        for name, g in per_loss.items():
+            if not bool(torch.isfinite(g).all()):
+                blamed = name
+                break
+        what = f"the gradient of loss {blamed!r}" if blamed else "the combined gradient"
+        self._diverge(k, blamed, f"{what} is not finite")
+
+    def _remember_good(self, k: int) -> None:
+        with torch.no_grad():
+            if self._good is None:
+                self._good = (k, [p.detach().clone() for p in self.parameters])
+            else:
+                for saved, p in zip(self._good[1], self.parameters):
+                    saved.copy_(p)
+                self._good = (k, self._good[1])
+
+    def _diverge(self, k: int, loss: str | None, what: str) -> None:
+        good_step = None
+        if self._good is not None:
+            good_step, saved = self._good
+            with torch.no_grad():
+                for p, s in zip(self.parameters, saved):
+                    p.copy_(s)
+            restored = f"the model was restored to its parameters at step {good_step}"
+        else:
+            restored = "no step had finite losses, so the model was left as it is"
+        ckpt = f"; the last good checkpoint is {str(self.last_checkpoint)!r}"
+        message = (
+            f"training diverged at step {k}: {what}; {restored}"
+            f"{ckpt if self.last_checkpoint else ''}. Lower the learning rate, clip "
+            "gradients (clip_norm) or check the loss functions."
+        )
+        raise TrainingDiverged(
+            message, step=k, loss=loss, good_step=good_step, checkpoint=self.last_checkpoint
+        )
+
+    def _check_final_state(self) -> None:
+        losses = self._losses()
+        for name, value in zip(losses, torch.stack([v.detach() for v in losses.values()]).tolist()):
+            if not math.isfinite(value):
+                self._diverge(self.step, name, f"loss {name!r} is {value} after the last update")
+
+    def _record(self, k: int, phase: str, values: list[float]) -> None:
+        h = self.history
+        h.step.append(k)
+        h.phase.append(phase)
+        for name, value in zip(self.problem.names, values):
+            h.losses[name].append(value)
+            h.weights[name].append(self.weights[name])
+        h.total.append(sum(self.weights[n] * v for n, v in zip(self.problem.names, values)))
+        for group in self.optimizer.param_groups:
+            lr = group["lr"] if phase == "adam" else self.lbfgs.param_groups[0]["lr"]
+            h.lr[group["name"]].append(float(lr))
+        if k % self.config.log_every == 0:
+            if self.problem.reference is not None:
+                h.error_step.append(k)
+                h.error.append(self.problem.relative_error(self.model))
+            if self._bar is not None:
+                postfix = {"loss": f"{h.total[-1]:.3e}"}
+                if h.error_step and h.error_step[-1] == k:
+                    postfix["error"] = f"{h.error[-1]:.3e}"
+                self._bar.set_postfix(postfix, refresh=False)
+
+    # ------------------------------------------------------------- checkpoints
+
+    def _state(self, step, generator_state, torch_state, points) -> dict[str, Any]:
+        return {
+            "step": step,
+            "model": self.model.state_dict(),
+            "adam": self.optimizer.state_dict(),
+            "lbfgs": self.lbfgs.state_dict(),
+            "generator": generator_state,
+            "torch_rng": torch_state,
+            "points": {n: p.detach().cpu() for n, p in points.items()},
+            "history": self.history.to_dict(),
+            "losses": list(self.problem.names),
+            "dtype": str(self.config.dtype),
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        if list(state["losses"]) != list(self.problem.names):
+            raise ValueError(
+                f"the checkpoint holds losses {state['losses']} but the problem has "
+                f"{list(self.problem.names)}"
+            )
+        if state["step"] > self.config.total_steps:
+            raise ValueError(
+                f"the checkpoint is at step {state['step']}, beyond config.total_steps="
+                f"{self.config.total_steps}"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["adam"])
+        for group, lr in zip(self.optimizer.param_groups, _group_lrs(self.optimizer, self.config)):
+            group["lr"] = lr
+        self.lbfgs.load_state_dict(state["lbfgs"])
+        self.lbfgs.param_groups[0]["lr"] = self.config.lbfgs_lr
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        self._points = {
+            n: p.to(dtype=self.config.dtype, device=self.config.device).requires_grad_(True)
+            for n, p in state["points"].items()
+        }
+        self.history = History.from_dict(state["history"])
+        self.step = int(state["step"])
+
+
+def _group_lrs(optimizer: torch.optim.Optimizer, config: TrainerConfig) -> list[float]:
+    return [config.group_lrs.get(g["name"], config.lr) for g in optimizer.param_groups]
+
+
+def _build_groups(named, param_groups, config: TrainerConfig) -> list[tuple[str, list, float]]:
+    """``[(group name, parameters, lr)]``: explicit groups, then name-matched, then the rest."""
+    owner: dict[int, str] = {}
+    groups = []
+    known = {id(p): n for n, p in named}
+
+    def add(group: str, params: list) -> None:
+        if group == DEFAULT_GROUP:
+            raise ValueError(f"{DEFAULT_GROUP!r} is reserved for ungrouped parameters (config.lr)")
+        for p in params:
+            if id(p) not in known:
+                raise ValueError(f"group {group!r} holds a parameter that the model does not train")
+            if id(p) in owner:
+                raise ValueError(
+                    f"parameter {known[id(p)]!r} is in both groups {owner[id(p)]!r} and {group!r}"
+                )
+            owner[id(p)] = group
+        groups.append((group, params, config.group_lrs.get(group, config.lr)))
+
+    if param_groups is not None:
+        if not isinstance(param_groups, Mapping):
+            raise TypeError(
+                f"param_groups must map group names to parameters, got {param_groups!r}"
+            )
+        for group, params in param_groups.items():
+            params = [params] if isinstance(params, Tensor) else list(params)
+            if not params:
+                raise ValueError(f"parameter group {group!r} is empty")
+            add(group, params)
+    for key in config.group_lrs:
+        if param_groups is not None and key in param_groups:
+            continue
+        params = [p for n, p in named if n == key or n.startswith(key + ".")]
+        if not params:
+            raise ValueError(
+                f"group_lrs key {key!r} names no parameter group and no parameter; "
+                f"parameters are {[n for n, _ in named]}"
+            )
+        add(key, params)
+    rest = [p for _, p in named if id(p) not in owner]
+    if rest:
+        groups.insert(0, (DEFAULT_GROUP, rest, config.lr))
+    return groups

@@ -1,0 +1,475 @@
+"""`Trainer`, `TrainerConfig`, hooks and checkpoints of `sciml.pinn`."""
+
+import json
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from sciml.pinn import (
+    GRADIENTS_SET,
+    BoxBoundary,
+    Loss,
+    Problem,
+    Trainer,
+    TrainerConfig,
+    TrainingDiverged,
+    UniformBox,
+    partial,
+    per_loss_gradients,
+    ramp,
+)
+
+torch.set_num_threads(1)
+F64 = torch.float64
+
+
+def _mlp(width=16, seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(1, width), nn.Tanh(), nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1)
+    )
+
+
+def _ode_problem(resample_every=0):
+    """u' = pi cos(pi x) on [0, 1], u(0) = 0: u = sin(pi x)."""
+
+    def residual(model, x):
+        return partial(model(x), x, 0) - math.pi * torch.cos(math.pi * x)
+
+    xs = torch.linspace(0, 1, 101, dtype=F64)[:, None]
+    return Problem(
+        [
+            Loss(
+                "residual",
+                residual,
+                UniformBox(0.0, 1.0),
+                n_points=64,
+                resample_every=resample_every,
+            ),
+            Loss.data("boundary", torch.zeros(1, 1), torch.zeros(1)),
+        ],
+        reference=lambda x: torch.sin(math.pi * x),
+        error_points=xs,
+        name="sine-ode",
+    )
+
+
+def _config(**kwargs):
+    base = {"steps": 10, "lr": 1e-2, "dtype": F64, "progress": False, "log_every": 5}
+    return TrainerConfig(**{**base, **kwargs})
+
+
+# ---------------------------------------------------------------- known answers
+
+
+def test_lbfgs_reaches_the_least_squares_solution():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(60, 3, generator=g, dtype=F64)
+    y = (
+        X @ torch.tensor([1.0, -2.0, 0.5], dtype=F64)
+        + 0.3
+        + 0.1 * torch.randn(60, generator=g, dtype=F64)
+    )
+    A = torch.cat([X, torch.ones(60, 1, dtype=F64)], dim=1)
+    exact = torch.linalg.lstsq(A, y[:, None]).solution.ravel()
+    torch.manual_seed(1)
+    model = nn.Linear(3, 1)
+    trainer = Trainer(model, Problem([Loss.data("data", X, y)]), _config(steps=0, lbfgs_steps=30))
+    history = trainer.fit()
+    fitted = torch.cat([model.weight.detach().ravel(), model.bias.detach()])
+    assert (fitted - exact).abs().max().item() < 1e-8
+    assert history.phase == ["lbfgs"] * 30 and trainer.step == 30
+    assert trainer.evaluate()["data"] == pytest.approx(
+        ((A @ exact - y) ** 2).mean().item(), rel=1e-12
+    )
+
+
+def test_tiny_pinn_learns_sine_from_ode_and_boundary():
+    trainer = Trainer(
+        _mlp(), _ode_problem(resample_every=1), _config(steps=300, lbfgs_steps=20, log_every=50)
+    )
+    history = trainer.fit()
+    assert history.error_step == [0, 50, 100, 150, 200, 250, 300, 320]
+    assert history.error[-1] < 1e-2
+    assert history.error[-1] < 0.05 * history.error[0]
+    assert trainer.problem.relative_error(trainer.model) == history.error[-1]
+
+
+# -------------------------------------------------------------- configuration
+
+
+class _Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(1, 1)
+        self.head = nn.Linear(1, 1)
+        self.alpha = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, x):
+        return self.alpha * self.head(torch.tanh(self.body(x)))
+
+
+def _data_problem():
+    x = torch.linspace(-1, 1, 16, dtype=F64)[:, None]
+    return Problem([Loss.data("data", x, x**3)])
+
+
+def test_group_lrs_by_name_build_and_drive_adam_groups():
+    model = _Scaled()
+    trainer = Trainer(
+        model, _data_problem(), _config(steps=1, lr=1e-3, group_lrs={"alpha": 0.1, "head": 0.01})
+    )
+    groups = {g["name"]: g for g in trainer.optimizer.param_groups}
+    assert {name: g["lr"] for name, g in groups.items()} == {
+        "default": 1e-3,
+        "alpha": 0.1,
+        "head": 0.01,
+    }
+    assert groups["alpha"]["params"] == [model.alpha]
+    assert groups["head"]["params"] == [model.head.weight, model.head.bias]
+    assert groups["default"]["params"] == [model.body.weight, model.body.bias]
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    history = trainer.fit()
+    # Adam's first step moves every parameter by lr * g / (|g| + eps) ~ lr
+    for name, lr in [("alpha", 0.1), ("head.weight", 0.01), ("body.weight", 1e-3)]:
+        step = (dict(model.named_parameters())[name] - before[name]).abs().max().item()
+        assert step == pytest.approx(lr, rel=1e-6)
+    assert history.lr == {"default": [1e-3], "alpha": [0.1], "head": [0.01]}
+
+
+def test_group_lrs_by_parameter_list():
+    model = _Scaled()
+    groups = {"physics": [model.alpha], "net": list(model.head.parameters())}
+    trainer = Trainer(
+        model, _data_problem(), _config(steps=1, group_lrs={"physics": 0.2}), param_groups=groups
+    )
+    lrs = {g["name"]: (g["lr"], len(g["params"])) for g in trainer.optimizer.param_groups}
+    assert lrs == {"default": (1e-2, 2), "physics": (0.2, 1), "net": (1e-2, 2)}
+    with pytest.raises(ValueError, match="in both groups"):
+        Trainer(
+            model, _data_problem(), _config(), param_groups={"a": [model.alpha], "b": [model.alpha]}
+        )
+    with pytest.raises(ValueError, match="names no parameter group"):
+        Trainer(model, _data_problem(), _config(group_lrs={"nope": 0.1}))
+    with pytest.raises(ValueError, match="does not train"):
+        Trainer(
+            model, _data_problem(), _config(), param_groups={"x": [nn.Parameter(torch.zeros(1))]}
+        )
+
+
+def test_weight_schedules_are_applied_and_recorded():
+    problem = _ode_problem()
+    config = _config(steps=8, weights={"boundary": ramp(0.0, 4.0, 2, 6), "residual": 0.5})
+    history = Trainer(_mlp(), problem, config).fit()
+    assert history.weights["boundary"] == [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 4.0]
+    assert history.weights["residual"] == [0.5] * 8
+    for k in range(8):
+        expected = (
+            0.5 * history.losses["residual"][k]
+            + history.weights["boundary"][k] * history.losses["boundary"][k]
+        )
+        assert history.total[k] == pytest.approx(expected, rel=1e-14)
+
+
+def test_loss_weight_is_the_default_and_schedules_drive_the_gradient():
+    # one parameter a, losses (a - 1)^2 and (a + 1)^2; weights 3 and 1 put the optimum at a = 0.5
+    a = nn.Parameter(torch.tensor([0.0]))
+    model = _Const(a)
+    pts = torch.zeros(1, 1)
+    problem = Problem(
+        [
+            Loss("one", lambda m, x: m(x) - 1.0, pts, weight=3.0),
+            Loss("minus", lambda m, x: m(x) + 1.0, pts),
+        ]
+    )
+    Trainer(model, problem, _config(steps=0, lbfgs_steps=10)).fit()
+    assert a.item() == pytest.approx(0.5, abs=1e-10)
+    Trainer(model, problem, _config(steps=0, lbfgs_steps=10, weights={"one": 1.0})).fit()
+    assert a.item() == pytest.approx(0.0, abs=1e-10)
+
+
+class _Const(nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        self.a = a
+
+    def forward(self, x):
+        return self.a * torch.ones_like(x)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"steps": -1}, "steps must be"),
+        ({"steps": 0, "lbfgs_steps": 0}, "in total"),
+        ({"lr": 0.0}, "lr must be"),
+        ({"group_lrs": {"a": float("inf")}}, "group_lrs"),
+        ({"clip_norm": -1.0}, "clip_norm"),
+        ({"weights": {"a": -2.0}}, "weights"),
+        ({"dtype": torch.float16}, "dtype"),
+        ({"device": "tpu"}, "device"),
+        ({"checkpoint_every": 5}, "checkpoint_path"),
+        ({"log_every": 0}, "log_every"),
+    ],
+)
+def test_config_validates_on_construction(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainerConfig(**kwargs)
+
+
+def test_trainer_validates_its_inputs():
+    with pytest.raises(ValueError, match="unknown losses \\['nope'\\]"):
+        Trainer(_mlp(), _ode_problem(), _config(weights={"nope": 1.0}))
+    with pytest.raises(TypeError, match="Problem"):
+        Trainer(_mlp(), [1], _config())
+    frozen = _mlp()
+    frozen.requires_grad_(False)
+    with pytest.raises(ValueError, match="nothing to train"):
+        Trainer(frozen, _ode_problem(), _config())
+    with pytest.raises(ValueError, match="weight of loss 'boundary' at step 0"):
+        Trainer(_mlp(), _ode_problem(), _config(weights={"boundary": lambda step: -1.0})).fit()
+
+
+def test_float32_history_is_json_and_the_bar_is_quiet(capsys):
+    model = _mlp()
+    history = Trainer(
+        model, _ode_problem(), _config(steps=3, dtype=torch.float32, progress=None)
+    ).fit()
+    assert next(model.parameters()).dtype == torch.float32
+    data = json.loads(json.dumps(history.to_dict()))
+    assert data["step"] == [0, 1, 2] and data["phase"] == ["adam"] * 3
+    assert set(data["losses"]) == {"residual", "boundary"} and len(data["losses"]["residual"]) == 3
+    assert capsys.readouterr().err == ""  # not a TTY: tqdm stays quiet
+
+
+def test_six_loss_problem_trains():
+    """Heat-like u_t = u_xx on (t, x) in [0, 1]^2 with six named losses."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.f = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+
+        def forward(self, x):
+            return self.f(x)
+
+    def heat(model, x):
+        u = model(x)
+        return partial(u, x, 0) - partial(u, x, 1, order=2)
+
+    def flux(model, x):
+        return partial(model(x), x, 1)
+
+    t0 = torch.stack([torch.zeros(9), torch.linspace(0, 1, 9)], dim=1)
+    box = UniformBox((0.0, 0.0), (1.0, 1.0))
+    problem = Problem(
+        [
+            Loss("heat", heat, box, n_points=64, resample_every=2),
+            Loss("heat_late", heat, UniformBox((0.5, 0.0), (1.0, 1.0)), n_points=32),
+            Loss("left", lambda m, x: m(x), BoxBoundary((0.0, 0.0), (1.0, 0.0 + 1e-9)), n_points=8),
+            Loss("flux", flux, BoxBoundary((0.0, 0.0), (1.0, 1.0)), n_points=16),
+            Loss("initial", lambda m, x: m(x) - torch.sin(math.pi * x[:, 1:]), t0, weight=10.0),
+            Loss.data("data", t0[:3] + torch.tensor([0.5, 0.0]), torch.zeros(3)),
+        ]
+    )
+    history = Trainer(Net(), problem, _config(steps=20, lr=1e-2)).fit()
+    assert list(history.losses) == ["heat", "heat_late", "left", "flux", "initial", "data"]
+    assert all(len(v) == 20 and all(map(math.isfinite, v)) for v in history.losses.values())
+    assert history.total[-1] < history.total[0]
+
+
+# --------------------------------------------------------------- checkpoints
+
+
+def _resumable_config(tmp_path, **kwargs):
+    return _config(
+        steps=12,
+        lbfgs_steps=8,
+        clip_norm=1.0,
+        weights={"boundary": ramp(1.0, 5.0, 0, 15)},
+        checkpoint_path=tmp_path / "ck_{step}.pt",
+        checkpoint_every=5,
+        log_every=3,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("resume_at", [10, 15])  # in the Adam phase, in the L-BFGS phase
+def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at):
+    config = _resumable_config(tmp_path)
+    full = Trainer(_mlp(), _ode_problem(resample_every=3), config)
+    full_history = full.fit().to_dict()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ck_10.pt",
+        "ck_15.pt",
+        "ck_20.pt",
+        "ck_5.pt",
+    ]
+
+    resumed = Trainer.resume(
+        tmp_path / f"ck_{resume_at}.pt", _mlp(seed=99), _ode_problem(resample_every=3), config
+    )
+    assert resumed.step == resume_at and len(resumed.history) == resume_at
+    assert resumed.fit().to_dict() == full_history  # bit for bit
+    for p, q in zip(full.model.parameters(), resumed.model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_save_checkpoint_and_resume_to_a_longer_run(tmp_path):
+    problem = _ode_problem(resample_every=2)
+    reference = Trainer(_mlp(), problem, _config(steps=9)).fit()
+    first = Trainer(_mlp(), problem, _config(steps=4))
+    first.fit()
+    path = first.save_checkpoint(tmp_path / "state.pt")
+    resumed = Trainer.resume(path, _mlp(seed=3), problem, _config(steps=9))
+    history = resumed.fit()
+    assert history.losses == reference.losses and history.total == reference.total
+    with pytest.raises(ValueError, match="holds losses"):
+        Trainer.resume(path, _mlp(), _data_problem(), _config(steps=9))
+    with pytest.raises(ValueError, match="not a sciml.pinn checkpoint"):
+        torch.save({"x": 1}, tmp_path / "other.pt")
+        Trainer.resume(tmp_path / "other.pt", _mlp(), problem, _config(steps=9))
+
+
+# ----------------------------------------------------------------- divergence
+
+
+def _exploding_problem():
+    """'fine' is (a - 100)^2; 'bad' is sqrt(3.5 - a), NaN once a > 3.5."""
+    pts = torch.zeros(1, 1)
+    return Problem(
+        [
+            Loss("fine", lambda m, x: m(x) - 100.0, pts),
+            Loss("bad", lambda m, x: torch.sqrt(3.5 - m(x)), pts, weight=0.0),
+        ]
+    )
+
+
+class _Recorder:
+    def __init__(self):
+        self.params = []
+        self.losses = []
+
+    def on_step(self, trainer, step, losses):
+        self.params.append(trainer.parameters[0].detach().clone())
+        self.losses.append({k: v.item() for k, v in losses.items()})
+
+
+def test_nan_loss_raises_names_step_and_loss_and_restores_last_good_state(tmp_path):
+    model = _Const(nn.Parameter(torch.tensor([0.0])))
+    config = _config(steps=20, lr=1.0, checkpoint_path=tmp_path / "last.pt", checkpoint_every=1)
+    trainer = Trainer(model, _exploding_problem(), config)
+    recorder = trainer.add_hook(_Recorder())
+    with pytest.raises(TrainingDiverged, match="step 4: loss 'bad' is nan") as info:
+        trainer.fit()
+    err = info.value
+    assert isinstance(err, RuntimeError)
+    assert (err.step, err.loss, err.good_step) == (4, "bad", 3)
+    assert len(recorder.params) == 4 and 2.9 < recorder.params[3].item() < 3.5
+    assert torch.equal(model.a.detach(), recorder.params[3])  # restored to the step-3 parameters
+    assert len(trainer.history) == 4
+    # the checkpoint on disk is the step-3 state, never overwritten by the NaN state
+    assert err.checkpoint == tmp_path / "last.pt" and str(err.checkpoint) in str(err)
+    state = torch.load(err.checkpoint, weights_only=True)
+    assert state["step"] == 3 and torch.equal(state["model"]["a"], recorder.params[3])
+    resumed = Trainer.resume(
+        err.checkpoint, _Const(nn.Parameter(torch.tensor([7.0]))), _exploding_problem(), config
+    )
+    assert torch.equal(resumed.model.a.detach(), recorder.params[3])
+
+
+def test_nan_gradient_is_blamed_on_its_loss():
+    model = _Const(nn.Parameter(torch.tensor([1.0])))
+    pts = torch.zeros(1, 1)
+    problem = Problem(
+        [Loss("ok", lambda m, x: m(x), pts), Loss("kink", lambda m, x: torch.sqrt(m(x) - 1.0), pts)]
+    )
+    with pytest.raises(
+        TrainingDiverged, match="step 0: the gradient of loss 'kink' is not finite"
+    ) as info:
+        Trainer(model, problem, _config()).fit()
+    assert info.value.loss == "kink" and model.a.item() == 1.0
+
+
+# ---------------------------------------------------------------------- hooks
+
+
+def test_hooks_see_every_loss_and_per_loss_gradients_match_autograd():
+    class Profiler:
+        def __init__(self):
+            self.grads = {}
+
+        def on_step(self, trainer, step, losses):
+            if step in (0, 3):
+                self.grads[step] = per_loss_gradients(trainer.parameters, losses)
+                self.losses = {k: v.item() for k, v in losses.items()}
+
+    model = _mlp(width=4)
+    trainer = Trainer(model, _ode_problem(), _config(steps=4))
+    profiler = trainer.add_hook(Profiler())
+    recorder = trainer.add_hook(_Recorder())
+    history = trainer.fit()
+    assert [r["residual"] for r in recorder.losses] == history.losses["residual"]
+    assert [r["boundary"] for r in recorder.losses] == history.losses["boundary"]
+    assert set(profiler.grads) == {0, 3}
+    # manual autograd at the step-3 parameters: replay 3 steps, then differentiate each loss
+    fresh = _mlp(width=4)
+    replay = Trainer(fresh, _ode_problem(), _config(steps=3))
+    replay.fit()
+    losses = replay._losses()
+    params = list(fresh.parameters())
+    n_params = sum(p.numel() for p in params)
+    for name, loss in losses.items():
+        manual = torch.autograd.grad(loss, params, allow_unused=True)
+        flat = torch.cat(
+            [(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(params, manual)]
+        )
+        assert profiler.grads[3][name].shape == (n_params,)
+        torch.testing.assert_close(profiler.grads[3][name], flat, rtol=1e-12, atol=1e-14)
+    # the residual sees only derivatives, so the output bias gets exactly zero from it
+    assert profiler.grads[3]["residual"][-1].item() == 0.0
+    assert profiler.grads[3]["boundary"][-1].item() != 0.0
+    assert profiler.losses == {k: v.item() for k, v in losses.items()}
+
+
+def test_combine_hook_can_replace_the_sum_or_set_gradients():
+    # a = 0; losses (a - 1)^2 and (a + 3)^2: the sum's gradient is +4, "up" alone gives -2
+    pts = torch.zeros(1, 1)
+
+    def problem():
+        return Problem(
+            [Loss("up", lambda m, x: m(x) - 1.0, pts), Loss("down", lambda m, x: m(x) + 3.0, pts)]
+        )
+
+    def run(hook=None):
+        model = _Const(nn.Parameter(torch.tensor([0.0])))
+        trainer = Trainer(model, problem(), _config(steps=1, lr=0.1))
+        if hook is not None:
+            trainer.add_hook(hook)
+        trainer.fit()
+        return model.a.item()
+
+    class OnlyUp:  # returns the combined loss
+        def combine(self, trainer, step, losses):
+            return losses["up"]
+
+    class RouteUp:  # writes gradients itself, PCGrad-style
+        def combine(self, trainer, step, losses):
+            g = per_loss_gradients(trainer.parameters, losses)["up"]
+            trainer.parameters[0].grad = g.reshape(trainer.parameters[0].shape).clone()
+            return GRADIENTS_SET
+
+    class Abstain:
+        def combine(self, trainer, step, losses):
+            assert trainer.weights == {"up": 1.0, "down": 1.0}
+            return None
+
+    assert run() == pytest.approx(-0.1, rel=1e-6)
+    assert run(Abstain()) == pytest.approx(-0.1, rel=1e-6)
+    assert run(OnlyUp()) == pytest.approx(0.1, rel=1e-6)
+    assert run(RouteUp()) == pytest.approx(0.1, rel=1e-6)
+    with pytest.raises(TypeError, match="on_step and/or combine"):
+        Trainer(_Const(nn.Parameter(torch.zeros(1))), problem(), _config()).add_hook(object())
