@@ -69,3 +69,40 @@ def test_too_few_points_names_the_limit():
     data = generate("heat", seed=0, nx=64, nt=11)
     with pytest.raises(ValueError, match="axis 't' has 11 points"):
         weak_system(data, build_library(("u",), ("x",)))
+
+
+def test_noise_std_estimate_is_accurate_and_zero_on_clean_data():
+    from sciml.discovery._weak import estimate_noise_std
+
+    for name in ("heat", "fisher_kpp", "kuramoto_sivashinsky"):
+        clean = generate(name, seed=3)
+        assert estimate_noise_std(clean)[0] < 0.1 * 0.05 * clean.values.std()
+        noisy = clean.with_noise(0.1, seed=4)
+        assert estimate_noise_std(noisy)[0] == pytest.approx(0.1 * clean.values.std(), rel=0.05)
+
+
+def test_hermite_powers_are_unbiased():
+    from sciml.discovery._weak import _hermite_power
+
+    rng = np.random.default_rng(0)
+    u, sigma = 0.7, 0.3
+    y = u + sigma * rng.standard_normal(2_000_000)
+    for k in range(5):
+        assert _hermite_power(y, k, sigma).mean() == pytest.approx(u**k, abs=3e-3)
+    assert np.array_equal(_hermite_power(y[:10], 3, 0.0), y[:10] ** 3)
+
+
+def test_noise_std_debiases_monomial_columns_only():
+    data = generate("fisher_kpp", seed=0)
+    lib = build_library(data.channels, data.grid.space_names, 3, 2)
+    plain = weak_system(data, lib)
+    sigma = 0.05
+    debiased = weak_system(data, lib, noise_std=[sigma])
+    col = {n: j for j, n in enumerate(plain.names)}
+    # u^2 -> u^2 - sigma^2 (the weak integral of 1 times sigma^2)
+    expected = plain.G[:, col["u^2"]] - sigma**2 * plain.G[:, col["1"]]
+    assert np.allclose(debiased.G[:, col["u^2"]], expected)
+    for name in ("1", "u", "u_xx", "u*u_xx"):
+        assert np.allclose(debiased.G[:, col[name]], plain.G[:, col[name]])
+    with pytest.raises(ValueError, match="noise_std"):
+        weak_system(data, lib, noise_std=[-1.0])
