@@ -138,7 +138,7 @@ register(
     description="PDE identification: EqOD vs PySINDy strong/weak, WF-LASSO, WSINDy; "
     "8 PDEs + PDE-FIND files x 4 noise levels",
     grid=CellGrid(
-        methods=list(METHODS), problems=[*PDES, *PDEFIND_FILES], settings=list(NOISE), seeds=5
+        methods=list(METHODS), problems=[*PDES, *PDEFIND_FILES], settings=list(NOISE), seeds=3
     ),
     quick=CellGrid(methods=list(METHODS), problems=PDES, settings=list(NOISE), seeds=2),
     run=run_cell,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,12 +160,20 @@ def load_benchmarks(directory: str | Path | None = None) -> dict[str, Benchmark]
     if not directory.is_dir():
         raise ValueError(f"benchmark directory {str(directory)!r} does not exist")
     for path in sorted(directory.glob("*.py")):
-        if not path.name.startswith("_"):
-            _import_file(path)
+        if path.name.startswith("_"):
+            continue
+        try:
+            import_benchmark_file(path)
+        except Exception as err:  # one broken module must not hide the other benchmarks
+            warnings.warn(
+                f"skipped benchmark module {path}: {type(err).__name__}: {err}", stacklevel=2
+            )
     return registered()
 
 
-def _import_file(path: Path) -> None:
+def import_benchmark_file(path: str | Path) -> None:
+    """Import one benchmark module (idempotent), so that it registers its benchmarks."""
+    path = Path(path)
     module_name = f"sciml_benchmarks.{path.stem}"
     if module_name in sys.modules and getattr(sys.modules[module_name], "__file__", None) == str(
         path
@@ -175,4 +184,8 @@ def _import_file(path: Path) -> None:
         raise ValueError(f"cannot import benchmark module {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise

@@ -21,7 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ._measure import Context, PeakMemory, environment, resolve_device, seed_everything, synchronize
-from ._registry import Benchmark, Cell, get, load_benchmarks
+from ._registry import Benchmark, Cell, get, import_benchmark_file, load_benchmarks
 from ._results import append_record, finished_cells, read_records, results_path
 
 BACKENDS = ("local", "ray")
@@ -46,7 +46,7 @@ class _Task:
     cell: Cell
     device: str
     quick: bool
-    benchmark_dir: str
+    source: str  # the benchmark's module file, imported by the process that runs the cell
 
 
 def run(
@@ -109,9 +109,10 @@ def run(
         done = finished_cells(read_records(path))
         cells = benchmark.cells(quick=quick, seeds=seeds)
         summary.skipped += sum(cell in done for cell in cells)
-        directory = str(benchmark_dir or Path(benchmark.source).parent)
         tasks += [
-            _Task(benchmark.name, c, device, quick, directory) for c in cells if c not in done
+            _Task(benchmark.name, c, device, quick, benchmark.source)
+            for c in cells
+            if c not in done
         ]
 
     env = environment(device)
@@ -167,7 +168,7 @@ def execute_task(task: _Task) -> dict[str, Any]:
     """Run one cell where this is called (this process, a worker or a Ray task)."""
     import torch
 
-    load_benchmarks(task.benchmark_dir)
+    import_benchmark_file(task.source)
     benchmark: Benchmark = get(task.benchmark)
     if task.device == "cpu":
         torch.set_num_threads(1)

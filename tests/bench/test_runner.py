@@ -213,3 +213,20 @@ def test_ray_backend(toy_dir, tmp_path):
     finally:
         ray.shutdown()
     assert len(summary.written) == 4 and summary.n_errors == 0
+
+
+def test_broken_benchmark_module_is_reported_not_fatal(toy_dir, tmp_path):
+    (toy_dir / "broken.py").write_text("import not_a_module_anywhere\n")
+    with pytest.warns(
+        UserWarning, match="skipped benchmark module .*broken.py.*ModuleNotFoundError"
+    ):
+        summary = run(
+            ["toy"],
+            out=tmp_path / "out",
+            quick=True,
+            device="cpu",
+            benchmark_dir=toy_dir,
+            workers=2,
+            seeds=1,
+        )
+    assert len(summary.written) == 2 and summary.n_errors == 0
