@@ -89,7 +89,8 @@ class Benchmark:
     ``run(cell, context) -> metrics`` runs one cell and returns a flat mapping of
     metric name to number; ``context`` gives the device and timing helpers.
     ``report(records) -> str``, optional, adds benchmark-specific Markdown (e.g. a
-    pivot table) under the generic table.
+    pivot table) under the generic table; a hook with a ``results_dir`` parameter
+    also gets the results folder (to save its own figures there).
     """
 
     name: str

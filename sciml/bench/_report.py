@@ -148,7 +148,7 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
             continue
         section = markdown_table(name, records)
         if name in hooks:
-            section += "\n" + hooks[name](records)
+            section += "\n" + _call_hook(hooks[name], records, results_dir)
         sections.append(section)
         markdown = file.with_suffix(".md")
         markdown.write_text(f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n")
@@ -166,3 +166,12 @@ def _report_hooks(benchmark_dir: str | Path | None) -> dict[str, Any]:
     except ValueError:  # no benchmark folder: generic tables only
         return {}
     return {name: b.report for name, b in benchmarks.items() if b.report is not None}
+
+
+def _call_hook(hook: Any, records: list[dict[str, Any]], results_dir: Path) -> str:
+    """Call ``hook(records)``, or ``hook(records, results_dir=...)`` when it takes that."""
+    import inspect
+
+    if "results_dir" in inspect.signature(hook).parameters:
+        return hook(records, results_dir=results_dir)
+    return hook(records)

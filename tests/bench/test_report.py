@@ -66,3 +66,37 @@ def test_report_writes_markdown_and_png(tmp_path):
         report(empty)
     with pytest.raises(ValueError, match="does not exist"):
         report(tmp_path / "missing")
+
+
+def test_report_hook_gets_results_dir_when_it_asks(tmp_path):
+    import json
+    import textwrap
+
+    from sciml.bench import _registry
+
+    saved = dict(_registry._REGISTRY)
+    _registry._REGISTRY.clear()
+    try:
+        benchmarks = tmp_path / "benchmarks"
+        benchmarks.mkdir()
+        (benchmarks / "demo_hooked.py").write_text(
+            textwrap.dedent("""
+            from sciml.bench import CellGrid, register
+
+            def hook(records, results_dir):
+                (results_dir / "extra.txt").write_text(str(len(records)))
+                return "### extra section\\n"
+
+            register("demo", description="d", grid=CellGrid(methods=["a"]),
+                     quick=CellGrid(methods=["a"]), run=lambda cell, ctx: {}, report=hook)
+        """)
+        )
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "demo.jsonl").write_text(json.dumps(_record("a", 0, 1.0)) + "\n")
+        report(out, benchmarks)
+        assert (out / "extra.txt").read_text() == "1"
+        assert "### extra section" in (out / "demo.md").read_text()
+    finally:
+        _registry._REGISTRY.clear()
+        _registry._REGISTRY.update(saved)

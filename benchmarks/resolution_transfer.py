@@ -1,0 +1,415 @@
+"""Benchmark `resolution-transfer`: QuadNorm vs uniform norms across grid resolutions.
+
+Problems (``cell.problem``), methods (``cell.method``) = the norm in every norm slot:
+``none``, ``instance`` (per channel), ``layer`` (``GroupNorm(1, C)``, neuraloperator's
+``group_norm``), ``quadnorm`` (`QuadNorm`, 1 group, trapezoid rule) and
+``blendquadnorm`` (`BlendQuadNorm`, 1 group, learnable blend starting at 0.1).
+
+- ``darcy_fno``, ``darcy_transolver``: Darcy flow ``a -> u`` from `sciml.data.generate`,
+  made once at the finest resolution and subsampled (nested endpoint-inclusive grids;
+  targets are always the subsampled fine solution). Train at one resolution, report the
+  relative L2 test error ``rel_l2_N`` at every evaluation resolution ``N``. Quick: train
+  33, evaluate 33/65/129 (CPU). Full: train 65, evaluate 65/129/257 (a GPU): the paper's
+  64 -> 64/128/256, shifted to our ``2^k + 1`` endpoint-inclusive grids. Also
+  ``step_ms`` (forward + backward + update per batch at the training resolution) and
+  ``step_vs_instance`` (the same model with InstanceNorm, timed interleaved, as a ratio).
+- ``ns_fno``: the periodic case, 2-D Navier-Stokes vorticity ``w(0) -> w(T)`` on
+  ``[0, 2 pi)^2``, train 32, evaluate 32/64/128. Uniform weights are the trapezoid rule
+  there, so QuadNorm (periodic rule) and BlendQuadNorm are LayerNorm.
+- ``moments``: per-layer moment mismatch. A pointwise probe (lift, then 8 blocks of
+  1x1 conv -> norm -> GELU, random init, seeded) reads the Darcy solution ``u`` and
+  the coordinates at 17/33/65/129 points per side, subsampled from 257; after blocks
+  2, 4 and 8 it compares each channel's spatial mean with the same model's at 257:
+  ``mm_uni_L*`` with uniform averages, ``mm_quad_L*`` with trapezoid weights (at 33,
+  mean over channels and samples), and the log-log slopes against ``h`` (``slope_*``,
+  fitted over 17..129; about 1 is ``O(h)``, about 2 is ``O(h^2)``). Also
+  ``norm_ms`` (forward + backward of one norm layer on ``(16, 32, 65, 65)``) and
+  ``norm_vs_instance`` (ratio to ``F.instance_norm``, timed interleaved).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from sciml.bench import Cell, CellGrid, Context, register
+from sciml.data import generate
+from sciml.operators import BlendQuadNorm, Transolver, make_fno, make_norm, quadrature_weights
+
+NORMS = ["none", "instance", "layer", "quadnorm", "blendquadnorm"]
+PROBLEMS = ["darcy_fno", "darcy_transolver", "ns_fno", "moments"]
+NORM_OPTIONS = {"quadnorm": {"num_groups": 1}, "blendquadnorm": {"num_groups": 1, "blend": 0.1}}
+
+# quick: CPU-sized (a shared 2-core machine); full: GPU-sized
+DARCY = {
+    True: {"finest": 129, "train": 33, "evals": (33, 65, 129), "n_train": 96, "n_test": 16},
+    False: {"finest": 257, "train": 65, "evals": (65, 129, 257), "n_train": 1000, "n_test": 100},
+}
+NS = {
+    True: {"finest": 128, "train": 32, "evals": (32, 64, 128), "n_train": 48, "n_test": 16},
+    False: {"finest": 256, "train": 64, "evals": (64, 128, 256), "n_train": 1000, "n_test": 100},
+}
+TRAIN = {
+    True: {"epochs": 12, "batch": 16, "lr": 3e-3},
+    False: {"epochs": 100, "batch": 16, "lr": 1e-3},
+}
+FNO_SIZE = {
+    True: {"hidden_channels": 12, "n_modes": (8, 8), "n_layers": 3},
+    False: {"hidden_channels": 32, "n_modes": (12, 12), "n_layers": 4},
+}
+TRANSOLVER_SIZE = {
+    True: {"width": 16, "n_layers": 2, "n_heads": 2, "n_slices": 8},
+    False: {"width": 64, "n_layers": 4, "n_heads": 8, "n_slices": 32},
+}
+PROBE_SIZES, PROBE_FINEST, PROBE_DEPTHS = (17, 33, 65, 129), 257, (2, 4, 8)
+
+
+# ------------------------------------------------------------------------------ data
+def _disk_cached(key: dict, make) -> np.ndarray:
+    """``make()`` once per machine: kept in the temp folder, a file lock for workers."""
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "sciml-resolution-transfer"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{digest}.npy"
+    with open(folder / f"{digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            values = make()
+            partial = path.with_suffix(".tmp.npy")
+            np.save(partial, values)
+            partial.rename(path)
+        return np.load(path)
+
+
+@functools.lru_cache(maxsize=4)
+def darcy_values(finest: int, n_samples: int) -> np.ndarray:
+    """``(n_samples, finest, finest, 2)``: channels a, u; data seed 0 for every cell."""
+    key = {"pde": "darcy", "n": finest, "n_samples": n_samples, "seed": 0}
+    return _disk_cached(
+        key, lambda: generate("darcy", n=finest, n_samples=n_samples, seed=0).values
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def ns_values(finest: int, n_samples: int) -> np.ndarray:
+    """``(n_samples, 2, finest, finest)``: vorticity at t = 0 and t = 1."""
+    key = {"pde": "navier_stokes", "n": finest, "n_samples": n_samples, "t_end": 1.0}
+    make = lambda: generate(  # noqa: E731
+        "navier_stokes", n=finest, nt=2, t_end=1.0, n_samples=n_samples, seed=0
+    ).values[..., 0]
+    return _disk_cached(key, make)
+
+
+def _subsample(fields: np.ndarray, finest: int, n: int, periodic: bool) -> torch.Tensor:
+    """Nested subsampling of ``(..., finest, finest)`` to ``n`` points per side."""
+    step = finest // n if periodic else (finest - 1) // (n - 1)
+    return torch.tensor(np.ascontiguousarray(fields[..., ::step, ::step]), dtype=torch.float32)
+
+
+def pairs(problem: str, quick: bool) -> tuple[dict, dict[int, tuple[torch.Tensor, ...]]]:
+    """(config, resolution -> (x_train, y_train, x_test, y_test)), channels first."""
+    if problem.startswith("darcy"):
+        cfg = DARCY[quick]
+        values = darcy_values(cfg["finest"], cfg["n_train"] + cfg["n_test"])
+        a, u = values[..., 0], values[..., 1]
+        a = (a - 7.5) / 4.5  # the two levels 3, 12 -> -1, 1
+        u = u / u[: cfg["n_train"]].std()
+        fields, periodic = np.stack([a, u], axis=1), False
+    else:
+        cfg = NS[quick]
+        values = ns_values(cfg["finest"], cfg["n_train"] + cfg["n_test"])
+        fields, periodic = values / values[: cfg["n_train"]].std(), True
+    out = {}
+    for n in sorted({cfg["train"], *cfg["evals"]}):
+        sub = _subsample(fields, cfg["finest"], n, periodic)
+        x, y = sub[:, :1], sub[:, 1:]
+        k = cfg["n_train"]
+        out[n] = (x[:k], y[:k], x[k:], y[k:])
+    return cfg, out
+
+
+# ----------------------------------------------------------------------------- models
+def build(problem: str, norm: str, quick: bool) -> nn.Module:
+    options = NORM_OPTIONS.get(norm, {})
+    if problem == "darcy_transolver":
+        return Transolver(1, 1, norm=norm, norm_kwargs=options, **TRANSOLVER_SIZE[quick])
+    periodic = problem == "ns_fno"
+    return make_fno(
+        1,
+        1,
+        norm=norm,
+        norm_kwargs=options,
+        periodic=periodic,
+        lifting_channel_ratio=1,
+        projection_channel_ratio=1,
+        **FNO_SIZE[quick],
+    )
+
+
+def relative_l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample ``||pred - target|| / ||target||`` (uniform grid norm), mean over batch."""
+    diff = (pred - target).flatten(1).norm(dim=1)
+    return (diff / target.flatten(1).norm(dim=1)).mean()
+
+
+def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int) -> float:
+    """Adam with a cosine schedule on the relative L2 loss; returns wall seconds."""
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    steps = cfg["epochs"] * math.ceil(len(x) / cfg["batch"])
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    start = time.perf_counter()
+    for _ in range(cfg["epochs"]):
+        for idx in torch.randperm(len(x), generator=generator).split(cfg["batch"]):
+            loss = relative_l2(model(x[idx]), y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 8) -> float:
+    model.eval()
+    errors = [
+        relative_l2(model(xb), yb) * len(xb) for xb, yb in zip(x.split(batch), y.split(batch))
+    ]
+    model.train()
+    return float(sum(errors) / len(x))
+
+
+def step_times(problem: str, norm: str, context: Context, x, y) -> tuple[float, float]:
+    """Median seconds of one training step with ``norm`` and with instance norm."""
+    models = {
+        kind: build(problem, kind, context.quick).to(context.device) for kind in (norm, "instance")
+    }
+    optimizers = {kind: torch.optim.Adam(m.parameters(), 1e-4) for kind, m in models.items()}
+
+    def step(kind: str) -> None:
+        loss = relative_l2(models[kind](x), y)
+        optimizers[kind].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers[kind].step()
+
+    return _interleaved(step, list(models), context)
+
+
+def _interleaved(fn, kinds: list[str], context: Context, repeats: int = 3) -> tuple[float, float]:
+    """Median time of ``fn(kind)`` per kind, alternating kinds so that load hits both."""
+    times = {kind: [] for kind in kinds}
+    for _ in range(repeats):
+        for kind in kinds:
+            times[kind].append(context.time(lambda k=kind: fn(k), repeats=1, warmup=1))
+    first, second = (float(np.median(times[k])) for k in (kinds[0], kinds[-1]))
+    return first, second
+
+
+# ------------------------------------------------------------------------- transfer cells
+def run_transfer(cell: Cell, context: Context) -> dict[str, float]:
+    cfg, data = pairs(cell.problem, context.quick)
+    device = context.device
+    x, y, _, _ = (t.to(device) for t in data[cfg["train"]])
+    model = build(cell.problem, cell.method, context.quick).to(device)
+    metrics = {"train_s": train(model, x, y, TRAIN[context.quick], cell.seed)}
+    for n in cfg["evals"]:
+        _, _, xt, yt = (t.to(device) for t in data[n])
+        metrics[f"rel_l2_{n}"] = evaluate(model, xt, yt)
+    alphas = [m.alpha.item() for m in model.modules() if isinstance(m, BlendQuadNorm)]
+    if alphas:  # where the learnable blends ended up
+        metrics["blend_alpha"] = float(np.mean(alphas))
+    batch = TRAIN[context.quick]["batch"]
+    mine, instance = step_times(cell.problem, cell.method, context, x[:batch], y[:batch])
+    metrics["step_ms"] = 1e3 * mine
+    metrics["step_vs_instance"] = mine / instance
+    return metrics
+
+
+# -------------------------------------------------------------------------- moment cells
+class Probe(nn.Module):
+    """Lift, then blocks of 1x1 conv -> norm -> GELU: features stay pointwise, so the
+    only coupling between grid points is the norms' statistics."""
+
+    def __init__(self, norm: str, width: int = 16, depth: int = 8) -> None:
+        super().__init__()
+        self.lift = nn.Conv2d(3, width, 1)
+        self.convs = nn.ModuleList(nn.Conv2d(width, width, 1) for _ in range(depth))
+        self.norms = nn.ModuleList(
+            make_norm(norm, width, **NORM_OPTIONS.get(norm, {})) for _ in range(depth)
+        )
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        h, features = self.lift(x), []
+        for conv, norm in zip(self.convs, self.norms):
+            h = nn.functional.gelu(norm(conv(h)))
+            features.append(h)
+        return features
+
+
+@torch.no_grad()
+def moment_mismatch(norm: str, seed: int) -> dict[str, float]:
+    u = darcy_values(PROBE_FINEST, 2)[..., 1]
+    u = u / u.std()
+    torch.manual_seed(seed)
+    probe = Probe(norm, depth=max(PROBE_DEPTHS)).eval()
+    means = {}
+    for n in (*PROBE_SIZES, PROBE_FINEST):
+        field = _subsample(u, PROBE_FINEST, n, periodic=False)[:, None]
+        axis = torch.linspace(0, 1, n)
+        coords = torch.stack(torch.meshgrid(axis, axis, indexing="ij")).expand(len(field), 2, n, n)
+        feats = probe(torch.cat([field, coords], dim=1))
+        w = quadrature_weights((n, n), "trapezoid", dtype=torch.float32)
+        means[n] = {
+            depth: (feats[depth - 1].mean((-2, -1)), (feats[depth - 1] * w).sum((-2, -1)))
+            for depth in PROBE_DEPTHS
+        }
+    metrics = {}
+    h = np.array([1.0 / (n - 1) for n in PROBE_SIZES])
+    for depth in PROBE_DEPTHS:
+        for which, label in ((0, "uni"), (1, "quad")):
+            fine = means[PROBE_FINEST][depth][which]
+            errors = np.array(
+                [float((means[n][depth][which] - fine).abs().mean()) for n in PROBE_SIZES]
+            )
+            metrics[f"mm_{label}_L{depth}"] = float(errors[PROBE_SIZES.index(33)])
+            metrics[f"slope_{label}_L{depth}"] = float(np.polyfit(np.log(h), np.log(errors), 1)[0])
+    return metrics
+
+
+def run_moments(cell: Cell, context: Context) -> dict[str, float]:
+    metrics = moment_mismatch(cell.method, cell.seed)
+    if cell.method == "none":
+        return metrics
+    x = torch.randn(16, 32, 65, 65, device=context.device, requires_grad=True)
+    layers = {
+        kind: make_norm(kind, 32, **NORM_OPTIONS.get(kind, {})).to(context.device)
+        for kind in (cell.method, "instance")
+    }
+
+    def step(kind: str) -> None:
+        layers[kind](x).square().mean().backward()
+
+    mine, instance = _interleaved(step, list(layers), context, repeats=5)
+    metrics["norm_ms"] = 1e3 * mine
+    metrics["norm_vs_instance"] = mine / instance
+    return metrics
+
+
+def run_cell(cell: Cell, context: Context) -> dict[str, float]:
+    if cell.problem == "moments":
+        return run_moments(cell, context)
+    return run_transfer(cell, context)
+
+
+# ------------------------------------------------------------------------------ report
+TRANSFER_PROBLEMS = ["darcy_fno", "darcy_transolver", "ns_fno"]
+
+
+def report(records: list[dict], results_dir: Path | None = None) -> str:
+    """Compact tables (error per evaluation resolution, moment mismatch) and the figure
+    ``resolution-transfer_errors.png``: error vs evaluation resolution, one line per norm,
+    one panel per architecture/problem."""
+    from sciml.bench import summarize
+
+    rows = summarize(records)
+    stats = {(r["method"], r["problem"]): r["stats"] for r in rows}
+    norms = [n for n in NORMS if any(k[0] == n for k in stats)]
+    lines = []
+    panels = []
+    for problem in TRANSFER_PROBLEMS:
+        present = [n for n in norms if (n, problem) in stats]
+        if not present:
+            continue
+        names = sorted(
+            {m for n in present for m in stats[(n, problem)] if m.startswith("rel_l2_")},
+            key=lambda m: int(m.rsplit("_", 1)[1]),
+        )
+        sizes = [int(m.rsplit("_", 1)[1]) for m in names]
+        panels.append((problem, present, names, sizes))
+        lines += [f"### {problem}: relative L2 test error by evaluation resolution", ""]
+        header = [f"{n}^2" for n in sizes] + ["step vs instance"]
+        lines += ["| norm | " + " | ".join(header) + " |", "|---|" + "---|" * len(header)]
+        best = {m: min(stats[(n, problem)].get(m, (math.inf,))[0] for n in present) for m in names}
+        for norm in present:
+            cells = []
+            for m in names:
+                mean, std = stats[(norm, problem)].get(m, (math.nan, math.nan))
+                text = f"{mean:.4f} ± {std:.4f}"
+                cells.append(f"**{text}**" if mean == best[m] else text)
+            ratio = stats[(norm, problem)].get("step_vs_instance", (math.nan, 0))[0]
+            cells.append(f"{ratio:.2f}x")
+            lines.append(f"| {norm} | " + " | ".join(cells) + " |")
+        lines.append("")
+    present = [n for n in norms if (n, "moments") in stats]
+    if present:
+        lines += [
+            "### moments: |mean_33 - mean_257| per layer (pointwise probe), slopes vs h",
+            "",
+            "| norm | uniform L2/L4/L8 | trapezoid L2/L4/L8 | slope uniform L8 | "
+            "slope trapezoid L8 | norm time vs instance |",
+            "|---|---|---|---|---|---|",
+        ]
+        for norm in present:
+            s = stats[(norm, "moments")]
+            uni = " / ".join(f"{s[f'mm_uni_L{d}'][0]:.2e}" for d in PROBE_DEPTHS)
+            quad = " / ".join(f"{s[f'mm_quad_L{d}'][0]:.2e}" for d in PROBE_DEPTHS)
+            ratio = s.get("norm_vs_instance", (math.nan, 0))[0]
+            lines.append(
+                f"| {norm} | {uni} | {quad} | {s['slope_uni_L8'][0]:.2f} | "
+                f"{s['slope_quad_L8'][0]:.2f} | {ratio:.2f}x |"
+            )
+        lines.append("")
+    folder = results_dir
+    if panels and folder is not None:
+        path = _figure(panels, stats, folder / "resolution-transfer_errors.png")
+        lines += [f"![error vs evaluation resolution]({path.name})", ""]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    return table
+
+
+def _figure(panels: list, stats: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    for ax, (problem, present, names, sizes) in zip(axes[0], panels):
+        for norm in present:
+            mean = [stats[(norm, problem)].get(m, (math.nan, 0))[0] for m in names]
+            std = [stats[(norm, problem)].get(m, (math.nan, 0))[1] for m in names]
+            ax.errorbar(sizes, mean, yerr=std, marker="o", capsize=3, label=norm)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sizes, [f"{n}" for n in sizes])
+        ax.set_xlabel("evaluation resolution (points per side)")
+        ax.set_ylabel("relative L2 error")
+        ax.set_title(f"{problem} (trained at {sizes[0]})")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+register(
+    "resolution-transfer",
+    description="QuadNorm/BlendQuadNorm vs none/instance/layer norms: train at one resolution, "
+    "evaluate at others (Darcy FNO + Transolver, periodic Navier-Stokes FNO), per-layer "
+    "moment mismatch and norm cost",
+    grid=CellGrid(methods=NORMS, problems=PROBLEMS, seeds=3),
+    quick=CellGrid(methods=NORMS, problems=PROBLEMS, seeds=3),
+    run=run_cell,
+    report=report,
+)

@@ -1,0 +1,53 @@
+"""QuadNorm inside a neuraloperator FNO (skipped when neuralop is not installed)."""
+
+import pytest
+import torch
+
+from sciml.operators import AppendCoordinates, BlendQuadNorm, QuadNorm, make_fno, replace_fno_norms
+
+neuralop = pytest.importorskip("neuralop")
+
+
+def _fno(norm, **options):
+    torch.manual_seed(0)
+    return make_fno(1, 1, n_modes=(4, 4), hidden_channels=8, n_layers=2, norm=norm, **options)
+
+
+@pytest.mark.parametrize("norm", ["quadnorm", "blendquadnorm"])
+def test_fno_forward_backward_reaches_every_parameter(norm):
+    model = _fno(norm)
+    norms = model[1].fno_blocks.norm
+    assert len(norms) == 4 and all(isinstance(n, QuadNorm) for n in norms)
+    x = torch.randn(3, 1, 17, 17)
+    y = model(x)
+    assert y.shape == (3, 1, 17, 17)
+    (y * torch.randn_like(y)).sum().backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+    assert missing == []
+    assert model(torch.randn(2, 1, 33, 33)).shape == (2, 1, 33, 33)  # another resolution
+
+
+def test_fno_has_endpoint_inclusive_coordinates_and_no_builtin_embedding():
+    model = _fno("quadnorm")
+    assert isinstance(model[0], AppendCoordinates) and model[0].periodic is False
+    assert model[1].positional_embedding is None
+
+
+def test_periodic_fno_uses_periodic_rule():
+    model = _fno("blendquadnorm", periodic=True)
+    norm = model[1].fno_blocks.norm[0]
+    assert isinstance(norm, BlendQuadNorm) and norm.rule == ("periodic",)
+
+
+def test_replace_norms_of_a_plain_neuralop_fno():
+    from neuralop.models import FNO
+
+    model = FNO(n_modes=(4, 4), in_channels=1, out_channels=1, hidden_channels=8, n_layers=3)
+    replace_fno_norms(model, "quadnorm", num_groups=8)
+    assert len(model.fno_blocks.norm) == 6
+    assert model.fno_blocks.norm[0].num_groups == 8
+    model(torch.randn(1, 1, 9, 9)).sum().backward()
+    replace_fno_norms(model, None)
+    assert model.fno_blocks.norm is None
+    with pytest.raises(TypeError, match="expected a neuralop FNO"):
+        replace_fno_norms(torch.nn.Linear(2, 2))
