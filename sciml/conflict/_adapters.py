@@ -1,0 +1,319 @@
+"""Per-loss low-rank (LoRA) adapters on a trunk's linear layers, and gradient routing."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+
+import torch
+from torch import Tensor, nn
+
+from sciml.pinn import GRADIENTS_SET, Problem, Trainer
+
+from ._checks import check_losses, check_names, weighted
+from ._reweighting import Reweighting, ReweightingRule
+
+WIRINGS = ("shared", "separate")
+
+
+class LowRank(nn.Module):
+    """``x -> B (A x)`` with ``A: (rank, in)`` random and ``B: (out, rank)`` zero at init."""
+
+    def __init__(self, in_features: int, out_features: int, rank: int):
+        super().__init__()
+        self.A = nn.Parameter(torch.randn(rank, in_features) / math.sqrt(in_features))
+        self.B = nn.Parameter(torch.zeros(out_features, rank))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x @ self.A.T) @ self.B.T
+
+
+class PerLossAdapters(nn.Module):
+    """A trunk network with one LoRA adapter per loss on its linear layers.
+
+    Every adapted ``nn.Linear`` layer ``W`` gets, for each loss ``k``, a rank-``rank``
+    update ``alpha * B_k A_k`` (``B_k = 0`` at init, so the model starts as exactly the
+    trunk). The adapters of loss ``k`` are its loss-indexed parameter subspace.
+
+    Wiring
+    ------
+    ``"shared"`` (default, (b)): one predictor, ``W + alpha * sum_k B_k A_k`` in every
+    adapted layer, used by every loss; the `AdapterRouting` hook then routes gradients
+    so that adapter ``k`` receives only the gradient of loss ``k`` while the trunk
+    receives all of them. **Inference** uses this same shared predictor (the one every
+    loss was trained through). It measured best in the project pilot and in the
+    benchmark (wiring (a) lets the K predictors drift apart).
+
+    ``"separate"`` ((a)): loss ``k`` is evaluated through trunk + adapter ``k`` only
+    (`wrap_problem` does this), so plain backpropagation routes the gradients.
+    **Inference** then reports ``inference``: ``"mean"`` (default), the average of the K
+    predictors, or a loss name, that loss's predictor.
+
+    Parameters
+    ----------
+    trunk : nn.Module
+        The network; must contain at least one ``nn.Linear``. Its own parameters stay
+        trainable (they are the shared trunk). Attributes not found on the adapter
+        module are looked up on the trunk (e.g. ``coefficient`` of an inverse problem).
+    losses : sequence of str or Problem
+        The loss names, at least two.
+    rank : int
+        Rank ``r`` of each adapter; at most the width (output size) of every adapted layer.
+    alpha : float
+        Scale of the adapter updates (applied as is, not divided by ``rank``).
+    layers : sequence of str, optional
+        Names (as in ``trunk.named_modules()``) of the linear layers to adapt; default
+        every ``nn.Linear`` except the last one (the output head).
+    wiring : {"shared", "separate"}
+    inference : str
+        Only for ``wiring="separate"``: ``"mean"`` or a loss name.
+
+    Examples
+    --------
+    >>> import torch
+    >>> trunk = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    >>> model = PerLossAdapters(trunk, ["residual", "boundary"], rank=2)
+    >>> x = torch.rand(5, 2)
+    >>> torch.equal(model(x), trunk(x))  # B = 0: an exact no-op at init
+    True
+    >>> model.layer_names
+    ('0',)
+    """
+
+    def __init__(
+        self,
+        trunk: nn.Module,
+        losses: Sequence[str] | Problem,
+        *,
+        rank: int = 4,
+        alpha: float = 0.25,
+        layers: Sequence[str] | None = None,
+        wiring: str = "shared",
+        inference: str = "mean",
+    ):
+        super().__init__()
+        if not isinstance(trunk, nn.Module):
+            raise TypeError(f"trunk must be a torch.nn.Module, got {type(trunk).__name__}")
+        names = losses.names if isinstance(losses, Problem) else tuple(losses)
+        self.loss_names = check_names(names, "PerLossAdapters")
+        if wiring not in WIRINGS:
+            raise ValueError(f"wiring must be one of {WIRINGS}, got {wiring!r}")
+        if inference != "mean" and inference not in self.loss_names:
+            raise ValueError(
+                f"inference must be 'mean' or a loss name {list(self.loss_names)}, "
+                f"got {inference!r}"
+            )
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+            raise ValueError(f"rank must be an int >= 1, got {rank!r}")
+        if not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
+            raise ValueError(f"alpha must be a finite number, got {alpha!r}")
+        linear = [(n, m) for n, m in trunk.named_modules() if isinstance(m, nn.Linear)]
+        if not linear:
+            raise ValueError(
+                f"the trunk ({type(trunk).__name__}) has no torch.nn.Linear layers to put "
+                "adapters on"
+            )
+        if layers is None:
+            chosen = linear[:-1] if len(linear) > 1 else linear
+        else:
+            known = dict(linear)
+            layers = [layers] if isinstance(layers, str) else list(layers)
+            unknown = [n for n in layers if n not in known]
+            if unknown or not layers:
+                raise ValueError(
+                    f"layers {unknown or layers} are not linear layers of the trunk; "
+                    f"linear layers: {list(known)}"
+                )
+            chosen = [(n, known[n]) for n in layers]
+        for name, layer in chosen:
+            if rank > layer.out_features:
+                raise ValueError(
+                    f"rank {rank} is larger than the width of layer {name!r} "
+                    f"({layer.in_features} -> {layer.out_features}); use rank <= "
+                    f"{layer.out_features} or leave this layer out"
+                )
+        self.trunk = trunk
+        self.rank, self.alpha, self.wiring, self.inference = rank, float(alpha), wiring, inference
+        self.layer_names = tuple(n for n, _ in chosen)
+        ref = next(iter(trunk.parameters()), None)
+        self.adapters = nn.ModuleList(
+            nn.ModuleList(LowRank(m.in_features, m.out_features, rank) for _, m in chosen)
+            for _ in self.loss_names
+        )
+        if ref is not None:
+            self.adapters.to(dtype=ref.dtype, device=ref.device)
+        self._active: list[int] | None = None  # adapters applied during the current forward
+        self._context: list[int] | None = None  # set by `using`
+        self._handles = [
+            layer.register_forward_hook(self._hook(j)) for j, (_, layer) in enumerate(chosen)
+        ]
+
+    def _hook(self, j: int):
+        def hook(module, inputs, output):
+            active = self._active
+            if not active:
+                return output
+            x = inputs[0]
+            delta = sum(self.adapters[k][j](x) for k in active)
+            return output + self.alpha * delta
+
+        return hook
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            trunk = self.__dict__.get("_modules", {}).get("trunk")
+            if trunk is None or name.startswith("_"):
+                raise
+            return getattr(trunk, name)
+
+    def index(self, name: str) -> int:
+        """Position of loss ``name``."""
+        if name not in self.loss_names:
+            raise ValueError(f"unknown loss {name!r}; adapters exist for {list(self.loss_names)}")
+        return self.loss_names.index(name)
+
+    @contextmanager
+    def using(self, *names: str) -> Iterator[None]:
+        """Within the block, forward passes apply only the adapters of ``names``
+        (none: the bare trunk)."""
+        previous = self._context
+        self._context = [self.index(n) for n in names]
+        try:
+            yield
+        finally:
+            self._context = previous
+
+    def _run(self, x: Tensor, active: list[int]) -> Tensor:
+        outer = self._active
+        self._active = active
+        try:
+            return self.trunk(x)
+        finally:
+            self._active = outer
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self._context is not None:
+            return self._run(x, self._context)
+        if self.wiring == "shared":
+            return self._run(x, list(range(len(self.loss_names))))
+        if self.inference != "mean":
+            return self._run(x, [self.index(self.inference)])
+        outs = [self._run(x, [k]) for k in range(len(self.loss_names))]
+        return torch.stack(outs).mean(dim=0)
+
+    def trunk_parameters(self) -> list[nn.Parameter]:
+        """The trunk's trainable parameters (shared by all losses)."""
+        return [p for p in self.trunk.parameters() if p.requires_grad]
+
+    def adapter_parameters(self, name: str | None = None) -> list[nn.Parameter]:
+        """The adapter parameters of loss ``name`` (all losses when None)."""
+        if name is None:
+            return [p for a in self.adapters for p in a.parameters()]
+        return list(self.adapters[self.index(name)].parameters())
+
+    def wrap_problem(self, problem: Problem) -> Problem:
+        """The problem as this wiring trains it: for ``"separate"``, each loss evaluated
+        through its own adapter; for ``"shared"``, ``problem`` unchanged."""
+        if tuple(problem.names) != self.loss_names:
+            raise ValueError(
+                f"the problem's losses {list(problem.names)} differ from the adapters' "
+                f"{list(self.loss_names)}"
+            )
+        if self.wiring == "shared":
+            return problem
+        losses = [
+            replace(loss, fn=_Through(loss.name, loss.fn)) for loss in problem.losses.values()
+        ]
+        return replace(problem, losses=losses)
+
+    def remove_hooks(self) -> None:
+        """Detach the adapters from the trunk's layers (the trunk becomes plain again)."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+class _Through:
+    """A loss function evaluated with only the adapter of its own loss active."""
+
+    def __init__(self, name: str, fn):
+        self.name, self.fn = name, fn
+
+    def __call__(self, model: PerLossAdapters, points: Tensor) -> Tensor:
+        with model.using(self.name):
+            return self.fn(model, points)
+
+
+class AdapterRouting:
+    """Training hook for ``wiring="shared"``: adapter k gets only loss k's gradient.
+
+    Each step takes, for every loss ``k``, the gradient of ``w_k L_k`` over the trunk
+    and adapter ``k`` (one backward pass per loss) and sets::
+
+        trunk.grad     = sum_k lambda_k grad_trunk(w_k L_k)
+        adapter_k.grad = lambda_k grad_adapter_k(w_k L_k)
+
+    with ``lambda_k = 1`` or the multipliers of a `ReweightingRule` (computed from the
+    trunk gradients), so "adapters + reweighting" is this hook with a rule.
+
+    Examples
+    --------
+    >>> import torch
+    >>> trunk = torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    >>> routing = AdapterRouting(PerLossAdapters(trunk, ["a", "b"], rank=2))
+    >>> routing.rule is None
+    True
+    """
+
+    def __init__(self, adapters: PerLossAdapters, rule: ReweightingRule | None = None):
+        if not isinstance(adapters, PerLossAdapters):
+            raise TypeError(f"adapters must be PerLossAdapters, got {type(adapters).__name__}")
+        if adapters.wiring != "shared":
+            raise ValueError(
+                "AdapterRouting is for wiring='shared'; with wiring='separate' train "
+                "adapters.wrap_problem(problem) and plain backpropagation routes the gradients"
+            )
+        self.adapters = adapters
+        self.rule = rule
+        self._reweighting = None if rule is None else Reweighting(rule)
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Multipliers applied per loss (empty without a rule)."""
+        return {} if self._reweighting is None else self._reweighting.history
+
+    def combine(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]):
+        check_losses(losses, "AdapterRouting")
+        model = self.adapters
+        if tuple(losses) != model.loss_names:
+            raise ValueError(f"losses {list(losses)} differ from adapters {list(model.loss_names)}")
+        wl = weighted(trainer, losses)
+        trunk = model.trunk_parameters()
+        per_loss = {}
+        for name, value in wl.items():
+            own = model.adapter_parameters(name)
+            params = trunk + own
+            if value.requires_grad:
+                grads = torch.autograd.grad(value, params, retain_graph=True, allow_unused=True)
+            else:
+                grads = [None] * len(params)
+            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+            per_loss[name] = (grads[: len(trunk)], grads[len(trunk) :])
+        if self._reweighting is None:
+            lam = {n: 1.0 for n in wl}
+        else:
+            rule = self._reweighting.rule
+            flat = None
+            if rule.needs_gradients and rule.due(step):
+                flat = {n: torch.cat([g.reshape(-1) for g in t]) for n, (t, _) in per_loss.items()}
+            lam = self._reweighting.lambdas(trainer, step, wl, flat)
+        for i, p in enumerate(trunk):
+            p.grad = sum(lam[n] * per_loss[n][0][i] for n in wl).detach()
+        for name in wl:
+            for p, g in zip(model.adapter_parameters(name), per_loss[name][1]):
+                p.grad = (lam[name] * g).detach()
+        return GRADIENTS_SET

@@ -1,0 +1,270 @@
+"""From a profile to an intervention: `recommend`, `train` with a named method, one-call `fit`."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from torch import nn
+
+from sciml.pinn import History, Problem, Trainer, TrainerConfig
+
+from ._adapters import AdapterRouting, PerLossAdapters
+from ._checks import check_names
+from ._profiler import ConflictProfile, ConflictProfiler, RegimeThresholds
+from ._reweighting import LearningRateAnnealing, Reweighting, ReweightingRule
+from ._surgery import ConFIG, PCGrad
+
+#: Methods `train` understands.
+METHODS = ("vanilla", "reweighting", "adapters", "adapters+reweighting", "pcgrad", "config")
+#: What each regime calls for (the paper's finding, and our default).
+INTERVENTIONS = {
+    "directional": "adapters+reweighting",
+    "magnitude": "reweighting",
+    "low": "vanilla",
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The intervention a profile calls for.
+
+    Attributes
+    ----------
+    regime : str
+    method : str
+        ``"adapters+reweighting"``, ``"reweighting"`` or ``"vanilla"`` (nothing).
+    reason : str
+    """
+
+    regime: str
+    method: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.method} ({self.regime} conflict: {self.reason})"
+
+
+def recommend(profile: ConflictProfile) -> Recommendation:
+    """The intervention for a profile's regime.
+
+    ``directional`` -> ``"adapters+reweighting"`` (separate loss-indexed subspaces for
+    the persistent conflict, reweighting for the scales); ``magnitude`` ->
+    ``"reweighting"``; ``low`` -> ``"vanilla"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prof = ConflictProfile(("a", "b"), np.arange(4), -0.9 * np.ones((4, 1)), np.ones((4, 2)))
+    >>> recommend(prof).method
+    'adapters+reweighting'
+    """
+    if not isinstance(profile, ConflictProfile):
+        raise TypeError(f"recommend needs a ConflictProfile, got {type(profile).__name__}")
+    numbers = profile.summary_numbers()
+    pair = " / ".join(profile.worst_pair)
+    t = profile.thresholds
+    reasons = {
+        "directional": f"{pair} has mean cosine {numbers['mean_cos']:.2f} <= {t.cosine} with "
+        f"persistence {numbers['persistence']:.2f} >= {t.persistence}",
+        "magnitude": f"median gradient-norm ratio {10 ** numbers['log_ratio']:.3g} >= {t.ratio:g}",
+        "low": f"no persistent conflict (worst pair {pair}: cos {numbers['mean_cos']:.2f}, "
+        f"persistence {numbers['persistence']:.2f}) and norm ratio "
+        f"{10 ** numbers['log_ratio']:.3g} < {t.ratio:g}",
+    }
+    regime = profile.regime
+    return Recommendation(regime, INTERVENTIONS[regime], reasons[regime])
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The predictor to use at inference (the adapter module for adapter methods).
+    trainer : Trainer
+    history : History
+    method : str
+    hooks : list
+        The hooks that implemented the method (rule multipliers in their ``history``).
+    """
+
+    model: nn.Module
+    trainer: Trainer
+    history: History
+    method: str
+    hooks: list = field(default_factory=list)
+
+    @property
+    def error(self) -> float:
+        """Relative L2 error of `model` on the problem's error grid."""
+        return self.trainer.problem.relative_error(self.model)
+
+
+def train(
+    model: nn.Module,
+    problem: Problem,
+    config: TrainerConfig | None = None,
+    *,
+    method: str = "vanilla",
+    rule: ReweightingRule | None = None,
+    rank: int = 4,
+    alpha: float = 0.25,
+    layers=None,
+    wiring: str = "shared",
+    inference: str = "mean",
+    adapter_lr: float | None = None,
+    seed: int = 0,
+) -> TrainResult:
+    """Train ``model`` on ``problem`` with one named conflict intervention.
+
+    Main arguments: ``model``, ``problem``, ``config`` (a `TrainerConfig`) and
+    ``method``, one of `METHODS`.
+
+    Other arguments: ``rule`` for the reweighting methods (default
+    ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
+    ``inference`` and ``adapter_lr`` (default ``config.lr``) for the adapter methods,
+    see `PerLossAdapters`; ``seed`` for PCGrad's shuffling.
+
+    The model is trained in place; for adapter methods it becomes the trunk of the
+    returned ``result.model``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciml.pinn.problems import heat, make_model
+    >>> p = heat(n_residual=32, n_initial=8, n_boundary=8)
+    >>> cfg = TrainerConfig(steps=5, progress=False)
+    >>> result = train(make_model(p, width=8, depth=2), p, cfg, method="adapters")
+    >>> type(result.model).__name__, len(result.history)
+    ('PerLossAdapters', 5)
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    config = config or TrainerConfig()
+    if method != "vanilla":
+        check_names(problem.names, f"method {method!r}")
+    if "reweighting" in method:
+        rule = rule if rule is not None else LearningRateAnnealing("sqrt")
+        if not isinstance(rule, ReweightingRule):
+            raise TypeError(f"rule must be a ReweightingRule, got {rule!r}")
+    hooks: list[Any] = []
+    if method.startswith("adapters"):
+        adapted = PerLossAdapters(
+            model,
+            problem,
+            rank=rank,
+            alpha=alpha,
+            layers=layers,
+            wiring=wiring,
+            inference=inference,
+        )
+        lrs = {**config.group_lrs, "adapters": adapter_lr or config.lr}
+        cfg = replace(config, group_lrs=lrs)
+        trainer = Trainer(
+            adapted,
+            adapted.wrap_problem(problem),
+            cfg,
+            param_groups={"adapters": adapted.adapter_parameters()},
+        )
+        with_rule = rule if method == "adapters+reweighting" else None
+        if wiring == "shared":
+            hooks.append(AdapterRouting(adapted, with_rule))
+        elif with_rule is not None:
+            hooks.append(Reweighting(with_rule))
+        model = adapted
+    else:
+        trainer = Trainer(model, problem, config)
+        if method == "reweighting":
+            hooks.append(Reweighting(rule))
+        elif method == "pcgrad":
+            hooks.append(PCGrad(seed=seed))
+        elif method == "config":
+            hooks.append(ConFIG())
+    for hook in hooks:
+        trainer.add_hook(hook)
+    history = trainer.fit()
+    return TrainResult(model, trainer, history, method, hooks)
+
+
+@dataclass
+class FitResult:
+    """What `fit` returns: the profile, the recommendation and the training result."""
+
+    profile: ConflictProfile
+    recommendation: Recommendation
+    result: TrainResult
+    profile_history: History
+
+    @property
+    def model(self) -> nn.Module:
+        """The predictor to use at inference."""
+        return self.result.model
+
+    @property
+    def error(self) -> float:
+        return self.result.error
+
+
+def fit(
+    model: nn.Module,
+    problem: Problem,
+    config: TrainerConfig | None = None,
+    *,
+    profile_steps: int = 1000,
+    profile_every: int = 1,
+    thresholds: RegimeThresholds | None = None,
+    restart: bool = False,
+    **options,
+) -> FitResult:
+    """Profile, choose and train, in one call (the paper's diagnostic-first recipe).
+
+    1. Train ``model`` plainly for ``profile_steps`` steps with a `ConflictProfiler`.
+    2. `recommend` an intervention from the profile's regime.
+    3. Train with it (`train`, ``**options`` passed on): by default the profiled model
+       continues for the remaining ``config.steps - profile_steps`` steps (adapters
+       start as a no-op, so nothing is lost); with ``restart=True`` the model is reset
+       to its initial parameters and trained for the full ``config.steps``.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sciml.pinn.problems import heat, make_model
+    >>> p = heat(n_residual=32, n_initial=8, n_boundary=8)
+    >>> cfg = TrainerConfig(steps=12, progress=False)
+    >>> out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=6)
+    >>> out.recommendation.method in ("vanilla", "reweighting", "adapters+reweighting")
+    True
+    """
+    config = config or TrainerConfig()
+    check_names(problem.names, "fit")
+    if not isinstance(profile_steps, int) or profile_steps < 2:
+        raise ValueError(f"profile_steps must be an int >= 2, got {profile_steps!r}")
+    remaining = config.steps if restart else config.steps - profile_steps
+    if remaining < 1:
+        raise ValueError(
+            f"config.steps={config.steps} leaves no steps after profile_steps={profile_steps}; "
+            "raise config.steps or pass restart=True"
+        )
+    initial = copy.deepcopy(model.state_dict()) if restart else None
+    pcfg = replace(
+        config, steps=profile_steps, lbfgs_steps=0, checkpoint_path=None, checkpoint_every=0
+    )
+    trainer = Trainer(model, problem, pcfg)
+    profiler = trainer.add_hook(ConflictProfiler(every=profile_every))
+    profile_history = trainer.fit()
+    prof = profiler.profile(thresholds)
+    choice = recommend(prof)
+    if initial is not None:
+        model.load_state_dict(initial)
+    result = train(
+        model, problem, replace(config, steps=remaining), method=choice.method, **options
+    )
+    return FitResult(prof, choice, result, profile_history)

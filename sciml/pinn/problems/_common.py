@@ -1,0 +1,171 @@
+"""Shared pieces of the reference problems: face samplers, grids, models, a registry."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .._problem import Problem
+
+
+@dataclass(frozen=True)
+class Faces:
+    """Uniform points on chosen faces of the box ``[low, high]``.
+
+    Parameters
+    ----------
+    low, high : tuple of float
+        The box corners, one entry per coordinate.
+    faces : tuple of (int, float)
+        ``(dim, value)`` pairs: the face where coordinate ``dim`` equals ``value``.
+        Points are split evenly between faces (the first faces get the remainder).
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = Faces((0.0, -1.0), (1.0, 1.0), ((1, -1.0), (1, 1.0)))
+    >>> pts = s(4, torch.Generator().manual_seed(0), torch.float64, "cpu")
+    >>> pts[:, 1].tolist()
+    [-1.0, -1.0, 1.0, 1.0]
+    """
+
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+    faces: tuple[tuple[int, float], ...]
+
+    def __post_init__(self):
+        if len(self.low) != len(self.high) or not self.faces:
+            raise ValueError(
+                f"Faces needs low/high of equal length and >= 1 face, got {self.low}, "
+                f"{self.high}, {self.faces}"
+            )
+        for dim, _ in self.faces:
+            if not 0 <= dim < len(self.low):
+                raise ValueError(f"face dim must be in [0, {len(self.low)}), got {dim}")
+
+    def __call__(self, n: int, generator, dtype, device) -> Tensor:
+        lo = torch.tensor(self.low, dtype=torch.float64)
+        hi = torch.tensor(self.high, dtype=torch.float64)
+        pts = lo + (hi - lo) * torch.rand(
+            n, len(self.low), generator=generator, dtype=torch.float64
+        )
+        counts = [n // len(self.faces) + (i < n % len(self.faces)) for i in range(len(self.faces))]
+        start = 0
+        for (dim, value), count in zip(self.faces, counts):
+            pts[start : start + count, dim] = value
+            start += count
+        return pts.to(dtype=dtype, device=device)
+
+
+def tensor_grid(*axes: Sequence[float]) -> Tensor:
+    """All combinations of the given 1-D coordinates, shape ``(prod(len), n_axes)``, float64."""
+    mesh = torch.meshgrid(*[torch.as_tensor(a, dtype=torch.float64) for a in axes], indexing="ij")
+    return torch.stack([m.reshape(-1) for m in mesh], dim=1)
+
+
+def mlp(n_inputs: int, n_outputs: int = 1, *, width: int = 32, depth: int = 3) -> nn.Sequential:
+    """A tanh MLP with ``depth`` hidden layers of ``width`` units.
+
+    Examples
+    --------
+    >>> net = mlp(2, 1, width=8, depth=2)
+    >>> sum(p.numel() for p in net.parameters())
+    105
+    """
+    if depth < 1 or width < 1:
+        raise ValueError(f"need depth >= 1 and width >= 1, got depth={depth}, width={width}")
+    layers: list[nn.Module] = []
+    size = n_inputs
+    for _ in range(depth):
+        layers += [nn.Linear(size, width), nn.Tanh()]
+        size = width
+    layers.append(nn.Linear(size, n_outputs))
+    return nn.Sequential(*layers)
+
+
+class WithCoefficients(nn.Module):
+    """A network plus unknown positive PDE coefficients, learned as logarithms.
+
+    ``forward`` is the network's; ``coefficient(name)`` returns ``exp(log_c)``.
+    Inverse problems read their unknowns through it, so the coefficients are
+    ordinary trainable parameters (named ``log_coefficients.<name>``).
+
+    Examples
+    --------
+    >>> m = WithCoefficients(mlp(2, width=4, depth=1), {"kappa": 0.5})
+    >>> round(float(m.coefficient("kappa").detach()), 6)
+    0.5
+    """
+
+    def __init__(self, net: nn.Module, coefficients: Mapping[str, float]):
+        super().__init__()
+        self.net = net
+        bad = {k: v for k, v in coefficients.items() if not (v > 0 and math.isfinite(v))}
+        if bad or not coefficients:
+            raise ValueError(f"coefficients need finite initial values > 0, got {coefficients}")
+        self.log_coefficients = nn.ParameterDict(
+            {k: nn.Parameter(torch.tensor(math.log(v))) for k, v in coefficients.items()}
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+    def coefficient(self, name: str) -> Tensor:
+        """The current value of coefficient ``name`` (a 0-d tensor with grad)."""
+        if name not in self.log_coefficients:
+            raise KeyError(f"unknown coefficient {name!r}; have {list(self.log_coefficients)}")
+        return self.log_coefficients[name].exp()
+
+
+def make_model(problem: Problem, *, width: int = 32, depth: int = 3, seed: int = 0) -> nn.Module:
+    """The default model for a reference problem: a tanh MLP (plus its unknown coefficients).
+
+    Reads ``n_inputs``, ``n_outputs`` and (inverse problems) ``unknowns`` from
+    ``problem.domain``. Initialisation is seeded by ``seed`` without touching the global
+    RNG state.
+
+    Examples
+    --------
+    >>> from sciml.pinn.problems import heat
+    >>> make_model(heat(), width=8, depth=1)(torch.zeros(3, 2)).shape
+    torch.Size([3, 1])
+    """
+    domain = problem.domain
+    if "n_inputs" not in domain:
+        raise ValueError(f"problem {problem.name!r} has no 'n_inputs' in its domain metadata")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = mlp(domain["n_inputs"], domain.get("n_outputs", 1), width=width, depth=depth)
+        if domain.get("unknowns"):
+            return WithCoefficients(net, domain["unknowns"])
+    return net
+
+
+_REGISTRY: dict[str, Callable[..., Problem]] = {}
+
+
+def _register(fn: Callable[..., Problem]) -> Callable[..., Problem]:
+    _REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def reference_problems() -> dict[str, Callable[..., Problem]]:
+    """Factories of the reference problems by name (``name -> factory(**options)``)."""
+    return dict(_REGISTRY)
+
+
+def get_problem(name: str, **options) -> Problem:
+    """The reference problem ``name`` built with ``options``.
+
+    Examples
+    --------
+    >>> get_problem("helmholtz").names
+    ('residual', 'boundary_x', 'boundary_y')
+    """
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown reference problem {name!r}; available: {sorted(_REGISTRY)}")
+    return _REGISTRY[name](**options)

@@ -1,0 +1,207 @@
+"""Inverse heat (unknown diffusivity), K = 4 thermoelastic system, d-dimensional heat."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .._autograd import grad, laplacian, partial
+from .._problem import Loss, Problem
+from .._samplers import UniformBox
+from ._common import Faces, _register, tensor_grid
+from ._forward import heat_exact
+
+PI = math.pi
+
+
+@_register
+def inverse_heat(
+    *,
+    kappa: float = 0.1,
+    kappa_init: float = 1.0,
+    n_data: int = 200,
+    n_residual: int = 1000,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+    data_seed: int = 1234,
+) -> Problem:
+    """Inverse heat: learn ``kappa`` in ``u_t = kappa u_xx`` from interior data; K = 3.
+
+    The field is `heat_exact` with the true ``kappa``; ``n_data`` observations at fixed
+    random points (seeded by ``data_seed``) replace the initial condition. The model must
+    carry the unknown as ``model.coefficient("kappa")`` (see `make_model`, which reads
+    ``domain["unknowns"] = {"kappa": kappa_init}``): a heterogeneous parameter space of
+    network weights plus one physical coefficient. Losses ``residual``, ``boundary``,
+    ``data``. The true value is ``domain["true"]["kappa"]``.
+
+    Examples
+    --------
+    >>> inverse_heat().names
+    ('residual', 'boundary', 'data')
+    """
+
+    def residual(model, p):
+        u = model(p)
+        g = grad(u, p)
+        return g[:, 0:1] - model.coefficient("kappa") * grad(g[:, 1:2], p)[:, 1:2]
+
+    def exact(p):
+        return heat_exact(p, kappa)
+
+    gen = torch.Generator().manual_seed(data_seed)
+    data_points = torch.rand(n_data, 2, generator=gen, dtype=torch.float64)
+    box = ((0.0, 0.0), (1.0, 1.0))
+    losses = [
+        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
+        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
+        Loss.data("data", data_points, exact(data_points)),
+    ]
+    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=grid,
+        name="inverse_heat",
+        domain={
+            "t": (0.0, 1.0),
+            "x": (0.0, 1.0),
+            "n_inputs": 2,
+            "n_outputs": 1,
+            "unknowns": {"kappa": kappa_init},
+            "true": {"kappa": kappa},
+        },
+    )
+
+
+@_register
+def thermoelastic(
+    *,
+    beta: float = 1.0,
+    gamma: float = 1.0,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+) -> Problem:
+    """A 1-D coupled thermoelastic-type system, outputs ``(u, theta)``; K = 4 losses.
+
+    Quasi-static momentum ``u_xx - beta theta_x = f_u`` and energy
+    ``theta_t - theta_xx + gamma u_tx = f_theta`` on ``(t, x) in [0, 1]^2`` (two-way
+    coupling), manufactured solution ``u = exp(-t) sin(2 pi x) / 2``,
+    ``theta = exp(-t) sin(pi x)``. Losses ``residual_mech``, ``residual_heat``,
+    ``boundary`` (both fields vanish at ``x = 0, 1``), ``initial`` (both fields at
+    ``t = 0``). The error is over both channels, grid 64 x 64.
+
+    Examples
+    --------
+    >>> thermoelastic().names
+    ('residual_mech', 'residual_heat', 'boundary', 'initial')
+    """
+
+    def exact(p: Tensor) -> Tensor:
+        t, x = p[:, 0:1], p[:, 1:2]
+        decay = torch.exp(-t)
+        return torch.cat([0.5 * decay * torch.sin(2 * PI * x), decay * torch.sin(PI * x)], dim=1)
+
+    def mech(model, p):
+        t, x = p[:, 0:1], p[:, 1:2]
+        out = model(p)
+        u, th = out[:, 0:1], out[:, 1:2]
+        decay = torch.exp(-t)
+        f_u = -2 * PI**2 * decay * torch.sin(2 * PI * x) - beta * PI * decay * torch.cos(PI * x)
+        return partial(u, p, 1, 2) - beta * partial(th, p, 1) - f_u
+
+    def energy(model, p):
+        t, x = p[:, 0:1], p[:, 1:2]
+        out = model(p)
+        u, th = out[:, 0:1], out[:, 1:2]
+        decay = torch.exp(-t)
+        f_th = (
+            -decay * torch.sin(PI * x)
+            + PI**2 * decay * torch.sin(PI * x)
+            - gamma * PI * decay * torch.cos(2 * PI * x)
+        )
+        u_tx = grad(partial(u, p, 0), p)[:, 1:2]
+        g = grad(th, p)
+        return g[:, 0:1] - grad(g[:, 1:2], p)[:, 1:2] + gamma * u_tx - f_th
+
+    box = ((0.0, 0.0), (1.0, 1.0))
+    losses = [
+        Loss("residual_mech", mech, UniformBox(*box), n_residual, resample_every),
+        Loss("residual_heat", energy, UniformBox(*box), n_residual, resample_every),
+        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
+        Loss(
+            "initial",
+            lambda m, p: m(p) - exact(p),
+            Faces(*box, ((0, 0.0),)),
+            n_initial,
+            resample_every,
+        ),
+    ]
+    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=grid,
+        name="thermoelastic",
+        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 2},
+    )
+
+
+@_register
+def heat_nd(
+    *,
+    dim: int = 10,
+    kappa: float = 1.0,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 400,
+    resample_every: int = 100,
+    n_error: int = 4000,
+) -> Problem:
+    """Heat ``u_t = kappa Laplace(u)`` on ``[0, 1] x [0, 1]^dim`` (high-dimensional); K = 3.
+
+    Exact ``u = exp(-kappa pi^2 t / 4) mean_i sin(pi x_i / 2)``. Losses ``residual``,
+    ``initial``, ``boundary`` (all ``2 dim`` spatial faces, Dirichlet from the exact
+    solution). The error is on ``n_error`` fixed random points (seed 0).
+
+    Examples
+    --------
+    >>> heat_nd(dim=3).domain["n_inputs"]
+    4
+    """
+    if not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"dim must be an int >= 1, got {dim!r}")
+
+    def exact(p: Tensor) -> Tensor:
+        spatial = torch.sin(PI * p[:, 1:] / 2).mean(dim=1, keepdim=True)
+        return torch.exp(-kappa * PI**2 * p[:, 0:1] / 4) * spatial
+
+    def residual(model, p):
+        u = model(p)
+        return partial(u, p, 0) - kappa * laplacian(u, p, dims=tuple(range(1, dim + 1)))
+
+    box = ((0.0,) * (dim + 1), (1.0,) * (dim + 1))
+    faces = tuple((d, v) for d in range(1, dim + 1) for v in (0.0, 1.0))
+    losses = [
+        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
+        Loss(
+            "initial",
+            lambda m, p: m(p) - exact(p),
+            Faces(*box, ((0, 0.0),)),
+            n_initial,
+            resample_every,
+        ),
+        Loss("boundary", lambda m, p: m(p) - exact(p), Faces(*box, faces), n_boundary),
+    ]
+    points = torch.rand(n_error, dim + 1, generator=torch.Generator().manual_seed(0))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=points.to(torch.float64),
+        name=f"heat_{dim}d",
+        domain={"n_inputs": dim + 1, "n_outputs": 1, "dim": dim, "kappa": kappa},
+    )

@@ -1,0 +1,224 @@
+"""Forward problems with analytic solutions: Helmholtz, Klein-Gordon, heat, wave (K = 3)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .._autograd import grad, laplacian, partial
+from .._problem import Loss, Problem
+from .._samplers import UniformBox
+from ._common import Faces, _register, tensor_grid
+
+PI = math.pi
+
+
+def _exact_loss(exact):
+    """A Dirichlet loss ``u - exact``."""
+    return lambda model, p: model(p) - exact(p)
+
+
+@_register
+def helmholtz(
+    *,
+    a1: float = 1.0,
+    a2: float = 4.0,
+    k: float = 1.0,
+    n_residual: int = 1000,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+) -> Problem:
+    """Helmholtz ``u_xx + u_yy + k^2 u = q`` on ``[-1, 1]^2``; K = 3 losses.
+
+    Exact ``u = sin(a1 pi x) sin(a2 pi y)`` (Wang, Teng & Perdikaris 2021). Losses
+    ``residual``, ``boundary_x`` (faces ``x = +-1``) and ``boundary_y`` (``y = +-1``):
+    the boundary split into two losses makes K = 3. Error grid 64 x 64.
+
+    Examples
+    --------
+    >>> helmholtz().names
+    ('residual', 'boundary_x', 'boundary_y')
+    """
+
+    def exact(p: Tensor) -> Tensor:
+        return torch.sin(a1 * PI * p[:, 0:1]) * torch.sin(a2 * PI * p[:, 1:2])
+
+    def residual(model, p):
+        u = model(p)
+        q = (k**2 - (a1 * PI) ** 2 - (a2 * PI) ** 2) * exact(p)
+        return laplacian(u, p) + k**2 * u - q
+
+    box = ((-1.0, -1.0), (1.0, 1.0))
+    losses = [
+        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
+        Loss("boundary_x", _exact_loss(exact), Faces(*box, ((0, -1.0), (0, 1.0))), n_boundary),
+        Loss("boundary_y", _exact_loss(exact), Faces(*box, ((1, -1.0), (1, 1.0))), n_boundary),
+    ]
+    grid = tensor_grid(np.linspace(-1, 1, 64), np.linspace(-1, 1, 64))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=grid,
+        name="helmholtz",
+        domain={"x": (-1.0, 1.0), "y": (-1.0, 1.0), "n_inputs": 2, "n_outputs": 1},
+    )
+
+
+@_register
+def klein_gordon(
+    *,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+) -> Problem:
+    """Nonlinear Klein-Gordon ``u_tt - u_xx + u^3 = f`` on ``(t, x) in [0, 1]^2``; K = 3.
+
+    Exact ``u = x cos(5 pi t) + (x t)^3`` (Wang, Teng & Perdikaris 2021). Losses
+    ``residual``, ``initial`` (``u(0, x) = x`` and ``u_t(0, x) = 0``), ``boundary``
+    (``x = 0, 1``). Error grid 64 x 64.
+
+    Examples
+    --------
+    >>> klein_gordon().names
+    ('residual', 'initial', 'boundary')
+    """
+
+    def exact(p: Tensor) -> Tensor:
+        t, x = p[:, 0:1], p[:, 1:2]
+        return x * torch.cos(5 * PI * t) + (x * t) ** 3
+
+    def residual(model, p):
+        t, x = p[:, 0:1], p[:, 1:2]
+        u = model(p)
+        g = grad(u, p)
+        u_tt = grad(g[:, 0:1], p)[:, 0:1]
+        u_xx = grad(g[:, 1:2], p)[:, 1:2]
+        f = -25 * PI**2 * x * torch.cos(5 * PI * t) + 6 * x**3 * t - 6 * x * t**3 + exact(p) ** 3
+        return u_tt - u_xx + u**3 - f
+
+    def initial(model, p):
+        u = model(p)
+        return torch.cat([u - p[:, 1:2], partial(u, p, 0)], dim=1)
+
+    box = ((0.0, 0.0), (1.0, 1.0))
+    losses = [
+        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
+        Loss("initial", initial, Faces(*box, ((0, 0.0),)), n_initial, resample_every),
+        Loss("boundary", _exact_loss(exact), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
+    ]
+    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=grid,
+        name="klein_gordon",
+        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 1},
+    )
+
+
+def heat_exact(p: Tensor, kappa: float) -> Tensor:
+    """``exp(-kappa pi^2 t) sin(pi x) + 0.5 exp(-9 kappa pi^2 t) sin(3 pi x)`` at ``(t, x)``."""
+    t, x = p[:, 0:1], p[:, 1:2]
+    return torch.exp(-kappa * PI**2 * t) * torch.sin(PI * x) + 0.5 * torch.exp(
+        -9 * kappa * PI**2 * t
+    ) * torch.sin(3 * PI * x)
+
+
+@_register
+def heat(
+    *,
+    kappa: float = 0.1,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+) -> Problem:
+    """Heat ``u_t = kappa u_xx`` on ``(t, x) in [0, 1]^2``, two sine modes; K = 3.
+
+    Exact `heat_exact`. Losses ``residual``, ``initial``, ``boundary`` (``u = 0`` at
+    ``x = 0, 1``). Error grid 64 x 64.
+
+    Examples
+    --------
+    >>> heat().names
+    ('residual', 'initial', 'boundary')
+    """
+
+    def residual(model, p):
+        u = model(p)
+        g = grad(u, p)
+        return g[:, 0:1] - kappa * grad(g[:, 1:2], p)[:, 1:2]
+
+    def exact(p):
+        return heat_exact(p, kappa)
+
+    box = ((0.0, 0.0), (1.0, 1.0))
+    losses = [
+        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
+        Loss("initial", _exact_loss(exact), Faces(*box, ((0, 0.0),)), n_initial, resample_every),
+        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
+    ]
+    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=grid,
+        name="heat",
+        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 1, "kappa": kappa},
+    )
+
+
+@_register
+def wave(
+    *,
+    c: float = 2.0,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+) -> Problem:
+    """1-D wave ``u_tt = c^2 u_xx`` on ``(t, x) in [0, 1]^2``; K = 3.
+
+    Exact ``u = sin(pi x) cos(c pi t) + 0.5 sin(4 pi x) cos(4 c pi t)`` (Wang, Yu &
+    Perdikaris 2022). Losses ``residual``, ``initial`` (``u`` and ``u_t = 0`` at
+    ``t = 0``), ``boundary`` (``u = 0`` at ``x = 0, 1``). Error grid 64 x 64.
+
+    Examples
+    --------
+    >>> wave().names
+    ('residual', 'initial', 'boundary')
+    """
+
+    def exact(p: Tensor) -> Tensor:
+        t, x = p[:, 0:1], p[:, 1:2]
+        return torch.sin(PI * x) * torch.cos(c * PI * t) + 0.5 * torch.sin(4 * PI * x) * torch.cos(
+            4 * c * PI * t
+        )
+
+    def residual(model, p):
+        u = model(p)
+        g = grad(u, p)
+        return grad(g[:, 0:1], p)[:, 0:1] - c**2 * grad(g[:, 1:2], p)[:, 1:2]
+
+    def initial(model, p):
+        u = model(p)
+        return torch.cat([u - exact(p), partial(u, p, 0)], dim=1)
+
+    box = ((0.0, 0.0), (1.0, 1.0))
+    losses = [
+        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
+        Loss("initial", initial, Faces(*box, ((0, 0.0),)), n_initial, resample_every),
+        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
+    ]
+    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
+    return Problem(
+        losses,
+        reference=exact,
+        error_points=grid,
+        name="wave",
+        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 1, "c": c},
+    )

@@ -1,0 +1,142 @@
+"""The profiler on synthetic problems with known gradient geometry."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from sciml.conflict import (
+    ConflictProfile,
+    ConflictProfiler,
+    RegimeThresholds,
+    gradient_conflict,
+    profile,
+)
+from sciml.pinn import Loss, Problem, TrainerConfig, TrainingDiverged
+
+
+class Point(torch.nn.Module):
+    def __init__(self, dim=2):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(dim, dtype=torch.float64))
+
+    def forward(self, x):
+        return x * 0 + self.w.sum()
+
+
+def quadratics(angle_deg: float, ratio: float) -> Problem:
+    """Two quadratics ``0.5 |w + g_i|^2`` whose gradients at ``w = 0`` are ``g_1 = (1, 0)``
+    and ``g_2 = ratio (cos a, sin a)``: a chosen angle and norm ratio."""
+    a = math.radians(angle_deg)
+    g = [torch.tensor([1.0, 0.0]), ratio * torch.tensor([math.cos(a), math.sin(a)])]
+    pts = torch.zeros(1, 1)
+
+    def make(gi):
+        return lambda model, x: 0.5 * (model.w + gi.to(model.w)).square().sum()
+
+    return Problem([Loss("first", make(g[0]), pts), Loss("second", make(g[1]), pts)])
+
+
+def run(angle, ratio, thresholds=None, steps=40):
+    # a tiny learning rate keeps w ~ 0, so the gradients keep their geometry
+    cfg = TrainerConfig(steps=steps, lr=1e-9, dtype=torch.float64, progress=False)
+    return profile(Point(), quadratics(angle, ratio), cfg, steps=steps, thresholds=thresholds)
+
+
+@pytest.mark.parametrize(
+    ("angle", "ratio", "regime"),
+    [
+        (150, 1.0, "directional"),
+        (120, 100.0, "directional"),  # directional takes precedence over magnitude
+        (60, 100.0, "magnitude"),
+        (60, 2.0, "low"),
+        (100, 1.0, "low"),  # cos = -0.17 is above the -0.2 threshold
+        (0, 30.0, "magnitude"),
+    ],
+)
+def test_regime_of_known_geometry(angle, ratio, regime):
+    prof = run(angle, ratio)
+    numbers = prof.summary_numbers()
+    assert numbers["mean_cos"] == pytest.approx(math.cos(math.radians(angle)), abs=1e-6)
+    assert numbers["log_ratio"] == pytest.approx(math.log10(ratio), abs=1e-6)
+    assert numbers["persistence"] == (1.0 if math.cos(math.radians(angle)) < -1e-12 else 0.0)
+    assert prof.regime == regime
+
+
+def test_thresholds_are_configurable():
+    prof = run(100, 1.0)
+    assert prof.regime == "low"
+    assert prof.with_thresholds(RegimeThresholds(cosine=-0.1)).regime == "directional"
+    assert run(60, 5.0).with_thresholds(RegimeThresholds(ratio=4.0)).regime == "magnitude"
+    with pytest.raises(ValueError, match="persistence threshold"):
+        RegimeThresholds(persistence=1.5)
+    with pytest.raises(ValueError, match="ratio threshold"):
+        RegimeThresholds(ratio=0.5)
+
+
+def test_window_skips_the_start():
+    # conflict only during the first half: the window (second half) sees none
+    steps = np.arange(100)
+    cos = np.where(steps < 50, -0.9, 0.3)[:, None]
+    prof = ConflictProfile(("a", "b"), steps, cos, np.ones((100, 2)))
+    assert prof.mean_cos[("a", "b")] == pytest.approx(0.3)
+    assert prof.persistence[("a", "b")] == 0.0
+    assert prof.regime == "low"
+    early = prof.with_thresholds(RegimeThresholds(skip=0.0))
+    assert early.mean_cos[("a", "b")] == pytest.approx(-0.3)
+
+
+def test_persistence_counts_negative_steps():
+    steps = np.arange(8)
+    cos = np.array([-0.5, -0.5, -0.5, -0.5, -0.5, -0.5, 0.4, -0.5])[:, None]
+    prof = ConflictProfile(("a", "b"), steps, cos, np.ones((8, 2)), RegimeThresholds(skip=0.0))
+    assert prof.persistence[("a", "b")] == pytest.approx(7 / 8)
+    assert prof.regime == "directional"
+
+
+def test_gradient_conflict_values():
+    cos, norms = gradient_conflict(
+        {"a": torch.tensor([3.0, 0.0]), "b": torch.tensor([0.0, 2.0]), "c": torch.tensor([-1.0, 0])}
+    )
+    np.testing.assert_allclose(cos, [0.0, -1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(norms, [3.0, 2.0, 1.0])
+
+
+def test_profiler_hook_records_every_kth_step_and_reports():
+    cfg = TrainerConfig(steps=20, lr=1e-9, dtype=torch.float64, progress=False)
+    prof = profile(Point(), quadratics(150, 1.0), cfg, steps=20, every=5)
+    assert prof.steps.tolist() == [0, 5, 10, 15]
+    text = prof.summary()
+    assert "first / second" in text and "regime: directional" in text
+    fig = prof.figure()
+    assert len(fig.axes) == 2
+    assert prof.to_dict()["regime"] == "directional"
+
+
+def test_bad_input_errors_name_the_loss():
+    pts = torch.zeros(1, 1)
+    one = Problem([Loss("only", lambda m, x: m.w.square().sum(), pts)])
+    with pytest.raises(ValueError, match=r"at least two losses.*'only'"):
+        profile(Point(), one, steps=2)
+    nan = Problem(
+        [
+            Loss("fine", lambda m, x: m.w.square().sum(), pts),
+            Loss("broken", lambda m, x: m.w.sum() * float("nan"), pts),
+        ]
+    )
+    with pytest.raises(TrainingDiverged, match="'broken'"):
+        profile(Point(), nan, TrainerConfig(progress=False), steps=2)
+
+    class FakeTrainer:
+        weights = {"a": 1.0, "b": 1.0}
+        parameters = [torch.nn.Parameter(torch.ones(2))]
+        config = TrainerConfig(steps=1)
+
+    w = FakeTrainer.parameters[0]
+    with pytest.raises(ValueError, match=r"loss 'b' must be a scalar"):
+        ConflictProfiler().on_step(FakeTrainer(), 0, {"a": w.sum(), "b": w * 2})
+    with pytest.raises(ValueError, match=r"loss 'a' is nan"):
+        ConflictProfiler().on_step(FakeTrainer(), 0, {"a": w.sum() * np.nan, "b": w.sum()})
+    with pytest.raises(ValueError, match=r"gradient of loss 'b' is not finite"):
+        gradient_conflict({"a": torch.ones(2), "b": torch.tensor([1.0, math.inf])})

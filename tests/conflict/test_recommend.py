@@ -1,0 +1,69 @@
+"""recommend, train and fit."""
+
+import numpy as np
+import pytest
+import torch
+
+from sciml.conflict import (
+    METHODS,
+    ConflictProfile,
+    PerLossAdapters,
+    ReLoBRaLo,
+    fit,
+    recommend,
+    train,
+)
+from sciml.pinn import TrainerConfig
+from sciml.pinn.problems import heat, make_model
+
+
+def synthetic(cos, ratio):
+    n = 10
+    return ConflictProfile(
+        ("r", "b"), np.arange(n), np.full((n, 1), cos), np.tile([1.0, ratio], (n, 1))
+    )
+
+
+@pytest.mark.parametrize(
+    ("cos", "ratio", "method"),
+    [(-0.8, 1.0, "adapters+reweighting"), (0.3, 50.0, "reweighting"), (0.3, 2.0, "vanilla")],
+)
+def test_recommend_maps_regimes(cos, ratio, method):
+    rec = recommend(synthetic(cos, ratio))
+    assert rec.method == method
+    assert rec.regime in rec.reason or rec.regime in str(rec)
+
+
+def small():
+    return heat(n_residual=32, n_initial=8, n_boundary=8)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_train_every_method(method):
+    p = small()
+    cfg = TrainerConfig(steps=6, lr=1e-2, progress=False)
+    result = train(make_model(p, width=8, depth=2), p, cfg, method=method, rule=ReLoBRaLo())
+    assert len(result.history) == 6
+    assert np.isfinite(result.error)
+    assert isinstance(result.model, PerLossAdapters) == method.startswith("adapters")
+
+
+def test_fit_profiles_then_trains():
+    p = small()
+    cfg = TrainerConfig(steps=16, lr=1e-2, progress=False)
+    out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=8)
+    assert len(out.profile_history) == 8 and len(out.result.history) == 8
+    assert out.recommendation.method == recommend(out.profile).method
+    assert np.isfinite(out.error)
+    with pytest.raises(ValueError, match="leaves no steps"):
+        fit(make_model(p), p, cfg, profile_steps=16)
+    with pytest.raises(ValueError, match="method must be one of"):
+        train(make_model(p), p, cfg, method="magic")
+
+
+def test_fit_restart_trains_full_budget():
+    p = small()
+    torch.manual_seed(0)
+    cfg = TrainerConfig(steps=6, lr=1e-2, progress=False)
+    out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=4, restart=True)
+    assert len(out.result.history) == 6

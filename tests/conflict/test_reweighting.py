@@ -1,0 +1,70 @@
+"""Reweighting rules against their formulas, and the hook in training."""
+
+import math
+
+import pytest
+import torch
+
+from sciml.conflict import GradNormStyle, LearningRateAnnealing, ReLoBRaLo, Reweighting
+from sciml.pinn import Loss, Problem, Trainer, TrainerConfig
+
+T = torch.tensor
+
+
+def test_lra_paper_and_sqrt_formulas():
+    g = {"r": T([4.0, -1.0, 0.0]), "b": T([1.0, 1.0, 1.0]), "i": T([0.5, 0.0, 0.1])}
+    paper = LearningRateAnnealing("paper", smoothing=0.0)
+    paper.reset(list(g))
+    w = paper.update(0, {}, g)
+    assert w == pytest.approx({"r": 1.0, "b": 4.0, "i": 4.0 / 0.2})
+    root = LearningRateAnnealing("sqrt", smoothing=0.9)
+    root.reset(list(g))
+    w = root.update(0, {}, g)
+    assert w["b"] == pytest.approx(0.9 + 0.1 * 2.0)
+    assert w["i"] == pytest.approx(0.9 + 0.1 * math.sqrt(20.0))
+    assert root.due(10) and not root.due(3)
+    assert root.update(3, {}, None) == w  # between updates the weights hold
+    with pytest.raises(ValueError, match="variant"):
+        LearningRateAnnealing("cube")
+    with pytest.raises(ValueError, match="reference loss 'x'"):
+        LearningRateAnnealing(reference="x").reset(["a", "b"])
+
+
+def test_relobralo_formula_without_memory():
+    rule = ReLoBRaLo(alpha=0.0, temperature=0.5)
+    rule.reset(["a", "b"])
+    rule.update(0, {"a": 1.0, "b": 2.0}, None)
+    w = rule.update(1, {"a": 2.0, "b": 1.0}, None)
+    # bal = 2 softmax(L(t) / (T L(t-1))) = 2 softmax([4, 1])
+    ea, eb = math.exp(4.0), math.exp(1.0)
+    assert w["a"] == pytest.approx(2 * ea / (ea + eb))
+    assert w["a"] + w["b"] == pytest.approx(2.0)
+
+
+def test_gradnorm_style_equalises_weighted_norms():
+    rule = GradNormStyle(smoothing=0.0, asymmetry=0.0)
+    rule.reset(["a", "b", "c"])
+    g = {"a": T([3.0, 4.0]), "b": T([0.5, 0.0]), "c": T([0.0, 2.0])}
+    w = rule.update(0, {"a": 1.0, "b": 1.0, "c": 1.0}, g)
+    weighted = [w[n] * float(g[n].norm()) for n in g]
+    assert max(weighted) - min(weighted) < 1e-9
+    assert sum(w.values()) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("rule", [LearningRateAnnealing(every=2), ReLoBRaLo(), GradNormStyle()])
+def test_hook_trains_and_records(rule):
+    torch.manual_seed(0)
+    x = torch.linspace(0, 1, 16)[:, None]
+    problem = Problem(
+        [
+            Loss.data("a", x, torch.sin(3 * x)),
+            Loss.data("b", x[:4], 10 * x[:4]),
+            Loss.data("c", x[-4:], 0 * x[-4:]),
+        ]
+    )
+    model = torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    trainer = Trainer(model, problem, TrainerConfig(steps=12, lr=1e-2, progress=False))
+    hook = trainer.add_hook(Reweighting(rule))
+    history = trainer.fit()
+    assert all(len(v) == 12 for v in hook.history.values())
+    assert history.total[-1] < history.total[0]

@@ -1,0 +1,60 @@
+"""Reference problems: exact solutions satisfy their losses; Cole-Hopf checks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from sciml.pinn import Trainer, TrainerConfig
+from sciml.pinn.problems import (
+    burgers_reference,
+    get_problem,
+    make_model,
+    reference_problems,
+)
+
+
+class Exact(torch.nn.Module):
+    def __init__(self, problem):
+        super().__init__()
+        self.problem = problem
+        self.dummy = torch.nn.Parameter(torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x):
+        return self.problem.reference(x) + 0 * self.dummy
+
+    def coefficient(self, name):
+        return torch.tensor(self.problem.domain["true"][name], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("name", sorted(set(reference_problems()) - {"burgers"}))
+def test_exact_solution_has_zero_losses(name):
+    options = {"dim": 3} if name == "heat_nd" else {}
+    problem = get_problem(name, n_residual=64, **options)
+    assert len(problem) >= 3
+    trainer = Trainer(Exact(problem), problem, TrainerConfig(dtype=torch.float64, progress=False))
+    assert max(trainer.evaluate().values()) < 1e-20
+    model = make_model(problem, width=8, depth=1)
+    out = model(problem.error_points.float()[:5])
+    assert out.shape == (5, problem.domain["n_outputs"])
+
+
+def test_burgers_cole_hopf():
+    assert burgers_reference(0.0, 0.3) == pytest.approx(-math.sin(0.3 * math.pi))
+    # odd symmetry, zero boundary values
+    t = np.array([0.3, 0.7])
+    np.testing.assert_allclose(burgers_reference(t, 0.4), -burgers_reference(t, -0.4), atol=1e-12)
+    np.testing.assert_allclose(burgers_reference(t, 1.0), 0.0, atol=1e-10)
+    # the PDE residual by central differences, away from the shock
+    nu, h = 0.01 / math.pi, 1e-4
+    for t0, x0 in [(0.5, 0.5), (0.2, -0.3), (0.9, 0.05)]:
+        u = burgers_reference(t0, x0)
+        u_t = (burgers_reference(t0 + h, x0) - burgers_reference(t0 - h, x0)) / (2 * h)
+        u_x = (burgers_reference(t0, x0 + h) - burgers_reference(t0, x0 - h)) / (2 * h)
+        u_xx = (burgers_reference(t0, x0 + h) - 2 * u + burgers_reference(t0, x0 - h)) / h**2
+        assert abs(u_t + u * u_x - nu * u_xx) < 1e-6
+    # the steepest front: |u_x| = 152.00516 at x = 0, t = 1.6037 / pi (Basdevant et al. 1986)
+    t_max = 1.6037 / math.pi
+    slope = (burgers_reference(t_max, 1e-5) - burgers_reference(t_max, -1e-5)) / 2e-5
+    assert slope == pytest.approx(-152.005, rel=2e-3)
