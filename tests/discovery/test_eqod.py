@@ -216,9 +216,9 @@ def test_fit_is_fast():
     import time
 
     data = generate("kdv", seed=0)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: robust to other processes sharing the machine
     EqOD(random_state=0).fit(data)
-    assert time.perf_counter() - start < 5.0
+    assert time.process_time() - start < 5.0
 
 
 @pytest.mark.parametrize(("name", "level", "seed"), [("nagumo", 0.05, 10), ("allen_cahn", 0.1, 11)])
