@@ -1,8 +1,8 @@
 """Müntz-Szász networks and MSN-PINN ansatzes: trainable power laws for singular solutions.
 
-Training-free: modules, ansatzes, losses and reports only; train them with any loop (or
-`sciml.pinn`'s trainer, using ``exponent_parameters()`` / ``coefficient_parameters()`` as
-separate optimiser groups).
+Modules, ansatzes, losses and reports; train them with any loop or with `sciml.pinn`'s
+trainer (`muntz_param_groups` gives the exponents and coefficients separate optimiser
+groups; `wedge_problem` and `ExponentTrace` cover the wedge problem and trajectories).
 
 Public names
 ------------
@@ -23,14 +23,36 @@ Public names
     Constraint-aware training: warm-up/ramp of the compatibility loss, named wedge losses.
 `recovered_exponents`, `exponent_error`, `relative_l2_error`
     Reports: clustered coefficient-weighted exponents, their relative error, field error.
+`RMN`, `RMNAngular`, `RMNMultiCenter`, `FieldDerivatives`
+    Radial Müntz networks: ``sum a_k r^mu_k + c psi(r; mu_log) + b`` (angular modes,
+    several learnable centres), closed-form gradients and Laplacians (``derivatives``).
+`log_primitive`, `radial_power_terms`, `log_primitive_terms`, `solid_harmonics`
+    Limit-stable ``psi = (r^mu - 1)/mu`` and the per-term closed forms.
+`RadialShell`, `match_centers`, `TanhMLP`, `SIREN`
+    Log-uniform punctured-domain sampler, centre scoring, coordinate-wise baselines.
+`muntz_param_groups`, `ExponentTrace`, `wedge_problem`
+    Training with `sciml.pinn.Trainer`: exponent/coefficient groups, an exponent-trajectory
+    hook, the wedge problem as named losses (constraint weight 0 = naive).
 """
 
 from ._ansatz1d import MuntzAnsatz1d, clustered_collocation
+from ._baselines import SIREN, TanhMLP
 from ._exponents import MuntzExponents
 from ._layers import MSN, MuntzEdge, MuntzLayer
 from ._powers import abs_power, signed_power
+from ._radial import (
+    RMN,
+    FieldDerivatives,
+    log_primitive,
+    log_primitive_terms,
+    radial_power_terms,
+)
+from ._radial_angular import RMNAngular, solid_harmonics
+from ._radial_domain import RadialShell
+from ._radial_multi import RMNMultiCenter, match_centers
 from ._regularizers import growth_penalty, l1_penalty, muntz_divergence, muntz_penalty
 from ._report import exponent_error, recovered_exponents, relative_l2_error
+from ._training import ExponentTrace, muntz_param_groups, wedge_problem
 from ._wedge import (
     EDGE_TYPES,
     ConstraintSchedule,
@@ -43,8 +65,21 @@ from ._wedge import (
 )
 
 __all__ = [
+    "RMN",
+    "SIREN",
+    "FieldDerivatives",
+    "RMNAngular",
+    "RMNMultiCenter",
+    "RadialShell",
+    "TanhMLP",
+    "log_primitive",
+    "log_primitive_terms",
+    "match_centers",
+    "radial_power_terms",
+    "solid_harmonics",
     "EDGE_TYPES",
     "MSN",
+    "ExponentTrace",
     "ConstraintSchedule",
     "MuntzAnsatz1d",
     "MuntzEdge",
@@ -61,9 +96,11 @@ __all__ = [
     "growth_penalty",
     "l1_penalty",
     "muntz_divergence",
+    "muntz_param_groups",
     "muntz_penalty",
     "recovered_exponents",
     "relative_l2_error",
     "signed_power",
     "wedge_losses",
+    "wedge_problem",
 ]

@@ -1,0 +1,430 @@
+"""Radial Müntz-Szász network (RMN): learnable radial powers ``r^mu`` and an exact ``log r``.
+
+``f(x) = sum_k a_k r^mu_k + c psi(r; mu_log) + b`` with ``r = |x - x0|`` in 2-D or 3-D.
+Every term has a closed-form gradient and Laplacian in ``d`` dimensions:
+
+==========================  ========================  ================================
+term                        gradient                  Laplacian
+==========================  ========================  ================================
+``r^mu``                    ``mu r^(mu-2) (x - x0)``  ``mu (mu + d - 2) r^(mu-2)``
+``psi = (r^mu - 1) / mu``   ``r^(mu-2) (x - x0)``     ``(mu + d - 2) r^(mu-2)``
+==========================  ========================  ================================
+
+so a PINN residual needs no autograd second derivatives (`RMN.derivatives`). The
+log-primitive ``psi`` tends to ``log r`` as ``mu -> 0``; `log_primitive` evaluates it as
+``expm1(mu log r) / mu`` with a series for small ``|mu log r|``: exactly ``log r`` at
+``mu = 0``, accurate in float32 and float64, with finite gradients in ``mu`` there.
+
+Singular points: ``r^mu`` with ``mu < 0`` and ``psi`` are infinite at ``r = 0``, their
+gradients too when ``mu < 1`` and their Laplacians when ``mu < 2``. Evaluating a model at its
+centre raises ``ValueError`` when a term could be singular there; so does an exponent range
+whose powers overflow the dtype on the given points.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from ._exponents import MuntzExponents
+from ._powers import DEFAULT_EPS, abs_power, check_bounds, check_finite
+
+__all__ = [
+    "RMN",
+    "FieldDerivatives",
+    "check_centers",
+    "log_primitive",
+    "log_primitive_terms",
+    "radial_power_terms",
+]
+
+# |mu log r| below this uses the series of expm1(t)/t (11 terms: truncation ~ t^11/12! < 1e-19)
+_SERIES_CUTOFF = 0.1
+_SERIES = [1.0 / math.factorial(k + 1) for k in range(11)]
+
+
+class FieldDerivatives(NamedTuple):
+    """Value, gradient and Laplacian of a field (or of each basis term).
+
+    Shapes: ``value`` ``(n,)`` / ``(n, K)``, ``grad`` ``(n, d)`` / ``(n, K, d)``,
+    ``laplacian`` ``(n,)`` / ``(n, K)``.
+    """
+
+    value: Tensor
+    grad: Tensor
+    laplacian: Tensor
+
+
+def log_primitive(r: Tensor, mu: Tensor | float, *, eps: float = DEFAULT_EPS) -> Tensor:
+    """``psi(r; mu) = (r^mu - 1) / mu``, with ``psi(r; 0) = log r`` exactly.
+
+    Computed as ``expm1(mu log r) / mu``; when ``|mu log r| < 0.1`` as
+    ``log r * sum_k t^k / (k + 1)!`` with ``t = mu log r`` (11 terms). Both branches are
+    accurate to round-off in float32 and float64, and the gradient in ``mu`` is finite
+    everywhere (``(log r)^2 / 2`` at ``mu = 0``).
+
+    Parameters
+    ----------
+    r : Tensor, shape (...)
+        Radii, ``r >= 0`` (clamped to ``eps`` before the logarithm).
+    mu : Tensor or float
+        Exponent(s), broadcastable against ``r``.
+    eps : float
+        Puncture radius.
+
+    Returns
+    -------
+    Tensor, broadcast shape of ``r`` and ``mu``
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> r = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    >>> mu = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    >>> psi = log_primitive(r, mu)
+    >>> bool(torch.equal(psi, torch.log(r)))
+    True
+    >>> psi.sum().backward()
+    >>> round(mu.grad.item(), 12) == round((math.log(0.5) ** 2 + math.log(2.0) ** 2) / 2, 12)
+    True
+    """
+    if not isinstance(r, Tensor):
+        raise TypeError(f"r must be a Tensor, got {type(r).__name__}.")
+    if (r < 0).any():
+        raise ValueError(f"r must be >= 0 (a radius), got {r.min().item()}.")
+    mu = torch.as_tensor(mu, dtype=r.dtype, device=r.device)
+    logr = torch.log(torch.clamp(r, min=eps))
+    t = mu * logr
+    small = t.abs() < _SERIES_CUTOFF
+    one = torch.ones_like(t)
+    # the unused branch gets harmless inputs, so neither branch's backward makes nan
+    direct = torch.expm1(torch.where(small, one, t)) / torch.where(small, one, mu)
+    ts = torch.where(small, t, torch.zeros_like(t))
+    series = torch.full_like(ts, _SERIES[-1])
+    for coefficient in reversed(_SERIES[:-1]):
+        series = series * ts + coefficient
+    return torch.where(small, logr * series, direct)
+
+
+# ------------------------------------------------------------------ shared checks
+
+
+def _check_points(x: Tensor, dim: int) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a Tensor of shape (n_points, {dim}), got {type(x).__name__}.")
+    if x.ndim != 2 or x.shape[1] != dim:
+        raise ValueError(f"x must have shape (n_points, {dim}), got {tuple(x.shape)}.")
+    check_finite("x", x)
+
+
+def radius(diff: Tensor, *, singular: bool, what: str = "the model") -> tuple[Tensor, Tensor]:
+    """``(r, log r)`` of offsets ``diff`` ``(..., d)``; ``r = 0`` raises if ``singular``."""
+    r2 = diff.square().sum(-1)
+    if singular and bool((r2 == 0).any()):
+        index = tuple(int(i) for i in (r2 == 0).nonzero()[0])
+        raise ValueError(
+            f"{what} is singular at its centre (r = 0) but was evaluated there (point index "
+            f"{index}); leave out a small ball around the centre (e.g. RadialShell with r_min > 0)."
+        )
+    r = torch.sqrt(torch.clamp(r2, min=DEFAULT_EPS**2))
+    return r, torch.log(r)
+
+
+def check_magnitude(logr: Tensor, low: float, high: float, dtype: torch.dtype, what: str) -> None:
+    """Raise ``ValueError`` when ``r^m`` for ``m`` in ``[low, high]`` overflows ``dtype``."""
+    lo, hi = float(logr.detach().min()), float(logr.detach().max())
+    worst = max(low * lo, low * hi, high * lo, high * hi)
+    limit = math.log(torch.finfo(dtype).max) - math.log(1e3)  # head-room for coefficients
+    if worst > limit:
+        r_lo, r_hi = math.exp(lo), math.exp(hi)
+        raise ValueError(
+            f"{what} needs r^m for exponents m in [{low:.3g}, {high:.3g}] on radii in "
+            f"[{r_lo:.3g}, {r_hi:.3g}]; that reaches 10^{worst / math.log(10):.0f}, beyond "
+            f"{dtype} (max 10^{limit / math.log(10):.0f} with head-room). Narrow the exponent "
+            "bounds, keep the points farther from the centre, or use float64."
+        )
+
+
+def check_centers(centers: Tensor, domain: Sequence | None, *, warn: bool = False) -> None:
+    """Check centres ``(J, d)`` against a box ``domain = (low, high)`` (each length ``d``).
+
+    Raises ``ValueError`` for a centre outside (``warn=False``: initial centres), or warns
+    (``warn=True``: learned centres that drifted out during training).
+    """
+    if domain is None:
+        return
+    low = torch.as_tensor(domain[0], dtype=centers.dtype, device=centers.device)
+    high = torch.as_tensor(domain[1], dtype=centers.dtype, device=centers.device)
+    c = centers.detach().reshape(-1, centers.shape[-1])
+    outside = ((c < low) | (c > high)).any(-1)
+    if bool(outside.any()):
+        j = int(outside.nonzero()[0])
+        message = (
+            f"centre {j} at {c[j].tolist()} lies outside the domain box "
+            f"low={low.tolist()}, high={high.tolist()}"
+        )
+        if warn:
+            warnings.warn(message + "; its fit is unreliable.", RuntimeWarning, stacklevel=3)
+        else:
+            raise ValueError(message + "; start the centres inside the domain.")
+
+
+def _check_domain(domain: Sequence | None, dim: int) -> tuple | None:
+    if domain is None:
+        return None
+    try:
+        low, high = (tuple(float(v) for v in side) for side in domain)
+    except (TypeError, ValueError):
+        low = high = ()
+    if len(low) != dim or len(high) != dim or not all(a < b for a, b in zip(low, high)):
+        raise ValueError(
+            f"domain must be a box (low, high) of {dim} floats each with low < high, "
+            f"got {domain!r}."
+        )
+    return low, high
+
+
+def _check_dim(dim: int) -> int:
+    if dim not in (2, 3) or isinstance(dim, bool):
+        raise ValueError(f"dim must be 2 or 3, got {dim!r}.")
+    return dim
+
+
+# ------------------------------------------------------------------ basis terms
+
+
+def radial_power_terms(x: Tensor, mu: Tensor, *, center: Tensor | None = None) -> FieldDerivatives:
+    """``r^mu_k`` with closed-form gradients and Laplacians, ``r = |x - center|``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (n, d)
+    mu : Tensor, shape (K,)
+    center : Tensor, shape (d,), optional
+        Default the origin.
+
+    Returns
+    -------
+    FieldDerivatives
+        ``value`` ``(n, K)``, ``grad`` ``(n, K, d)`` (``mu r^(mu-2) (x - x0)``),
+        ``laplacian`` ``(n, K)`` (``mu (mu + d - 2) r^(mu-2)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[3.0, 4.0]], dtype=torch.float64)
+    >>> t = radial_power_terms(x, torch.tensor([-1.0, 2.0], dtype=torch.float64))
+    >>> t.value.round(decimals=12).tolist()  # 1/r and r^2
+    [[0.2, 25.0]]
+    >>> t.laplacian.round(decimals=12).tolist()  # 2-D: Lap r^-1 = r^-3, Lap r^2 = 4
+    [[0.008, 4.0]]
+    """
+    diff = x if center is None else x - center
+    r, _ = radius(diff, singular=True, what="radial_power_terms")
+    d = x.shape[-1]
+    q = abs_power(r, mu - 2)
+    grad = (q * mu).unsqueeze(-1) * diff.unsqueeze(-2)
+    return FieldDerivatives(abs_power(r, mu), grad, q * mu * (mu + d - 2))
+
+
+def log_primitive_terms(
+    x: Tensor, mu: Tensor | float, *, center: Tensor | None = None
+) -> FieldDerivatives:
+    """``psi(r; mu)`` with its gradient ``r^(mu-2)(x - x0)`` and Laplacian ``(mu+d-2) r^(mu-2)``.
+
+    Returns `FieldDerivatives` with ``value`` ``(n,)``, ``grad`` ``(n, d)``, ``laplacian`` ``(n,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([[0.6, 0.8]], dtype=torch.float64)
+    >>> t = log_primitive_terms(x, 0.0)  # log r is harmonic in 2-D
+    >>> t.grad.tolist(), t.laplacian.tolist()
+    ([[0.6, 0.8]], [0.0])
+    """
+    diff = x if center is None else x - center
+    r, logr = radius(diff, singular=True, what="log_primitive_terms")
+    mu = torch.as_tensor(mu, dtype=x.dtype, device=x.device)
+    q = torch.exp((mu - 2) * logr)
+    d = x.shape[-1]
+    return FieldDerivatives(log_primitive(r, mu), q.unsqueeze(-1) * diff, (mu + d - 2) * q)
+
+
+# ------------------------------------------------------------------ the model
+
+
+class RMN(nn.Module):
+    """Radial Müntz-Szász network ``f(x) = sum_k a_k r^mu_k + c psi(r; mu_log) + b``.
+
+    Parameters
+    ----------
+    n_powers : int
+        Number of radial powers ``K`` (default 12: ``2K + 3 = 27`` parameters).
+    dim : {2, 3}
+        Space dimension.
+    bounds : (float, float)
+        Exponent range (`MuntzExponents`, ``"bounded"``: ordered, strictly inside).
+    log_term : bool
+        Include ``c psi(r; mu_log)`` (``mu_log = log_bound tanh(raw)``, starting at 0, i.e.
+        exactly ``log r``).
+    log_bound : float
+        ``|mu_log| < log_bound``.
+    center : sequence of float, optional
+        ``x0`` (default the origin).
+    learn_center : bool
+        Make ``x0`` a parameter (``+d`` parameters).
+    domain : (low, high), optional
+        Box that must contain the centre (checked at construction; a learned centre that
+        leaves it triggers a warning when the model is evaluated).
+    init : {"linspace", "random"} or sequence of float
+        Initial exponents (`MuntzExponents`).
+    init_scale : float
+        Power coefficients start as ``init_scale * N(0, 1)`` (``generator``); ``c = b = 0``.
+    generator : torch.Generator, optional
+    dtype, device
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = RMN(dim=2, dtype=torch.float64)
+    >>> sum(p.numel() for p in model.parameters())
+    27
+    >>> with torch.no_grad():
+    ...     _ = model.coefficients.zero_(); _ = model.log_coefficient.fill_(1.0)
+    >>> x = torch.tensor([[0.3, 0.4]], dtype=torch.float64)
+    >>> f, g, lap = model.derivatives(x)  # log r: harmonic in 2-D
+    >>> round(f.item(), 12), g.tolist(), abs(lap.item()) < 1e-12
+    (-0.69314718056, [[1.2, 1.6]], True)
+    """
+
+    def __init__(
+        self,
+        n_powers: int = 12,
+        *,
+        dim: int = 2,
+        bounds: Sequence[float] = (-2.0, 4.0),
+        log_term: bool = True,
+        log_bound: float = 0.5,
+        center: Sequence[float] | None = None,
+        learn_center: bool = False,
+        domain: Sequence | None = None,
+        init: str | Sequence[float] = "linspace",
+        init_scale: float = 0.02,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        self.dim = _check_dim(dim)
+        self.lower, self.upper = check_bounds(bounds)
+        if not (math.isfinite(log_bound) and log_bound > 0):
+            raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
+        if not (math.isfinite(init_scale) and init_scale >= 0):
+            raise ValueError(f"init_scale must be a finite float >= 0, got {init_scale}.")
+        dtype = dtype or torch.get_default_dtype()
+        self.log_term, self.log_bound = bool(log_term), float(log_bound)
+        self.domain = _check_domain(domain, dim)
+        self.exps = MuntzExponents(
+            n_powers, bounds=bounds, init=init, generator=generator, dtype=dtype, device=device
+        )
+        a = init_scale * torch.randn(n_powers, generator=generator, dtype=torch.float64)
+        self.coefficients = nn.Parameter(a.to(dtype=dtype, device=device))
+        if self.log_term:
+            self.log_coefficient = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
+            self.raw_log_exponent = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
+        self.bias = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
+        x0 = (
+            torch.zeros(dim, dtype=torch.float64)
+            if center is None
+            else torch.as_tensor(center, dtype=torch.float64)
+        )
+        if x0.shape != (dim,) or not torch.isfinite(x0).all():
+            raise ValueError(f"center must be {dim} finite floats, got {center!r}.")
+        check_centers(x0[None], self.domain)
+        x0 = x0.to(dtype=dtype, device=device)
+        if learn_center:
+            self.center = nn.Parameter(x0)
+        else:
+            self.register_buffer("center", x0)
+        self.n_powers = n_powers
+
+    # -------------------------------------------------------------- parameters
+
+    def exponents(self) -> Tensor:
+        """Radial exponents ``mu``, shape ``(K,)``, increasing."""
+        return self.exps()
+
+    def log_exponent(self) -> Tensor:
+        """``mu_log`` of the log-primitive (0-d; zero when there is no log term)."""
+        if not self.log_term:
+            return torch.zeros((), dtype=self.bias.dtype, device=self.bias.device)
+        return self.log_bound * torch.tanh(self.raw_log_exponent)
+
+    def exponent_parameters(self) -> Iterator[nn.Parameter]:
+        """Raw exponent parameters (powers and, with a log term, ``mu_log``)."""
+        yield self.exps.raw
+        if self.log_term:
+            yield self.raw_log_exponent
+
+    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
+        """Linear parameters: ``a``, ``c`` (with a log term) and ``b``."""
+        yield self.coefficients
+        if self.log_term:
+            yield self.log_coefficient
+        yield self.bias
+
+    # -------------------------------------------------------------- evaluation
+
+    def _radius(self, x: Tensor, order: int) -> tuple[Tensor, Tensor, Tensor]:
+        _check_points(x, self.dim)
+        if isinstance(self.center, nn.Parameter):
+            check_centers(self.center[None], self.domain, warn=True)
+        diff = x - self.center
+        # singular at r = 0: values when mu < 0 or log; derivatives when mu < 2 or log
+        singular = self.log_term or self.lower < (0.0 if order == 0 else 2.0)
+        r, logr = radius(diff, singular=singular, what="RMN")
+        low = min(self.lower, -self.log_bound) - (2 if order else 0)
+        check_magnitude(logr, low, max(self.upper, self.log_bound), x.dtype, "RMN")
+        return diff, r, logr
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``f(x)``, shape ``(n,)``, for points ``x`` of shape ``(n, dim)``."""
+        _, r, _ = self._radius(x, 0)
+        out = abs_power(r, self.exponents()) @ self.coefficients + self.bias
+        if self.log_term:
+            out = out + self.log_coefficient * log_primitive(r, self.log_exponent())
+        return out
+
+    def derivatives(self, x: Tensor) -> FieldDerivatives:
+        """Closed-form value ``(n,)``, gradient ``(n, dim)`` and Laplacian ``(n,)``.
+
+        Differentiable in the parameters (train through them); no autograd in ``x``.
+        """
+        diff, r, logr = self._radius(x, 2)
+        mu, a = self.exponents(), self.coefficients
+        q = abs_power(r, mu - 2)
+        value = abs_power(r, mu) @ a + self.bias
+        gcoef = q @ (a * mu)
+        lap = q @ (a * mu * (mu + self.dim - 2))
+        if self.log_term:
+            c, m = self.log_coefficient, self.log_exponent()
+            qlog = torch.exp((m - 2) * logr)
+            value = value + c * log_primitive(r, m)
+            gcoef = gcoef + c * qlog
+            lap = lap + c * (m + self.dim - 2) * qlog
+        return FieldDerivatives(value, gcoef.unsqueeze(-1) * diff, lap)
+
+    def laplacian(self, x: Tensor) -> Tensor:
+        """Closed-form Laplacian, shape ``(n,)``."""
+        return self.derivatives(x).laplacian
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_powers={self.n_powers}, dim={self.dim}, bounds=({self.lower}, {self.upper}), "
+            f"log_term={self.log_term}"
+        )
