@@ -35,8 +35,13 @@ The refit matters: the Müntz basis is so ill-conditioned that Adam alone stalls
 1e-2 RMSE on ``log r`` (``rmse_adam`` records that stage for every method). Targets are standardised
 (mean/std of the training values; boundary values for the PDE case) for every method.
 Base learning rates: RMN 1e-2 (the paper's), MLP 1e-3, SIREN 1e-4 (the usual choices).
-Multi-source RMN centres start at well-separated training points of extreme value (a
-data-only heuristic, never the true centres). The physics-informed case minimises
+Multi-source RMN centres start at well-separated training points of extreme value
+(`RMNMultiCenter.init_centers_from_data`: data only, never the true centres), and its Adam
+phase uses variable projection (`VariableProjection`, ``VARPRO``): each step solves the
+coefficients and bias exactly (float64 least squares) and Adam moves only centres and
+exponents on the reduced loss; same steps and schedule as the others (about 1.3x the time
+per step). Without it Adam on all parameters jointly left the centres ~0.05-0.1 off.
+The physics-informed case minimises
 ``mean(r^2 (Lap u - f))^2`` (the ``r^2`` weight balances the singular scales) plus Dirichlet
 data on both spheres; RMN uses its closed-form Laplacian, the MLP and SIREN autograd.
 
@@ -66,6 +71,7 @@ from sciml.pinn.muntz import (
     RMNAngular,
     RMNMultiCenter,
     TanhMLP,
+    VariableProjection,
     exponent_error,
     match_centers,
     recovered_exponents,
@@ -77,6 +83,7 @@ N_TEST = 4096
 LR = {"rmn": 1e-2, "mlp": 1e-3, "siren": 1e-4}
 R_MIN, R_MAX = 0.01, 1.0
 DTYPE = torch.float32
+VARPRO = True  # multi-source RMN: variable projection during Adam (see module docstring)
 RCOND = 1e-10  # truncated SVD in the refit (relative singular-value cutoff), every method
 
 
@@ -172,17 +179,10 @@ def _points(case: Case, n: int, seed: int) -> Tensor:
 
 
 def _initial_centers(case: Case, x: Tensor, y: Tensor) -> list:
-    """Greedy, from data only: around the training points of most extreme value (at least
-    0.3 apart), the mean of their 4 nearest training points (so not on a data point)."""
-    order = torch.argsort((y - y.median()).abs(), descending=True)
-    chosen: list[Tensor] = []
-    for i in order:
-        if all((x[i] - c).norm() > 0.3 for c in chosen):
-            near = torch.argsort((x - x[i]).norm(dim=1))[:4]
-            chosen.append(x[near].mean(dim=0))
-        if len(chosen) == len(case.centers):
-            break
-    return torch.stack(chosen).tolist()
+    """From data only (`RMNMultiCenter.init_centers_from_data`): around the training points
+    of most extreme value (at least 0.3 apart), the mean of their 4 nearest training points.
+    Only the number of sources comes from the case, never their positions."""
+    return RMNMultiCenter.init_centers_from_data(x, y, len(case.centers)).tolist()
 
 
 def _model(method: str, case: Case, x: Tensor, y: Tensor, seed: int) -> torch.nn.Module:
@@ -326,6 +326,9 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     )
     trainer = Trainer(model, problem, config)
     trainer.add_hook(_CosineLR(steps))
+    if cell.method == "rmn" and case.model == "multi" and VARPRO:
+        # same Adam steps; coefficients solved exactly each step, Adam moves centres/exponents
+        trainer.add_hook(VariableProjection(model, x, (y - shift) / scale))
     start = time.perf_counter()
     trainer.fit()
     train_s = time.perf_counter() - start

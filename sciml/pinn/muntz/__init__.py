@@ -49,7 +49,7 @@ from ._radial import (
 )
 from ._radial_angular import RMNAngular, solid_harmonics
 from ._radial_domain import RadialShell
-from ._radial_multi import RMNMultiCenter, match_centers
+from ._radial_multi import RMNMultiCenter, VariableProjection, match_centers
 from ._regularizers import growth_penalty, l1_penalty, muntz_divergence, muntz_penalty
 from ._report import exponent_error, recovered_exponents, relative_l2_error
 from ._training import ExponentTrace, muntz_param_groups, wedge_problem
@@ -70,6 +70,7 @@ __all__ = [
     "FieldDerivatives",
     "RMNAngular",
     "RMNMultiCenter",
+    "VariableProjection",
     "RadialShell",
     "TanhMLP",
     "log_primitive",

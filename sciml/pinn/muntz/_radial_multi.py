@@ -4,6 +4,16 @@
 each source with its own exponents, log term and (learnable) centre. Closed-form gradient
 and Laplacian as for `RMN`, summed over sources. `match_centers` scores recovered centres
 against known ones up to relabelling.
+
+Fitting helpers (the centres are the hard, non-convex part):
+
+- `RMNMultiCenter.init_centers_from_data`: starting centres from data only (the
+  points of most extreme value, a minimum distance apart, each refined to the mean of its
+  nearest neighbours);
+- `RMNMultiCenter.solve_linear` and `VariableProjection`: for fixed centres and exponents
+  the output is linear in the coefficients and bias, so they are solved exactly (float64
+  least squares) and the optimiser moves only centres and exponents, on the reduced
+  ("variable projection", Golub & Pereyra 1973) loss.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from ._radial import (
     radius,
 )
 
-__all__ = ["RMNMultiCenter", "match_centers"]
+__all__ = ["RMNMultiCenter", "VariableProjection", "match_centers"]
 
 
 class RMNMultiCenter(nn.Module):
@@ -168,6 +178,135 @@ class RMNMultiCenter(nn.Module):
 
     def laplacian(self, x: Tensor) -> Tensor:
         return self.derivatives(x).laplacian
+
+    # ------------------------------------------------------------------ fitting helpers
+
+    def linear_features(self, x: Tensor) -> Tensor:
+        """Columns the output is linear in, ``(n, J K + J + 1)``: ``r_j^mu_jk`` (source-major),
+        then ``psi(r_j; mu_log,j)`` (with log terms), then ones (bias); differentiable in the
+        centres and exponents. ``forward(x) == linear_features(x) @ linear_vector()``."""
+        _, r, _ = self._radius(x, 0)
+        cols = [abs_power(r, self.exponents()).reshape(len(x), -1)]
+        if self.log_term:
+            cols.append(log_primitive(r, self.log_exponents()))
+        cols.append(torch.ones(len(x), 1, dtype=r.dtype, device=r.device))
+        return torch.cat(cols, dim=1)
+
+    def linear_vector(self) -> Tensor:
+        """Coefficients, log coefficients and bias as one vector (order of `linear_features`)."""
+        return torch.cat([p.reshape(-1) for p in self.coefficient_parameters()])
+
+    def set_linear_vector(self, theta: Tensor) -> None:
+        """Write ``theta`` (order of `linear_features`) into the linear parameters."""
+        with torch.no_grad():
+            offset = 0
+            for p in self.coefficient_parameters():
+                p.copy_(theta[offset : offset + p.numel()].reshape(p.shape))
+                offset += p.numel()
+
+    def solve_linear(self, x: Tensor, y: Tensor, *, rcond: float | None = None) -> Tensor:
+        """Least-squares coefficients and bias for the current centres and exponents.
+
+        Solves ``min |linear_features(x) theta - y|`` in float64 (columns scaled to unit
+        norm, truncated SVD with relative cutoff ``rcond``; default ``1e-10`` for a float64
+        model, ``1e-6`` otherwise, as float32 features carry only ~7 digits), writes
+        ``theta`` into the model and returns it (float64).
+        """
+        with torch.no_grad():
+            theta = _lstsq(self.linear_features(x).double(), y.double(), rcond, self.bias.dtype)
+        self.set_linear_vector(theta)
+        return theta
+
+    @staticmethod
+    def init_centers_from_data(
+        points: Tensor,
+        values: Tensor,
+        n_sources: int,
+        *,
+        min_separation: float = 0.3,
+        n_neighbours: int = 4,
+    ) -> Tensor:
+        """Starting centres from samples ``(points, values)`` alone (no knowledge of sources).
+
+        Greedy: visit points by decreasing ``|values - median(values)|`` (a source of either
+        sign is where the field is most extreme) and keep a point when it is at least
+        ``min_separation`` from every kept one; each kept point is replaced by the mean of
+        its ``n_neighbours`` nearest samples (itself included), so a centre never sits on a
+        data point, where the model would be singular. Sources weaker than the others'
+        far field or closer than ``min_separation`` may be missed; learning the centres
+        then has to move them.
+
+        Returns
+        -------
+        Tensor, shape (n_sources, d), float64
+
+        Raises
+        ------
+        ValueError
+            When fewer than ``n_sources`` points are ``min_separation`` apart.
+        """
+        x = torch.as_tensor(points).detach().double()
+        y = torch.as_tensor(values).detach().double().reshape(-1)
+        if x.ndim != 2 or len(x) != len(y) or n_sources < 1:
+            raise ValueError(
+                f"points (n, d) and values (n,) with n_sources >= 1 expected, got "
+                f"{tuple(x.shape)}, {tuple(y.shape)}, {n_sources}."
+            )
+        chosen: list[Tensor] = []
+        for i in torch.argsort((y - y.median()).abs(), descending=True):
+            if all(float((x[i] - c).norm()) > min_separation for c in chosen):
+                near = torch.argsort((x - x[i]).norm(dim=1))[:n_neighbours]
+                chosen.append(x[near].mean(dim=0))
+                if len(chosen) == n_sources:
+                    return torch.stack(chosen)
+        raise ValueError(f"only {len(chosen)} points are {min_separation} apart; need {n_sources}.")
+
+
+def _lstsq(F: Tensor, y: Tensor, rcond: float | None, dtype: torch.dtype) -> Tensor:
+    if rcond is None:
+        rcond = 1e-10 if dtype == torch.float64 else 1e-6
+    norms = F.norm(dim=0).clamp(min=1e-300)
+    sol = torch.linalg.lstsq(F / norms, y[:, None], rcond=rcond, driver="gelsd").solution
+    return sol[:, 0] / norms
+
+
+class VariableProjection:
+    """Trainer hook (``combine``): exact coefficients every step, gradient steps on the rest.
+
+    At every Adam step the coefficients and bias of ``model`` are set to the least-squares
+    fit of ``y`` on ``x`` for the current centres and exponents (`RMNMultiCenter.solve_linear`)
+    and only the centres and exponents get a gradient: that of the reduced loss
+    ``mean((F(c, mu) theta*(c, mu) - y)^2)``, which equals the full loss's gradient at
+    ``theta*`` (Golub & Pereyra 1973; Kaufman's variant, ``theta*`` held fixed in the
+    backward pass). The linear parameters get no gradient, so Adam leaves them alone. The
+    loss that drives it is this data misfit, not the problem's losses: use it for a plain
+    least-squares fit of ``y`` (the problem's data loss on the same ``x, y``).
+
+    Parameters
+    ----------
+    model : RMNMultiCenter
+    x, y : Tensor
+        Fit points ``(n, d)`` and targets ``(n,)``.
+    rcond : float, optional
+        As in `RMNMultiCenter.solve_linear`.
+    """
+
+    def __init__(self, model: RMNMultiCenter, x: Tensor, y: Tensor, *, rcond=None) -> None:
+        self.model, self.x, self.y, self.rcond = model, x, y, rcond
+
+    def combine(self, trainer, step: int, losses) -> object:
+        from sciml.pinn import GRADIENTS_SET
+
+        m = self.model
+        x = self.x.to(m.bias)
+        F = m.linear_features(x)
+        theta = _lstsq(F.detach().double(), self.y.double().to(F.device), self.rcond, F.dtype)
+        m.set_linear_vector(theta)
+        loss = (F @ theta.to(F) - self.y.to(F)).square().mean()
+        params = [p for p in (*m.center_parameters(), *m.exponent_parameters()) if p.requires_grad]
+        for p, g in zip(params, torch.autograd.grad(loss, params)):
+            p.grad = g
+        return GRADIENTS_SET
 
 
 def match_centers(found, true) -> np.ndarray:

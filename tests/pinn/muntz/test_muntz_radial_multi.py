@@ -69,3 +69,42 @@ def test_match_centers_and_bad_inputs():
         model(TRUE[:1].clone())
     with pytest.raises(ValueError, match="must both be"):
         match_centers([[0.0, 0.0]], TRUE.numpy())
+
+
+def test_init_centers_from_data_two_sources():
+    # uniform points plus log-uniform radii 0.02..1 around each source (as the benchmark)
+    g = torch.Generator().manual_seed(3)
+    x, _ = _data(n=1000, seed=3)
+    r = 0.02 * 50 ** torch.rand(2, 100, 1, generator=g, dtype=DT)
+    phi = 2 * torch.pi * torch.rand(2, 100, 1, generator=g, dtype=DT)
+    near = TRUE[:, None] + r * torch.cat([phi.cos(), phi.sin()], dim=-1)
+    x = torch.cat([x, near.reshape(-1, 2)])
+    x = x[(x.abs() <= 1).all(dim=1)]
+    d = torch.cdist(x, TRUE)
+    y = torch.log(d[:, 0]) - 0.5 * torch.log(d[:, 1])
+    c0 = RMNMultiCenter.init_centers_from_data(x, y, 2)
+    assert c0.shape == (2, 2)
+    assert match_centers(c0, TRUE).max() < 0.05
+    with pytest.raises(ValueError, match="apart"):
+        RMNMultiCenter.init_centers_from_data(x, y, 2, min_separation=5.0)
+
+
+def test_solve_linear_and_variable_projection():
+    from sciml.pinn import Loss, Problem, Trainer, TrainerConfig
+    from sciml.pinn.muntz._radial_multi import VariableProjection
+
+    x, y = _data(seed=1)
+    model = RMNMultiCenter(TRUE + 0.03, n_powers=3, domain=([-1, -1], [1, 1]), dtype=DT)
+    theta = model.solve_linear(x, y)
+    assert torch.allclose(model.linear_features(x) @ theta, model(x), atol=1e-10)
+    start = (model(x) - y).square().mean()
+    trainer = Trainer(
+        model,
+        Problem([Loss.data("data", x, y)]),
+        TrainerConfig(steps=300, lr=1e-2, dtype=DT, log_every=300, progress=False),
+    )
+    trainer.add_hook(VariableProjection(model, x, y))
+    trainer.fit()
+    model.solve_linear(x, y)
+    assert (model(x) - y).square().mean() < 1e-3 * start
+    assert match_centers(model.centers.detach(), TRUE).max() < 1e-3
