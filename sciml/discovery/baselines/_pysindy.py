@@ -34,12 +34,39 @@ def _import_pysindy():
     return pysindy
 
 
-def _check_stlsq(threshold: object, alpha: object) -> None:
-    for name, value in (("threshold", threshold), ("alpha", alpha)):
+def _store_params(estimator, params: dict) -> None:
+    """Store ``__init__`` arguments ``params`` (its ``locals()``) as attributes of the same name."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
+def _stlsq(estimator, **options):
+    """PySINDy ``STLSQ`` with the estimator's checked ``threshold`` and ``alpha``."""
+    for name in ("threshold", "alpha"):
+        value = getattr(estimator, name)
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise TypeError(f"{name} must be a number, got {type(value).__name__}")
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return _import_pysindy().STLSQ(
+        threshold=float(estimator.threshold), alpha=float(estimator.alpha), **options
+    )
+
+
+def _fit_sindy(model, estimator, data: PDEData) -> tuple[np.ndarray, list[str]]:
+    """Fit the PySINDy ``model`` on all samples of ``data``; coefficients in sciml terms."""
+    trajectories = pysindy_trajectories(data)
+    t = np.asarray(data.grid["t"], dtype=np.float64)
+    with quiet_pysindy():
+        model.fit(trajectories if len(trajectories) > 1 else trajectories[0], t=t)
+    return to_canonical(
+        model.coefficients(),
+        model.get_feature_names(),
+        data,
+        estimator.library_degree,
+        estimator.max_derivative,
+    )
 
 
 def _weak_library(estimator, data: PDEData):
@@ -109,16 +136,12 @@ class PySINDyStrong(DiscoveryEstimator):
         alpha: float = 1e-5,
         normalize_columns: bool = False,
     ) -> None:
-        self.library_degree = library_degree
-        self.max_derivative = max_derivative
-        self.threshold = threshold
-        self.alpha = alpha
-        self.normalize_columns = normalize_columns
+        _store_params(self, locals())
 
     def _fit(self, data: PDEData) -> tuple[np.ndarray, list[str]]:
         ps = _import_pysindy()
         check_library_params(self.library_degree, self.max_derivative, min_degree=1)
-        _check_stlsq(self.threshold, self.alpha)
+        optimizer = _stlsq(self, normalize_columns=bool(self.normalize_columns))
         library = ps.PDELibrary(
             function_library=ps.PolynomialLibrary(degree=self.library_degree, include_bias=False),
             derivative_order=self.max_derivative,
@@ -126,27 +149,12 @@ class PySINDyStrong(DiscoveryEstimator):
             include_bias=True,
             diff_kwargs={"periodic": all_periodic(data)},
         )
-        optimizer = ps.STLSQ(
-            threshold=float(self.threshold),
-            alpha=float(self.alpha),
-            normalize_columns=bool(self.normalize_columns),
-        )
         model = ps.SINDy(
             optimizer=optimizer,
             feature_library=library,
             differentiation_method=ps.FiniteDifference(axis=-2),
         )
-        trajectories = pysindy_trajectories(data)
-        t = np.asarray(data.grid["t"], dtype=np.float64)
-        with quiet_pysindy():
-            model.fit(trajectories if len(trajectories) > 1 else trajectories[0], t=t)
-        return to_canonical(
-            model.coefficients(),
-            model.get_feature_names(),
-            data,
-            self.library_degree,
-            self.max_derivative,
-        )
+        return _fit_sindy(model, self, data)
 
 
 class PySINDyWeak(DiscoveryEstimator):
@@ -192,32 +200,14 @@ class PySINDyWeak(DiscoveryEstimator):
         H_xt: float | tuple[float, ...] | None = None,
         random_state: int | None = 0,
     ) -> None:
-        self.library_degree = library_degree
-        self.max_derivative = max_derivative
-        self.threshold = threshold
-        self.alpha = alpha
-        self.K = K
-        self.p = p
-        self.H_xt = H_xt
-        self.random_state = random_state
+        _store_params(self, locals())
 
     def _fit(self, data: PDEData) -> tuple[np.ndarray, list[str]]:
-        ps = _import_pysindy()
-        _check_stlsq(self.threshold, self.alpha)
-        library = _weak_library(self, data)
-        optimizer = ps.STLSQ(threshold=float(self.threshold), alpha=float(self.alpha))
-        model = ps.SINDy(optimizer=optimizer, feature_library=library)
-        trajectories = pysindy_trajectories(data)
-        t = np.asarray(data.grid["t"], dtype=np.float64)
-        with quiet_pysindy():
-            model.fit(trajectories if len(trajectories) > 1 else trajectories[0], t=t)
-        return to_canonical(
-            model.coefficients(),
-            model.get_feature_names(),
-            data,
-            self.library_degree,
-            self.max_derivative,
+        optimizer = _stlsq(self)
+        model = _import_pysindy().SINDy(
+            optimizer=optimizer, feature_library=_weak_library(self, data)
         )
+        return _fit_sindy(model, self, data)
 
 
 def weak_system(library, data: PDEData) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -284,14 +274,7 @@ class WFLasso(DiscoveryEstimator):
         n_alphas: int = 50,
         random_state: int | None = 0,
     ) -> None:
-        self.library_degree = library_degree
-        self.max_derivative = max_derivative
-        self.K = K
-        self.p = p
-        self.H_xt = H_xt
-        self.cv = cv
-        self.n_alphas = n_alphas
-        self.random_state = random_state
+        _store_params(self, locals())
 
     def _fit(self, data: PDEData) -> tuple[np.ndarray, list[str]]:
         for name in ("cv", "n_alphas"):

@@ -195,6 +195,24 @@ def _check_dim(dim: int) -> int:
     return dim
 
 
+def _check_log_bound(log_bound: float) -> float:
+    if not (math.isfinite(log_bound) and log_bound > 0):
+        raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
+    return float(log_bound)
+
+
+def init_coefficients(
+    shape: tuple[int, ...],
+    init_scale: float,
+    generator: torch.Generator | None,
+    dtype: torch.dtype,
+    device: torch.device | str | None,
+) -> nn.Parameter:
+    """Coefficients ``init_scale * N(0, 1)`` of ``shape`` (drawn in float64 from ``generator``)."""
+    a = init_scale * torch.randn(*shape, generator=generator, dtype=torch.float64)
+    return nn.Parameter(a.to(dtype=dtype, device=device))
+
+
 # ------------------------------------------------------------------ basis terms
 
 
@@ -255,10 +273,70 @@ def log_primitive_terms(
     return FieldDerivatives(log_primitive(r, mu), q.unsqueeze(-1) * diff, (mu + d - 2) * q)
 
 
-# ------------------------------------------------------------------ the model
+# ------------------------------------------------------------------ the models
 
 
-class RMN(nn.Module):
+class _RadialSources(nn.Module):
+    """What `RMN` (one centre) and `RMNMultiCenter` (``J`` centres) share.
+
+    A subclass sets ``dim``, ``domain``, ``lower``, ``upper``, ``log_term``, ``log_bound``,
+    ``exps`` and ``coefficients``, calls `_init_log_term_and_bias` and `_init_centers`; the
+    class attributes name its log parameters and centre(s) (singular for `RMN`).
+    """
+
+    _LOG_COEFFICIENT = "log_coefficient"
+    _RAW_LOG_EXPONENT = "raw_log_exponent"
+    _CENTER = "center"
+
+    def _init_log_term_and_bias(self, shape: tuple[int, ...], dtype, device) -> None:
+        """Zero log coefficient(s) and raw ``mu_log`` (exactly ``log r``), then a zero bias."""
+        if self.log_term:
+            for name in (self._LOG_COEFFICIENT, self._RAW_LOG_EXPONENT):
+                setattr(self, name, nn.Parameter(torch.zeros(shape, dtype=dtype, device=device)))
+        self.bias = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
+
+    def _init_centers(self, centers: Tensor, learn: bool, dtype, device) -> None:
+        """Register the centre(s) as a parameter when ``learn``, else as a buffer."""
+        centers = centers.to(dtype=dtype, device=device)
+        if learn:
+            setattr(self, self._CENTER, nn.Parameter(centers))
+        else:
+            self.register_buffer(self._CENTER, centers)
+
+    def exponent_parameters(self) -> Iterator[nn.Parameter]:
+        """Raw exponent parameters (powers and, with log terms, ``mu_log``)."""
+        yield self.exps.raw
+        if self.log_term:
+            yield getattr(self, self._RAW_LOG_EXPONENT)
+
+    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
+        """Linear parameters: ``a``, ``c`` (with log terms) and ``b``."""
+        yield self.coefficients
+        if self.log_term:
+            yield getattr(self, self._LOG_COEFFICIENT)
+        yield self.bias
+
+    def _radius(self, x: Tensor, order: int) -> tuple[Tensor, Tensor, Tensor]:
+        """Offsets ``x - x0`` (``(n, d)``; ``(n, J, d)`` for ``J`` centres), ``r`` and ``log r``.
+
+        Checks the points, warns when a learned centre left ``domain``, and raises where
+        the value (``order = 0``) or the derivatives (``order = 2``) are singular or overflow.
+        """
+        what = type(self).__name__
+        _check_points(x, self.dim)
+        centers = getattr(self, self._CENTER)
+        if isinstance(centers, nn.Parameter):
+            check_centers(centers, self.domain, warn=True)
+        diff = x - centers if centers.ndim == 1 else x[:, None, :] - centers
+        # singular at r = 0: values when mu < 0 or log; derivatives when mu < 2 or log
+        singular = self.log_term or self.lower < (0.0 if order == 0 else 2.0)
+        r, logr = radius(diff, singular=singular, what=what)
+        low = min(self.lower, -self.log_bound) - (2 if order else 0)
+        check_magnitude(logr, low, max(self.upper, self.log_bound), x.dtype, what)
+        return diff, r, logr
+
+
+class RMN(_RadialSources):
     """Radial Müntz-Szász network ``f(x) = sum_k a_k r^mu_k + c psi(r; mu_log) + b``.
 
     Parameters
@@ -322,22 +400,17 @@ class RMN(nn.Module):
         super().__init__()
         self.dim = _check_dim(dim)
         self.lower, self.upper = check_bounds(bounds)
-        if not (math.isfinite(log_bound) and log_bound > 0):
-            raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
+        self.log_bound = _check_log_bound(log_bound)
         if not (math.isfinite(init_scale) and init_scale >= 0):
             raise ValueError(f"init_scale must be a finite float >= 0, got {init_scale}.")
         dtype = dtype or torch.get_default_dtype()
-        self.log_term, self.log_bound = bool(log_term), float(log_bound)
+        self.log_term = bool(log_term)
         self.domain = _check_domain(domain, dim)
         self.exps = MuntzExponents(
             n_powers, bounds=bounds, init=init, generator=generator, dtype=dtype, device=device
         )
-        a = init_scale * torch.randn(n_powers, generator=generator, dtype=torch.float64)
-        self.coefficients = nn.Parameter(a.to(dtype=dtype, device=device))
-        if self.log_term:
-            self.log_coefficient = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
-            self.raw_log_exponent = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
-        self.bias = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
+        self.coefficients = init_coefficients((n_powers,), init_scale, generator, dtype, device)
+        self._init_log_term_and_bias((), dtype, device)
         x0 = (
             torch.zeros(dim, dtype=torch.float64)
             if center is None
@@ -346,11 +419,7 @@ class RMN(nn.Module):
         if x0.shape != (dim,) or not torch.isfinite(x0).all():
             raise ValueError(f"center must be {dim} finite floats, got {center!r}.")
         check_centers(x0[None], self.domain)
-        x0 = x0.to(dtype=dtype, device=device)
-        if learn_center:
-            self.center = nn.Parameter(x0)
-        else:
-            self.register_buffer("center", x0)
+        self._init_centers(x0, learn_center, dtype, device)
         self.n_powers = n_powers
 
     # -------------------------------------------------------------- parameters
@@ -365,32 +434,7 @@ class RMN(nn.Module):
             return torch.zeros((), dtype=self.bias.dtype, device=self.bias.device)
         return self.log_bound * torch.tanh(self.raw_log_exponent)
 
-    def exponent_parameters(self) -> Iterator[nn.Parameter]:
-        """Raw exponent parameters (powers and, with a log term, ``mu_log``)."""
-        yield self.exps.raw
-        if self.log_term:
-            yield self.raw_log_exponent
-
-    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
-        """Linear parameters: ``a``, ``c`` (with a log term) and ``b``."""
-        yield self.coefficients
-        if self.log_term:
-            yield self.log_coefficient
-        yield self.bias
-
     # -------------------------------------------------------------- evaluation
-
-    def _radius(self, x: Tensor, order: int) -> tuple[Tensor, Tensor, Tensor]:
-        _check_points(x, self.dim)
-        if isinstance(self.center, nn.Parameter):
-            check_centers(self.center[None], self.domain, warn=True)
-        diff = x - self.center
-        # singular at r = 0: values when mu < 0 or log; derivatives when mu < 2 or log
-        singular = self.log_term or self.lower < (0.0 if order == 0 else 2.0)
-        r, logr = radius(diff, singular=singular, what="RMN")
-        low = min(self.lower, -self.log_bound) - (2 if order else 0)
-        check_magnitude(logr, low, max(self.upper, self.log_bound), x.dtype, "RMN")
-        return diff, r, logr
 
     def forward(self, x: Tensor) -> Tensor:
         """``f(x)``, shape ``(n,)``, for points ``x`` of shape ``(n, dim)``."""

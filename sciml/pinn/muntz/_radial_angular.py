@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ._exponents import MuntzExponents
 from ._powers import abs_power
-from ._radial import RMN, FieldDerivatives, check_magnitude
+from ._radial import RMN, FieldDerivatives, check_magnitude, init_coefficients
 
 __all__ = ["RMNAngular", "solid_harmonics"]
 
@@ -160,8 +160,7 @@ class RMNAngular(nn.Module):
         self.angular_exps = MuntzExponents(
             n_angular_powers, bounds=bounds, generator=generator, dtype=dtype, device=device
         )
-        a = init_scale * torch.randn(*shape, generator=generator, dtype=torch.float64)
-        self.angular_coefficients = nn.Parameter(a.to(dtype=dtype, device=device))
+        self.angular_coefficients = init_coefficients(shape, init_scale, generator, dtype, device)
 
     def angular_exponents(self) -> Tensor:
         """Exponents ``nu`` of the angular terms, shape ``(n_angular_powers,)``."""

@@ -19,7 +19,6 @@ Fitting helpers (the centres are the hard, non-convex part):
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -32,17 +31,17 @@ from ._radial import (
     FieldDerivatives,
     _check_dim,
     _check_domain,
-    _check_points,
+    _check_log_bound,
+    _RadialSources,
     check_centers,
-    check_magnitude,
+    init_coefficients,
     log_primitive,
-    radius,
 )
 
 __all__ = ["RMNMultiCenter", "VariableProjection", "match_centers"]
 
 
-class RMNMultiCenter(nn.Module):
+class RMNMultiCenter(_RadialSources):
     """Multi-source radial Müntz network with learnable centres.
 
     Parameters
@@ -71,6 +70,10 @@ class RMNMultiCenter(nn.Module):
     33
     """
 
+    _LOG_COEFFICIENT = "log_coefficients"
+    _RAW_LOG_EXPONENT = "raw_log_exponents"
+    _CENTER = "centers"
+
     def __init__(
         self,
         centers: Sequence[Sequence[float]] | Tensor,
@@ -93,26 +96,17 @@ class RMNMultiCenter(nn.Module):
             raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}.")
         self.n_sources, self.dim = c0.shape[0], _check_dim(c0.shape[1])
         self.lower, self.upper = check_bounds(bounds)
-        if not (math.isfinite(log_bound) and log_bound > 0):
-            raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
+        self.log_bound = _check_log_bound(log_bound)
         self.domain = _check_domain(domain, self.dim)
         check_centers(c0, self.domain)
-        self.log_term, self.log_bound, self.n_powers = bool(log_term), float(log_bound), n_powers
+        self.log_term, self.n_powers = bool(log_term), n_powers
         J = self.n_sources
         self.exps = MuntzExponents(
             n_powers, bounds=bounds, shape=(J,), generator=generator, dtype=dtype, device=device
         )
-        a = init_scale * torch.randn(J, n_powers, generator=generator, dtype=torch.float64)
-        self.coefficients = nn.Parameter(a.to(dtype=dtype, device=device))
-        if self.log_term:
-            self.log_coefficients = nn.Parameter(torch.zeros(J, dtype=dtype, device=device))
-            self.raw_log_exponents = nn.Parameter(torch.zeros(J, dtype=dtype, device=device))
-        self.bias = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
-        c0 = c0.to(dtype=dtype, device=device)
-        if learn_centers:
-            self.centers = nn.Parameter(c0)
-        else:
-            self.register_buffer("centers", c0)
+        self.coefficients = init_coefficients((J, n_powers), init_scale, generator, dtype, device)
+        self._init_log_term_and_bias((J,), dtype, device)
+        self._init_centers(c0, learn_centers, dtype, device)
 
     def exponents(self) -> Tensor:
         """Exponents ``(J, K)``, increasing along the last axis."""
@@ -127,28 +121,6 @@ class RMNMultiCenter(nn.Module):
     def center_parameters(self) -> Iterator[nn.Parameter]:
         if isinstance(self.centers, nn.Parameter):
             yield self.centers
-
-    def exponent_parameters(self) -> Iterator[nn.Parameter]:
-        yield self.exps.raw
-        if self.log_term:
-            yield self.raw_log_exponents
-
-    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
-        yield self.coefficients
-        if self.log_term:
-            yield self.log_coefficients
-        yield self.bias
-
-    def _radius(self, x: Tensor, order: int) -> tuple[Tensor, Tensor, Tensor]:
-        _check_points(x, self.dim)
-        if isinstance(self.centers, nn.Parameter):
-            check_centers(self.centers, self.domain, warn=True)
-        diff = x[:, None, :] - self.centers  # (n, J, d)
-        singular = self.log_term or self.lower < (0.0 if order == 0 else 2.0)
-        r, logr = radius(diff, singular=singular, what="RMNMultiCenter")
-        low = min(self.lower, -self.log_bound) - (2 if order else 0)
-        check_magnitude(logr, low, max(self.upper, self.log_bound), x.dtype, "RMNMultiCenter")
-        return diff, r, logr
 
     def forward(self, x: Tensor) -> Tensor:
         """``f(x)``, shape ``(n,)``, for points ``(n, d)``."""
