@@ -9,9 +9,8 @@ import torch
 from torch import Tensor
 
 from .._autograd import grad
-from .._problem import Loss, Problem
-from .._samplers import UniformBox
-from ._common import Faces, _register, tensor_grid
+from .._problem import Problem
+from ._common import TimeSpace, _register, zero_value
 
 NU = 0.01 / math.pi
 
@@ -108,17 +107,15 @@ def burgers(
     def initial(model, p):
         return model(p) + torch.sin(math.pi * p[:, 1:2])
 
-    box = ((0.0, -1.0), (1.0, 1.0))
-    losses = [
-        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss("initial", initial, Faces(*box, ((0, 0.0),)), n_initial, resample_every),
-        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, -1.0), (1, 1.0))), n_boundary),
-    ]
-    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(-1, 1, 128))
-    return Problem(
-        losses,
-        reference=_Reference(grid),
-        error_points=grid,
-        name="burgers",
-        domain={"t": (0.0, 1.0), "x": (-1.0, 1.0), "n_inputs": 2, "n_outputs": 1, "nu": NU},
+    space = TimeSpace(x=(-1.0, 1.0))
+    losses = space.standard_losses(
+        residual,
+        initial,
+        zero_value,
+        n_residual=n_residual,
+        n_initial=n_initial,
+        n_boundary=n_boundary,
+        resample_every=resample_every,
     )
+    grid = space.grid(64, 128)
+    return space.problem("burgers", losses, _Reference(grid), grid=grid, nu=NU)

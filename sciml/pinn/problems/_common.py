@@ -6,10 +6,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .._problem import Problem
+from .._problem import Loss, Problem
+from .._samplers import UniformBox
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,92 @@ def tensor_grid(*axes: Sequence[float]) -> Tensor:
     """All combinations of the given 1-D coordinates, shape ``(prod(len), n_axes)``, float64."""
     mesh = torch.meshgrid(*[torch.as_tensor(a, dtype=torch.float64) for a in axes], indexing="ij")
     return torch.stack([m.reshape(-1) for m in mesh], dim=1)
+
+
+def exact_misfit(exact: Callable[[Tensor], Tensor]) -> Callable[[nn.Module, Tensor], Tensor]:
+    """A Dirichlet-type loss function ``(model, points) -> model(points) - exact(points)``."""
+    return lambda model, p: model(p) - exact(p)
+
+
+def zero_value(model: nn.Module, points: Tensor) -> Tensor:
+    """A homogeneous Dirichlet loss function: the model's value itself."""
+    return model(points)
+
+
+@dataclass(frozen=True)
+class TimeSpace:
+    """Inputs ``(t, x)`` on ``[0, 1] x [x[0], x[1]]``: the samplers, error grid and
+    `Problem` record shared by the 1-D time-dependent reference problems.
+
+    Examples
+    --------
+    >>> TimeSpace(x=(-1.0, 1.0)).grid(nx=3)[:3, 1].tolist()
+    [-1.0, 0.0, 1.0]
+    """
+
+    x: tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def box(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        return (0.0, self.x[0]), (1.0, self.x[1])
+
+    def interior(self) -> UniformBox:
+        return UniformBox(*self.box)
+
+    def initial_line(self) -> Faces:
+        """Points on ``t = 0``."""
+        return Faces(*self.box, ((0, 0.0),))
+
+    def walls(self) -> Faces:
+        """Points on ``x = x[0]`` and ``x = x[1]``."""
+        return Faces(*self.box, ((1, self.x[0]), (1, self.x[1])))
+
+    def grid(self, nt: int = 64, nx: int = 64) -> Tensor:
+        """The ``nt x nx`` error grid, shape ``(nt * nx, 2)``."""
+        return tensor_grid(np.linspace(0, 1, nt), np.linspace(*self.x, nx))
+
+    def standard_losses(
+        self,
+        residual: Callable,
+        initial: Callable,
+        boundary: Callable,
+        *,
+        n_residual: int,
+        n_initial: int,
+        n_boundary: int,
+        resample_every: int,
+    ) -> list[Loss]:
+        """Losses ``residual`` (interior), ``initial`` (``t = 0``), ``boundary`` (walls)."""
+        return [
+            Loss("residual", residual, self.interior(), n_residual, resample_every),
+            Loss("initial", initial, self.initial_line(), n_initial, resample_every),
+            Loss("boundary", boundary, self.walls(), n_boundary),
+        ]
+
+    def problem(
+        self,
+        name: str,
+        losses: Sequence[Loss],
+        reference: Callable[[Tensor], Tensor],
+        *,
+        grid: Tensor | None = None,
+        n_outputs: int = 1,
+        **domain: object,
+    ) -> Problem:
+        """The `Problem`, its error grid (64 x 64 unless given) and domain record."""
+        return Problem(
+            losses,
+            reference=reference,
+            error_points=self.grid() if grid is None else grid,
+            name=name,
+            domain={
+                "t": (0.0, 1.0),
+                "x": tuple(self.x),
+                "n_inputs": 2,
+                "n_outputs": n_outputs,
+                **domain,
+            },
+        )
 
 
 def mlp(n_inputs: int, n_outputs: int = 1, *, width: int = 32, depth: int = 3) -> nn.Sequential:

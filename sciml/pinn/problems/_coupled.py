@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
-from ._common import Faces, _register, tensor_grid
+from ._common import Faces, TimeSpace, _register, exact_misfit, zero_value
 from ._forward import heat_exact
 
 PI = math.pi
@@ -53,26 +52,14 @@ def inverse_heat(
 
     gen = torch.Generator().manual_seed(data_seed)
     data_points = torch.rand(n_data, 2, generator=gen, dtype=torch.float64)
-    box = ((0.0, 0.0), (1.0, 1.0))
+    space = TimeSpace()
     losses = [
-        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
+        Loss("residual", residual, space.interior(), n_residual, resample_every),
+        Loss("boundary", zero_value, space.walls(), n_boundary),
         Loss.data("data", data_points, exact(data_points)),
     ]
-    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
-    return Problem(
-        losses,
-        reference=exact,
-        error_points=grid,
-        name="inverse_heat",
-        domain={
-            "t": (0.0, 1.0),
-            "x": (0.0, 1.0),
-            "n_inputs": 2,
-            "n_outputs": 1,
-            "unknowns": {"kappa": kappa_init},
-            "true": {"kappa": kappa},
-        },
+    return space.problem(
+        "inverse_heat", losses, exact, unknowns={"kappa": kappa_init}, true={"kappa": kappa}
     )
 
 
@@ -128,27 +115,14 @@ def thermoelastic(
         g = grad(th, p)
         return g[:, 0:1] - grad(g[:, 1:2], p)[:, 1:2] + gamma * u_tx - f_th
 
-    box = ((0.0, 0.0), (1.0, 1.0))
+    space = TimeSpace()
     losses = [
-        Loss("residual_mech", mech, UniformBox(*box), n_residual, resample_every),
-        Loss("residual_heat", energy, UniformBox(*box), n_residual, resample_every),
-        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
-        Loss(
-            "initial",
-            lambda m, p: m(p) - exact(p),
-            Faces(*box, ((0, 0.0),)),
-            n_initial,
-            resample_every,
-        ),
+        Loss("residual_mech", mech, space.interior(), n_residual, resample_every),
+        Loss("residual_heat", energy, space.interior(), n_residual, resample_every),
+        Loss("boundary", zero_value, space.walls(), n_boundary),
+        Loss("initial", exact_misfit(exact), space.initial_line(), n_initial, resample_every),
     ]
-    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
-    return Problem(
-        losses,
-        reference=exact,
-        error_points=grid,
-        name="thermoelastic",
-        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 2},
-    )
+    return space.problem("thermoelastic", losses, exact, n_outputs=2)
 
 
 @_register
@@ -188,14 +162,8 @@ def heat_nd(
     faces = tuple((d, v) for d in range(1, dim + 1) for v in (0.0, 1.0))
     losses = [
         Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss(
-            "initial",
-            lambda m, p: m(p) - exact(p),
-            Faces(*box, ((0, 0.0),)),
-            n_initial,
-            resample_every,
-        ),
-        Loss("boundary", lambda m, p: m(p) - exact(p), Faces(*box, faces), n_boundary),
+        Loss("initial", exact_misfit(exact), Faces(*box, ((0, 0.0),)), n_initial, resample_every),
+        Loss("boundary", exact_misfit(exact), Faces(*box, faces), n_boundary),
     ]
     points = torch.rand(n_error, dim + 1, generator=torch.Generator().manual_seed(0))
     return Problem(

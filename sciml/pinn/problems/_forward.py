@@ -11,14 +11,9 @@ from torch import Tensor
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
-from ._common import Faces, _register, tensor_grid
+from ._common import Faces, TimeSpace, _register, exact_misfit, tensor_grid, zero_value
 
 PI = math.pi
-
-
-def _exact_loss(exact):
-    """A Dirichlet loss ``u - exact``."""
-    return lambda model, p: model(p) - exact(p)
 
 
 @_register
@@ -54,8 +49,8 @@ def helmholtz(
     box = ((-1.0, -1.0), (1.0, 1.0))
     losses = [
         Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss("boundary_x", _exact_loss(exact), Faces(*box, ((0, -1.0), (0, 1.0))), n_boundary),
-        Loss("boundary_y", _exact_loss(exact), Faces(*box, ((1, -1.0), (1, 1.0))), n_boundary),
+        Loss("boundary_x", exact_misfit(exact), Faces(*box, ((0, -1.0), (0, 1.0))), n_boundary),
+        Loss("boundary_y", exact_misfit(exact), Faces(*box, ((1, -1.0), (1, 1.0))), n_boundary),
     ]
     grid = tensor_grid(np.linspace(-1, 1, 64), np.linspace(-1, 1, 64))
     return Problem(
@@ -104,20 +99,17 @@ def klein_gordon(
         u = model(p)
         return torch.cat([u - p[:, 1:2], partial(u, p, 0)], dim=1)
 
-    box = ((0.0, 0.0), (1.0, 1.0))
-    losses = [
-        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss("initial", initial, Faces(*box, ((0, 0.0),)), n_initial, resample_every),
-        Loss("boundary", _exact_loss(exact), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
-    ]
-    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
-    return Problem(
-        losses,
-        reference=exact,
-        error_points=grid,
-        name="klein_gordon",
-        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 1},
+    space = TimeSpace()
+    losses = space.standard_losses(
+        residual,
+        initial,
+        exact_misfit(exact),
+        n_residual=n_residual,
+        n_initial=n_initial,
+        n_boundary=n_boundary,
+        resample_every=resample_every,
     )
+    return space.problem("klein_gordon", losses, exact)
 
 
 def heat_exact(p: Tensor, kappa: float) -> Tensor:
@@ -156,20 +148,17 @@ def heat(
     def exact(p):
         return heat_exact(p, kappa)
 
-    box = ((0.0, 0.0), (1.0, 1.0))
-    losses = [
-        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss("initial", _exact_loss(exact), Faces(*box, ((0, 0.0),)), n_initial, resample_every),
-        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
-    ]
-    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
-    return Problem(
-        losses,
-        reference=exact,
-        error_points=grid,
-        name="heat",
-        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 1, "kappa": kappa},
+    space = TimeSpace()
+    losses = space.standard_losses(
+        residual,
+        exact_misfit(exact),
+        zero_value,
+        n_residual=n_residual,
+        n_initial=n_initial,
+        n_boundary=n_boundary,
+        resample_every=resample_every,
     )
+    return space.problem("heat", losses, exact, kappa=kappa)
 
 
 @_register
@@ -208,17 +197,14 @@ def wave(
         u = model(p)
         return torch.cat([u - exact(p), partial(u, p, 0)], dim=1)
 
-    box = ((0.0, 0.0), (1.0, 1.0))
-    losses = [
-        Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
-        Loss("initial", initial, Faces(*box, ((0, 0.0),)), n_initial, resample_every),
-        Loss("boundary", lambda m, p: m(p), Faces(*box, ((1, 0.0), (1, 1.0))), n_boundary),
-    ]
-    grid = tensor_grid(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
-    return Problem(
-        losses,
-        reference=exact,
-        error_points=grid,
-        name="wave",
-        domain={"t": (0.0, 1.0), "x": (0.0, 1.0), "n_inputs": 2, "n_outputs": 1, "c": c},
+    space = TimeSpace()
+    losses = space.standard_losses(
+        residual,
+        initial,
+        zero_value,
+        n_residual=n_residual,
+        n_initial=n_initial,
+        n_boundary=n_boundary,
+        resample_every=resample_every,
     )
+    return space.problem("wave", losses, exact, c=c)
