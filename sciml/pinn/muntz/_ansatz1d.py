@@ -10,19 +10,19 @@ values and exponent gradients stay finite there, but ``u'`` and ``u''`` at ``x0`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from ._exponents import MuntzExponents
 from ._powers import DEFAULT_EPS, check_finite
-from ._regularizers import l1_penalty, muntz_penalty
+from ._regularizers import muntz_penalty
+from ._terms import PowerTerms
 
 __all__ = ["MuntzAnsatz1d", "clustered_collocation"]
 
 
-class MuntzAnsatz1d(nn.Module):
+class MuntzAnsatz1d(PowerTerms):
     """``u(x) = sum_k c_k s^mu_k`` with ``s = x - origin`` and trainable ``mu``, ``c``.
 
     Parameters
@@ -74,32 +74,17 @@ class MuntzAnsatz1d(nn.Module):
             raise ValueError(f"origin must be finite, got {origin}.")
         if not (math.isfinite(eps) and eps > 0):
             raise ValueError(f"eps must be a positive finite float, got {eps}.")
-        dtype = dtype or torch.get_default_dtype()
-        self.exps = MuntzExponents(
+        self._init_terms(
             n_terms,
             bounds=bounds,
             parameterization=parameterization,
             init=init,
+            coefficient_init=coefficient_init,
             generator=generator,
             dtype=dtype,
             device=device,
         )
-        self.coefficients = nn.Parameter(
-            torch.full((n_terms,), float(coefficient_init), dtype=dtype, device=device)
-        )
-        self.origin, self.eps, self.n_terms = float(origin), float(eps), n_terms
-
-    def exponents(self) -> Tensor:
-        """Current exponents, shape ``(n_terms,)``, increasing."""
-        return self.exps()
-
-    def exponent_parameters(self) -> Iterator[nn.Parameter]:
-        """The raw exponent parameter (for its own optimiser group)."""
-        yield self.exps.raw
-
-    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
-        """The coefficients ``c``."""
-        yield self.coefficients
+        self.origin, self.eps = float(origin), float(eps)
 
     def _log_s(self, x: Tensor) -> Tensor:
         check_finite("x", x)
@@ -126,10 +111,6 @@ class MuntzAnsatz1d(nn.Module):
         du = torch.exp((mu - 1) * logs) @ (c * mu)
         d2u = torch.exp((mu - 2) * logs) @ (c * mu * (mu - 1))
         return u, du, d2u
-
-    def sparsity_penalty(self) -> Tensor:
-        """``sum_k |c_k|``."""
-        return l1_penalty(self.coefficients)
 
     def muntz_penalty(self, target: float = 2.0) -> Tensor:
         """`muntz_penalty` of the exponents."""

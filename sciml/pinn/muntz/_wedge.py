@@ -31,16 +31,15 @@ over their bounds in both, never from the analytic family.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from ._exponents import MuntzExponents
 from ._powers import DEFAULT_EPS, check_finite
-from ._regularizers import l1_penalty
+from ._terms import PowerTerms
 
 __all__ = [
     "EDGE_TYPES",
@@ -152,7 +151,7 @@ class ConstraintSchedule:
         return constraint_weight(step, weight=self.weight, warmup=self.warmup, ramp=self.ramp)
 
 
-class WedgeAnsatz(nn.Module):
+class WedgeAnsatz(PowerTerms):
     """``u = sum_k c_k r^mu_k Phi(mu_k theta)`` on a wedge, ``Phi`` chosen by ``edges``.
 
     Parameters
@@ -218,31 +217,16 @@ class WedgeAnsatz(nn.Module):
             raise ValueError(f"eps must be a positive finite float, got {eps}.")
         self.corner, self.theta0 = corner, float(theta0)
         self.eps, self.angle_tol = float(eps), float(angle_tol)
-        dtype = dtype or torch.get_default_dtype()
-        self.exps = MuntzExponents(
+        self._init_terms(
             n_terms,
             bounds=bounds,
             parameterization=parameterization,
             init=init,
+            coefficient_init=coefficient_init,
             generator=generator,
             dtype=dtype,
             device=device,
         )
-        self.coefficients = nn.Parameter(
-            torch.full((n_terms,), float(coefficient_init), dtype=dtype, device=device)
-        )
-        self.n_terms = n_terms
-
-    # parameters ---------------------------------------------------------------------------
-    def exponents(self) -> Tensor:
-        """Current exponents, shape ``(n_terms,)``."""
-        return self.exps()
-
-    def exponent_parameters(self) -> Iterator[nn.Parameter]:
-        yield self.exps.raw
-
-    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
-        yield self.coefficients
 
     # geometry -----------------------------------------------------------------------------
     def _local(self, xy: Tensor) -> tuple[Tensor, Tensor]:
@@ -349,10 +333,6 @@ class WedgeAnsatz(nn.Module):
     def constraint_loss(self) -> Tensor:
         """``mean_k residual(mu_k)^2`` (zero iff every exponent is in the analytic family)."""
         return torch.mean(self.constraint_residual() ** 2)
-
-    def sparsity_penalty(self) -> Tensor:
-        """``sum_k |c_k|``."""
-        return l1_penalty(self.coefficients)
 
 
 def wedge_losses(
