@@ -15,7 +15,9 @@ Neither format records periodicity: pass ``periodic=`` to `sciml.data.load`
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +32,37 @@ from ._io_common import (
     _coords,
     _from_parts,
     _index_arg,
+    _read,
+    _read_npz_arrays,
     _refuse,
 )
+from ._isolation import _loadmat_isolated
 from ._pdedata import PDEData
+
+#: What reading a corrupt zip archive raises (unknown compression, bad deflate
+#: stream, encrypted member, short header, ...).
+_ARCHIVE_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+)
 
 
 # ------------------------------------------------------------------------- npz
 def _read_npz(path: Path, *, periodic: Periodic, channels: Any, samples: Samples) -> PDEData:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"cannot read {path} as .npz: {err} (truncated or corrupt?)") from err
+        arrays = _read_npz_arrays(path, path)
+    except _ARCHIVE_ERRORS as err:
+        raise ValueError(
+            f"cannot read {path} as .npz: {type(err).__name__}: {err} (truncated or corrupt?)"
+        ) from err
     for name in ("u", "x"):
         if name not in arrays:
             raise ValueError(
@@ -70,14 +91,7 @@ def _read_npz(path: Path, *, periodic: Periodic, channels: Any, samples: Samples
 
 # ------------------------------------------------------------------------- mat
 def _read_mat_v5(path: Path, *, periodic: Periodic, channels: Any, samples: Samples) -> PDEData:
-    from scipy.io import loadmat
-
-    try:
-        content = loadmat(path)
-    except NotImplementedError as err:  # v7.3 without an HDF5 signature we could see
-        raise ValueError(f"cannot read {path}: {err}") from err
-    except (OSError, ValueError, TypeError, EOFError) as err:
-        raise ValueError(f"cannot read {path} as a MATLAB file: {err} (truncated?)") from err
+    content = _loadmat_isolated(path)  # a ValueError naming the file when unreadable
     arrays = {k: np.asarray(v) for k, v in content.items() if not k.startswith("__")}
     return _from_pdefind(path, arrays, "mat (MATLAB v4-v7.2)", periodic, channels, samples)
 
@@ -88,7 +102,7 @@ def _read_mat_v73(
     arrays = {}
     for key, item in file.items():
         if isinstance(item, h5py.Dataset) and not key.startswith("#"):
-            array = item[()]
+            array = _read(item, path)
             if array.dtype.names and {"real", "imag"} <= set(array.dtype.names):
                 array = array["real"] + 1j * array["imag"]
             arrays[key] = np.asarray(array).T  # MATLAB is column-major

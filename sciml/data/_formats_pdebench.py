@@ -32,9 +32,11 @@ from ._io_common import (
     Periodic,
     Samples,
     _coords,
+    _dataset,
     _from_parts,
     _indices,
     _plain_attrs,
+    _read,
     _refuse,
     _select,
 )
@@ -99,7 +101,7 @@ def _pdebench_tensor(
     samples: Samples,
 ) -> tuple[np.ndarray, int]:
     """Read ``(n_samples, [n_t], *space, [n_channels])``; returns values and leading axes."""
-    shape, n_space = dataset.shape, len(space_shape)
+    shape, n_space = _dataset(dataset, path).shape, len(space_shape)
     expected = (
         f"(n_samples, {'n_t, ' if has_time else ''}{', '.join(map(str, space_shape))}"
         "[, n_channels])"
@@ -166,7 +168,7 @@ def _read_pdebench_groups(
         space = {a: _coords(grid[a], f"{key}/grid/{a}", path) for a in SPACE_AXES if a in grid}
         if "x" not in space:
             raise ValueError(f"cannot load {path}: group {key!r} lacks grid/x")
-        data = file[key]["data"]
+        data = _dataset(file[key]["data"], path)
         has_time = "t" in grid
         n_lead = 1 if has_time else 0
         space_shape = tuple(c.size for c in space.values())
@@ -191,7 +193,7 @@ def _read_pdebench_groups(
                 f"{path}: group {key!r} has a grid different from group {chosen[0]!r}; "
                 "sciml needs one grid for all samples"
             )
-        array = data[()]
+        array = _read(data, path)
         arrays.append(array if array.ndim == n_lead + n_space + 1 else array[..., None])
     values = np.stack(arrays)
     provenance = {"source": str(path), "format": "pdebench", "groups": chosen, **notes}

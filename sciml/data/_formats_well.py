@@ -19,6 +19,7 @@ Root ``@simulation_parameters`` become ``params``.
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,13 @@ from ._grid import SPACE_AXES
 from ._io_common import (
     Periodic,
     Samples,
+    _charge,
     _coords,
+    _dataset,
     _from_parts,
     _indices,
     _plain,
+    _read,
     _refuse,
     _select,
     _str_list,
@@ -74,7 +78,7 @@ def _read_well(
         for field in _str_list(group.attrs.get("field_names", list(group.keys()))):
             if field not in group:
                 raise ValueError(f"{path}: {group_name}/@field_names lists {field!r}, absent")
-            dataset = group[field]
+            dataset = _dataset(group[field], path)
             if not bool(dataset.attrs.get("time_varying", True)):
                 skipped.append(f"{group_name}/{field}")
                 continue
@@ -101,7 +105,7 @@ def _read_well(
             if bool(item.attrs.get("time_varying", False)):
                 skipped.append(f"scalars/{name}")
             elif name not in params and item.size == 1:
-                params[name] = _plain(item[()].reshape(-1)[0])
+                params[name] = _plain(_read(item, path).reshape(-1)[0])
     provenance = {
         "source": str(path),
         "format": "the_well",
@@ -118,13 +122,13 @@ def _read_well(
 def _well_n_traj(file: h5py.File, path: Path) -> int:
     for group_name in _WELL_GROUPS:
         for item in file.get(group_name, {}).values():
-            if bool(item.attrs.get("sample_varying", True)):
+            if bool(item.attrs.get("sample_varying", True)) and _dataset(item, path).ndim:
                 return int(item.shape[0])
     return 1
 
 
 def _well_coords(dataset: h5py.Dataset, name: str, picked: np.ndarray, path: Path) -> np.ndarray:
-    array = dataset[()]
+    array = _read(dataset, path)
     if bool(dataset.attrs.get("sample_varying", False)) or array.ndim == 2:
         rows = array[picked]
         if not np.all(rows == rows[:1]):
@@ -161,7 +165,7 @@ def _well_field(
             f"{tuple(stored)} from n_trajectories={n_traj}, time={n_t}, space={space_shape}, "
             f"sample_varying={sample_varying}, dim_varying={dim_varying.tolist()}"
         )
-    array = _select(dataset, picked, path) if sample_varying else dataset[()][None]
+    array = _select(dataset, picked, path) if sample_varying else _read(dataset, path)[None]
     full = [array.shape[0], n_t]
     index = [slice(None), slice(None)]
     for n, varying in zip(space_shape, dim_varying, strict=True):
@@ -170,6 +174,8 @@ def _well_field(
     index += [slice(None)] * order
     full += [n_dims] * order
     full[0] = len(picked)
+    if array.size != math.prod(full):  # broadcasting: the concatenated copy is this large
+        _charge(full, dataset.dtype, f"Well field {dataset.name!r} broadcast to {full}", path)
     return np.broadcast_to(array[tuple(index)], tuple(full))
 
 

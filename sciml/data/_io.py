@@ -55,7 +55,18 @@ from ._formats_arrays import _read_mat_v5, _read_mat_v73, _read_npz
 from ._formats_pdebench import _CFD_FIELDS, _read_pdebench, _sample_groups
 from ._formats_well import _WELL_GROUPS, _read_well
 from ._grid import Grid
-from ._io_common import Periodic, Samples, _build, _json_attr, _refuse, _select, _text
+from ._io_common import (
+    Periodic,
+    Samples,
+    _build,
+    _check_self_contained,
+    _json_attr,
+    _read,
+    _refuse,
+    _select,
+    _text,
+    read_budget,
+)
 from ._pdedata import PDEData
 
 FORMAT_NAME = "sciml.pdedata"
@@ -65,6 +76,7 @@ FORMATS: tuple[str, ...] = ("sciml", "pdebench", "the_well", "npz", "mat")
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+_HDF5_ERRORS = (OSError, KeyError, RuntimeError, IndexError, AttributeError, OverflowError)
 
 
 # ===================================================================== save
@@ -185,6 +197,7 @@ def load(
     periodic: Periodic = None,
     channels: Sequence[str] | None = None,
     samples: Samples = None,
+    max_bytes: int | None = None,
 ) -> PDEData:
     """Read a `PDEData` from sciml's HDF5 schema, PDEBench, The Well, ``.npz`` or ``.mat``.
 
@@ -209,6 +222,10 @@ def load(
     samples : int, slice or sequence of int, optional
         Read only these samples (an int keeps one sample, as ``PDEData[i]``), e.g.
         ``slice(0, 100)`` for the first 100 of a large PDEBench file.
+    max_bytes : int, optional
+        Most bytes the readers may allocate; a file declaring more is refused before
+        anything is read. Default: the ``SCIML_MAX_LOAD_BYTES`` environment variable
+        (bytes, or e.g. ``"4G"``), else the memory available now.
 
     Returns
     -------
@@ -222,7 +239,10 @@ def load(
         ``path`` does not exist.
     ValueError
         The file is unreadable, truncated, of unknown format, lacks a dataset,
-        or its shapes do not match its coordinates; the message names the file.
+        its shapes do not match its coordinates, it declares more data than
+        ``max_bytes``, or (HDF5) it links to or stores data in other files, which is
+        refused so that an untrusted file cannot read other local files; the message
+        names the file.
     """
     path = Path(path)
     if not path.exists():
@@ -233,10 +253,15 @@ def load(
         raise ValueError(f"unknown format {format!r}; expected one of {FORMATS}")
     kind = format or _detect(path)
     options = {"periodic": periodic, "channels": channels, "samples": samples}
-    if kind == "npz":
-        return _read_npz(path, **options)
-    if kind == "mat" and not _is_hdf5(path):
-        return _read_mat_v5(path, **options)
+    with read_budget(max_bytes):
+        if kind == "npz":
+            return _read_npz(path, **options)
+        if kind == "mat" and not _is_hdf5(path):
+            return _read_mat_v5(path, **options)
+        return _read_hdf5(path, kind, options)
+
+
+def _read_hdf5(path: Path, kind: str, options: dict[str, Any]) -> PDEData:
     readers: dict[str, Callable[..., PDEData]] = {
         "sciml": _read_sciml,
         "pdebench": _read_pdebench,
@@ -245,11 +270,14 @@ def load(
     }
     file = _open_hdf5(path)
     try:
+        _check_self_contained(file, path)
         if kind == "hdf5":
             kind = _hdf5_layout(file, path)
         return readers[kind](file, path, **options)
-    except (OSError, KeyError, RuntimeError) as err:  # h5py read errors
-        raise ValueError(f"cannot read {path} as {kind}: {err} (truncated or corrupt?)") from err
+    except _HDF5_ERRORS as err:  # h5py read errors and structures no reader expects
+        raise ValueError(
+            f"cannot read {path} as {kind}: {type(err).__name__}: {err} (truncated or corrupt?)"
+        ) from err
     finally:
         file.close()
 
@@ -347,7 +375,7 @@ def _read_sciml(
     missing = [name for name in axes if name not in grid_group]
     if missing:
         raise ValueError(f"cannot load {path}: grid/@axes names {missing}, absent from grid/")
-    coords = {name: grid_group[name][()] for name in axes}
+    coords = {name: _read(grid_group[name], path) for name in axes}
     grid = _build(path, Grid, coords, periodic=dict(zip(axes, flags, strict=True)))
     values = _select(file["values"], samples, path)
     return _build(

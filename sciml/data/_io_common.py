@@ -1,20 +1,30 @@
 """Small helpers shared by the `PDEData` readers: `sciml.data._io` and the ``_formats_*`` modules.
 
-Sample selection (`_indices`, `_select`, `_index_arg`), coordinate checks (`_coords`),
-HDF5 attribute decoding (`_json_attr`, `_text`, `_str_list`, `_plain`), refusal of
-``load`` options a file already answers (`_refuse`), and construction of the result with
-the file name in every error (`_build`, `_from_parts`). Nothing here imports a reader.
+Sample selection (`_indices`, `_select`, `_index_arg`); bounded reads (`_read`,
+`_read_npz_arrays`, `_charge`, `read_budget`: every array a reader allocates is first
+checked against the memory budget of the current `load`); refusal of HDF5 files that
+reach outside themselves (`_check_self_contained`); coordinate checks (`_coords`); HDF5
+attribute decoding (`_json_attr`, `_text`, `_str_list`, `_plain`); refusal of ``load``
+options a file already answers (`_refuse`); and construction of the result with the file
+name in every error (`_build`, `_from_parts`). Nothing here imports a reader.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import math
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import h5py
 import numpy as np
+from numpy.lib import format as npy_format
 
 from ._grid import Grid
 from ._pdedata import PDEData
@@ -88,14 +98,191 @@ def _indices(samples: Samples, n: int, path: Path) -> np.ndarray:
 def _select(dataset: h5py.Dataset, samples: Samples | np.ndarray, path: Path) -> np.ndarray:
     """Read the selected samples (first axis) of a dataset, in the dtype stored."""
     if samples is None:
-        return dataset[()]
+        return _read(dataset, path)
+    if dataset.ndim == 0:
+        raise ValueError(f"{path}: dataset {dataset.name!r} is a scalar; expected a sample axis")
     picked = samples if isinstance(samples, np.ndarray) else _indices(samples, len(dataset), path)
     low, high = int(picked.min()), int(picked.max()) + 1
-    return dataset[low:high][picked - low]
+    return _read(dataset, path, slice(low, high))[picked - low]
+
+
+# ------------------------------------------------------------ memory budget
+#: Environment variable with the default memory limit of one `load` (bytes, or with a
+#: K/M/G/T suffix, e.g. ``"4G"``); without it the limit is the memory available now.
+LIMIT_VARIABLE = "SCIML_MAX_LOAD_BYTES"
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+class _Budget:
+    """Bytes that the readers of one `load` may still allocate."""
+
+    def __init__(self, limit: int, source: str) -> None:
+        self.left, self.limit, self.source = limit, limit, source
+
+    def charge(self, n_bytes: int, what: str, path: Path) -> None:
+        if n_bytes > self.left:
+            raise ValueError(
+                f"cannot load {path}: {what} declares {_size(n_bytes)}, more than the "
+                f"{_size(self.left)} left of the load limit ({_size(self.limit)}, "
+                f"{self.source}); read fewer samples (samples=...) or raise the limit "
+                f"(load(..., max_bytes=...) or the {LIMIT_VARIABLE} environment variable)"
+            )
+        self.left -= n_bytes
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("sciml_load_budget", default=None)
+
+
+@contextlib.contextmanager
+def read_budget(max_bytes: int | None) -> Iterator[_Budget]:
+    """Bound what the readers allocate while the block runs (see `load`'s ``max_bytes``)."""
+    budget = _Budget(*_limit(max_bytes))
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
+def _limit(max_bytes: int | None) -> tuple[int, str]:
+    if max_bytes is not None:
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)):
+            raise TypeError(f"max_bytes must be an integer number of bytes, got {max_bytes!r}")
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be > 0, got {max_bytes}")
+        return int(max_bytes), "max_bytes"
+    text = os.environ.get(LIMIT_VARIABLE, "").strip()
+    if text:
+        match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([KMGT]?)i?B?", text, flags=re.IGNORECASE)
+        if match is None or float(match[1]) <= 0:
+            raise ValueError(
+                f"{LIMIT_VARIABLE}={text!r} is not a size; expected bytes or a number with "
+                "a K/M/G/T suffix, e.g. 4G"
+            )
+        return int(float(match[1]) * _UNITS[match[2].upper()]), LIMIT_VARIABLE
+    return _available_memory(), "the memory available now"
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**63  # unknown: no limit beyond the user's
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n_bytes < 1024 or unit == "TiB":
+            return f"{n_bytes:.3g} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def _budget_left() -> int:
+    """Bytes the current `load` may still allocate (the default limit outside a load)."""
+    budget = _BUDGET.get()
+    return budget.left if budget is not None else _limit(None)[0]
+
+
+def _charge(shape: Sequence[int], dtype: np.dtype, what: str, path: Path) -> None:
+    """Count an allocation of ``shape`` x ``dtype`` against the current load's budget."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.charge(math.prod(int(n) for n in shape) * np.dtype(dtype).itemsize, what, path)
+
+
+def _read(dataset: h5py.Dataset, path: Path, rows: slice | None = None) -> np.ndarray:
+    """Read a whole dataset, or ``rows`` of its first axis, once the budget allows it."""
+    shape = list(_dataset(dataset, path).shape)
+    if rows is not None:
+        shape[0] = len(range(*rows.indices(shape[0])))
+    _charge(shape, dataset.dtype, f"dataset {dataset.name!r} {tuple(dataset.shape)}", path)
+    return dataset[()] if rows is None else dataset[rows]
+
+
+def _dataset(item: object, path: Path) -> h5py.Dataset:
+    """``item`` itself when it is an HDF5 dataset with a shape, else a ValueError."""
+    if not isinstance(item, h5py.Dataset) or item.shape is None:
+        what = "an empty dataset" if isinstance(item, h5py.Dataset) else type(item).__name__
+        raise ValueError(
+            f"cannot load {path}: {getattr(item, 'name', item)!r} is {what}; expected a "
+            "dataset holding an array"
+        )
+    return item
+
+
+def _read_npz_arrays(source: str | Path | IO[bytes], path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an ``.npz`` archive (no pickles), each checked against the budget first."""
+    with np.load(source, allow_pickle=False) as archive:
+        arrays = {}
+        for name in archive.files:
+            shape, dtype = _npy_header(archive.zip, name)
+            _charge(shape, dtype, f"array {name!r} {shape}", path)
+            arrays[name] = archive[name]
+    return arrays
+
+
+def _npy_header(archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype that member ``name`` declares, read before its data.
+
+    A member that is not ``.npy`` is read by NumPy as raw bytes: its declared size.
+    """
+    member = name + ".npy" if name + ".npy" in archive.NameToInfo else name
+    with archive.open(member) as handle:
+        magic = handle.read(len(npy_format.MAGIC_PREFIX) + 2)
+        if not magic.startswith(npy_format.MAGIC_PREFIX):
+            return (archive.getinfo(member).file_size,), np.dtype(np.uint8)
+        read_header = (
+            npy_format.read_array_header_1_0
+            if magic[-2:] == b"\x01\x00"
+            else npy_format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(handle)
+    return shape, dtype
+
+
+# ------------------------------------------------------- self-contained files
+def _check_self_contained(file: h5py.File, path: Path) -> None:
+    """Refuse an HDF5 file whose links or datasets read data from other files.
+
+    External links, external raw storage and virtual datasets with a source in
+    another file would make `load` return the bytes of any file the user can read.
+    """
+
+    def outside_link(name: str, link: object) -> str | None:
+        if isinstance(link, h5py.ExternalLink):
+            return f"/{name} is an external link to {link.filename}:{link.path}"
+        return None
+
+    def outside_data(name: str, item: object) -> str | None:
+        if isinstance(item, h5py.Dataset) and item.external:
+            files = sorted({str(entry[0]) for entry in item.external})
+            return f"dataset /{name} stores its data in other file(s) {files}"
+        if isinstance(item, h5py.Dataset) and item.is_virtual:
+            sources = {source.file_name for source in item.virtual_sources()} - {"."}
+            if sources:
+                return f"virtual dataset /{name} maps data from other file(s) {sorted(sources)}"
+        return None
+
+    # the visits stop at the first non-None answer (raising inside them is not supported)
+    problem = file.visititems_links(outside_link) or file.visititems(outside_data)
+    if problem:
+        raise ValueError(
+            f"cannot load {path}: {problem}; sciml reads only self-contained HDF5 files"
+        )
 
 
 def _coords(values: object, name: str, path: Path) -> np.ndarray:
-    array = np.asarray(values[()] if isinstance(values, h5py.Dataset) else values)
+    if isinstance(values, h5py.Dataset):
+        values = _read(values, path)
+    array = np.asarray(values)
     if array.ndim > 1 and sum(s > 1 for s in array.shape) <= 1:
         array = array.reshape(-1)  # (1, n) and (n, 1) row/column vectors
     if array.ndim != 1 or not np.issubdtype(array.dtype, np.number):
