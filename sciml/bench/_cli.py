@@ -15,7 +15,10 @@ def add_bench_commands(subparsers: Any) -> None:
     )
     bench.set_defaults(group_parser=bench)
     commands = bench.add_subparsers(title="bench commands", metavar="COMMAND")
-    directory_help = "folder of benchmark modules (default: the checkout's benchmarks/)"
+    directory_help = (
+        "another folder of benchmark modules (*.py calling sciml.bench.register), "
+        "added to the benchmarks shipped with sciml"
+    )
 
     listing = commands.add_parser("list", help="list benchmarks with their cell counts")
     listing.add_argument("--benchmarks", type=Path, help=directory_help)
@@ -28,21 +31,57 @@ def add_bench_commands(subparsers: Any) -> None:
     )
     run.add_argument("names", nargs="+", metavar="NAME", help="benchmark name(s)")
     run.add_argument("--quick", action="store_true", help="the small grid (minutes on a CPU)")
-    run.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    run.add_argument("--workers", type=int, default=1, help="local worker processes")
-    run.add_argument("--backend", choices=("local", "ray"), default="local")
+    run.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where cells run; auto: CUDA when torch sees a GPU, else CPU (default auto)",
+    )
+    run.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local worker processes running cells in parallel (default 1)",
+    )
+    run.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="local worker processes, or tasks on a running Ray cluster (RAY_ADDRESS)",
+    )
     run.add_argument("--out", type=Path, default=Path("results"), help="results folder")
-    run.add_argument("--seeds", type=int, help="seeds per cell (overrides the grid)")
+    run.add_argument("--seeds", type=positive_int, help="seeds per cell (overrides the grid)")
     run.add_argument("--fresh", action="store_true", help="set old results aside and redo all")
+    run.add_argument(
+        "--retry-crashed",
+        action="store_true",
+        help="run again cells recorded as crashed (their worker died); skipped by default",
+    )
     run.add_argument("--benchmarks", type=Path, help=directory_help)
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(
-        "report", help="Markdown tables and PNG figures from a results folder"
+        "report",
+        help="Markdown tables and PNG figures from a results folder",
+        description="Write NAME.md and NAME.png beside each NAME.jsonl in DIR, and an index "
+        "README.md; all files are replaced together, or none is.",
     )
-    report.add_argument("results", type=Path, metavar="DIR")
+    report.add_argument(
+        "results", type=Path, metavar="DIR", help="results folder holding NAME.jsonl files"
+    )
     report.add_argument("--benchmarks", type=Path, help=directory_help)
     report.set_defaults(handler=_report)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse names the option in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -69,15 +108,25 @@ def _run(args: argparse.Namespace) -> int:
             backend=args.backend,
             seeds=args.seeds,
             fresh=args.fresh,
+            retry_crashed=args.retry_crashed,
             benchmark_dir=args.benchmarks,
         )
     for warning in caught:
         print(f"sciml: warning: {warning.message}")
+    crashed = summary.crashed
     print(
-        f"{len(summary.written)} cell(s) run ({summary.n_errors} failed), "
-        f"{summary.skipped} already done; results in {summary.out}"
+        f"{len(summary.written)} cell(s) run ({summary.n_errors} failed, {len(crashed)} "
+        f"crashed), {summary.skipped} already done; results in {summary.out}"
     )
-    return 1 if summary.n_errors else 0
+    for record in crashed:
+        cell = record["cell"]
+        print(
+            f"crashed: {record['benchmark']} {cell['method']}/{cell['problem']}/"
+            f"{cell['setting']} seed {cell['seed']}: {record['error']}"
+        )
+    if crashed:
+        print("crashed cells are not run again unless you pass --retry-crashed")
+    return 1 if summary.n_errors or crashed else 0
 
 
 def _report(args: argparse.Namespace) -> int:

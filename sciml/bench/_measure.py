@@ -73,32 +73,39 @@ class Context:
 
 
 class PeakMemory:
-    """Peak memory over a block: CUDA allocator peak on GPU, process RSS peak on CPU.
+    """Peak memory a block adds: CUDA allocator peak on GPU, resident set (RSS) on CPU.
 
-    On Linux the RSS high-water mark is reset through ``/proc/self/clear_refs``
-    so the peak belongs to the block; elsewhere it is the process-lifetime peak.
+    ``peak_mb`` is the peak during the block minus what was held when it started
+    (allocated CUDA memory, or the process's RSS), so a cell is not charged for its
+    worker's interpreter, imports and caches. On Linux the RSS high-water mark is
+    reset through ``/proc/self/clear_refs`` so the peak belongs to the block;
+    elsewhere it is the process-lifetime peak.
     """
 
     def __init__(self, device: str) -> None:
         self.device = device
         self.peak_mb = float("nan")
+        self._baseline_mb = 0.0
 
     def __enter__(self) -> PeakMemory:
         if self.device == "cuda":
             import torch
 
             torch.cuda.reset_peak_memory_stats()
+            self._baseline_mb = torch.cuda.memory_allocated() / 2**20
         else:
             _reset_rss_peak()
+            self._baseline_mb = _rss_mb("VmRSS:")
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.device == "cuda":
             import torch
 
-            self.peak_mb = torch.cuda.max_memory_allocated() / 2**20
+            peak = torch.cuda.max_memory_allocated() / 2**20
         else:
-            self.peak_mb = _rss_peak_mb()
+            peak = _rss_mb("VmHWM:")
+        self.peak_mb = max(peak - self._baseline_mb, 0.0)
 
 
 def _reset_rss_peak() -> None:
@@ -108,15 +115,17 @@ def _reset_rss_peak() -> None:
         pass
 
 
-def _rss_peak_mb() -> float:
+def _rss_mb(field: str) -> float:
+    """``VmRSS:`` (now) or ``VmHWM:`` (peak) of this process in MiB."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     scale = 1 if platform.system() == "Darwin" else 1024  # bytes on macOS, KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    return peak if field == "VmHWM:" else 0.0
 
 
 def environment(device: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import atomic_write
 from ._results import latest_per_cell, read_records
 
 ROW_KEYS = ("method", "problem", "setting")
@@ -71,11 +73,12 @@ def markdown_table(name: str, records: list[dict[str, Any]]) -> str:
         seeds = f"{row['n_seeds']}" + (f" ({row['n_errors']} failed)" if row["n_errors"] else "")
         cells = [_format(*row["stats"].get(c, (math.nan, math.nan))) for c in columns]
         lines.append("| " + " | ".join([*(row[k] for k in ROW_KEYS), seeds, *cells]) + " |")
-    errors = [r for r in latest_per_cell(records) if r["status"] == "error"]
-    if errors:
+    failed = [r for r in latest_per_cell(records) if r["status"] != "ok"]
+    if failed:
         lines += ["", "Failed cells:", ""]
         lines += [
-            f"- {_cell_label(r['cell'])} seed {r['cell']['seed']}: {r['error']}" for r in errors
+            f"- {_cell_label(r['cell'])} seed {r['cell']['seed']} ({r['status']}): {r['error']}"
+            for r in failed
         ]
     return "\n".join(lines) + "\n"
 
@@ -118,17 +121,23 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
         ax.set_xticks(
             positions, labels if ax is axes[-1, 0] else [""] * len(rows), rotation=60, ha="right"
         )
-        if all(s[0] > 0 for s in stats if math.isfinite(s[0])) and metric == "time_s":
+        finite = [s[0] for s in stats if math.isfinite(s[0])]
+        if metric == "time_s" and finite and min(finite) > 0:
             ax.set_yscale("log")
+        if not finite:
+            ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
     axes[0, 0].set_title(f"{name} (mean ± std over seeds)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
     return path
 
 
 def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> list[Path]:
     """Write ``NAME.md`` and ``NAME.png`` beside each ``NAME.jsonl``, plus ``README.md``.
+
+    All files are written to temporary names first and replace the old ones only
+    when every one of them is complete: a failure leaves the old report untouched.
 
     Benchmarks found in ``benchmark_dir`` (default: the checkout's ``benchmarks/``)
     that define a ``report`` hook add their own Markdown under the generic table.
@@ -141,20 +150,25 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
         raise ValueError(f"no *.jsonl result files in {str(results_dir)!r}")
     hooks = _report_hooks(benchmark_dir)
     written, sections = [], []
-    for file in files:
-        name = file.stem
-        records = read_records(file)
-        if not records:
-            continue
-        section = markdown_table(name, records)
-        if name in hooks:
-            section += "\n" + _call_hook(hooks[name], records, results_dir)
-        sections.append(section)
-        markdown = file.with_suffix(".md")
-        markdown.write_text(f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n")
-        written += [markdown, figure(name, records, file.with_suffix(".png"))]
-    index = results_dir / "README.md"
-    index.write_text("# Benchmark results\n\n" + "\n".join(sections))
+    with contextlib.ExitStack() as moves:  # every file is moved into place at the end, or none
+        for file in files:
+            name = file.stem
+            records = read_records(file)
+            if not records:
+                continue
+            section = markdown_table(name, records)
+            if name in hooks:
+                section += "\n" + _call_hook(hooks[name], records, results_dir)
+            sections.append(section)
+            markdown = file.with_suffix(".md")
+            text = f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n"
+            moves.enter_context(atomic_write(markdown)).write_text(text)
+            figure(name, records, moves.enter_context(atomic_write(file.with_suffix(".png"))))
+            written += [markdown, file.with_suffix(".png")]
+        index = results_dir / "README.md"
+        moves.enter_context(atomic_write(index)).write_text(
+            "# Benchmark results\n\n" + "\n".join(sections)
+        )
     return [*written, index]
 
 

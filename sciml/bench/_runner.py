@@ -1,18 +1,20 @@
-"""Run benchmark cells (in process, in local worker processes, or as Ray tasks).
+"""Run benchmark cells in local worker processes or as Ray tasks.
 
 Every finished cell is appended to ``OUT/NAME.jsonl`` at once, so a killed run
-loses at most the cells in flight; running again skips cells already ``ok``.
+loses at most the cells in flight; running again skips cells already ``ok`` (and
+cells recorded as ``crashed``, unless ``retry_crashed``). A cell that kills the
+process running it is recorded as ``crashed`` with the exit code or signal, and the
+other cells go on.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
+import signal
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +25,7 @@ from tqdm.auto import tqdm
 from ._measure import Context, PeakMemory, environment, resolve_device, seed_everything, synchronize
 from ._registry import Benchmark, Cell, get, import_benchmark_file, load_benchmarks
 from ._results import append_record, finished_cells, read_records, results_path
+from ._workers import run_in_workers
 
 BACKENDS = ("local", "ray")
 
@@ -38,6 +41,10 @@ class RunSummary:
     @property
     def n_errors(self) -> int:
         return sum(r["status"] == "error" for r in self.written)
+
+    @property
+    def crashed(self) -> list[dict[str, Any]]:
+        return [r for r in self.written if r["status"] == "crashed"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ def run(
     backend: str = "local",
     seeds: int | None = None,
     fresh: bool = False,
+    retry_crashed: bool = False,
     benchmark_dir: str | Path | None = None,
     progress: bool | None = None,
 ) -> RunSummary:
@@ -75,13 +83,17 @@ def run(
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` picks CUDA when available.
     workers : int
-        Local worker processes (``backend="local"``); 1 runs in this process.
+        Local worker processes (``backend="local"``). Cells always run outside this
+        process, so one that kills its process is recorded as ``crashed``.
     backend : {"local", "ray"}
         ``"ray"`` submits cells as tasks to an existing Ray cluster.
     seeds : int, optional
         Number of seeds per cell, overriding the grid's.
     fresh : bool
         Move existing results aside (``NAME.jsonl.<time>.bak``) and redo every cell.
+    retry_crashed : bool
+        Run again the cells whose last record is ``crashed`` (skipped by default, so
+        that a cell that kills its worker is not retried forever).
     progress : bool, optional
         Show a progress bar; by default only on a terminal.
     """
@@ -106,7 +118,7 @@ def run(
         if fresh and path.exists():
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             path.rename(path.with_name(f"{path.name}.{stamp}.bak"))
-        done = finished_cells(read_records(path))
+        done = finished_cells(read_records(path), with_crashed=not retry_crashed)
         cells = benchmark.cells(quick=quick, seeds=seeds)
         summary.skipped += sum(cell in done for cell in cells)
         tasks += [
@@ -130,21 +142,8 @@ def run(
 def _execute_all(tasks: list[_Task], workers: int, backend: str) -> Iterator[tuple[_Task, dict]]:
     if backend == "ray":
         yield from _execute_ray(tasks)
-    elif workers == 1 or len(tasks) <= 1:
-        for task in tasks:
-            yield task, execute_task(task)
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            pending = {pool.submit(execute_task, task): task for task in tasks}
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield pending.pop(future), future.result()
-            finally:
-                for future in pending:
-                    future.cancel()
+        yield from run_in_workers(tasks, execute_task, workers, crashed_record)
 
 
 def _execute_ray(tasks: list[_Task]) -> Iterator[tuple[_Task, dict]]:
@@ -156,12 +155,54 @@ def _execute_ray(tasks: list[_Task]) -> Iterator[tuple[_Task, dict]]:
         ) from err
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS", "auto"))
-    remote = ray.remote(execute_task)
-    pending = {remote.remote(task): task for task in tasks}
+    remote = ray.remote(max_retries=0)(execute_task)  # a crashing cell is not run again
+    pending = {remote.remote(task): (task, time.perf_counter()) for task in tasks}
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
-            yield pending.pop(ref), ray.get(ref)
+            task, started = pending.pop(ref)
+            try:
+                record = ray.get(ref)
+            except ray.exceptions.RayError as err:  # the worker process died in the cell
+                record = crashed_record(task, None, time.perf_counter() - started)
+                record["error"] = f"worker crashed: {type(err).__name__}: {_first_line(err)}"
+            yield task, record
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _base_record(task: _Task) -> dict[str, Any]:
+    return {
+        "benchmark": task.benchmark,
+        "cell": task.cell.as_dict(),
+        "metrics": {},
+        "time_s": math.nan,
+        "peak_mem_mb": math.nan,
+        "device": task.device,
+        "status": "ok",
+        "error": None,
+        "quick": task.quick,
+    }
+
+
+def crashed_record(task: _Task, exitcode: int | None, seconds: float) -> dict[str, Any]:
+    """The record of a cell whose process died (``exitcode`` < 0: killed by that signal)."""
+    record = _base_record(task)
+    record.update(status="crashed", time_s=seconds, exitcode=exitcode)
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        record["signal"] = name
+        record["error"] = f"worker killed by {name} ({-exitcode}) while running the cell"
+    else:
+        record["error"] = f"worker exited with code {exitcode} while running the cell"
+    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
 
 
 def execute_task(task: _Task) -> dict[str, Any]:
@@ -174,17 +215,7 @@ def execute_task(task: _Task) -> dict[str, Any]:
         torch.set_num_threads(1)
     seed_everything(task.cell.seed)
     context = Context(device=task.device, quick=task.quick)
-    record: dict[str, Any] = {
-        "benchmark": task.benchmark,
-        "cell": task.cell.as_dict(),
-        "metrics": {},
-        "time_s": math.nan,
-        "peak_mem_mb": math.nan,
-        "device": task.device,
-        "status": "ok",
-        "error": None,
-        "quick": task.quick,
-    }
+    record = _base_record(task)
     start = time.perf_counter()
     memory = PeakMemory(task.device)
     try:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .._files import atomic_write, exists_message
 from .._version import __version__
 from ._formats_arrays import _read_mat_v5, _read_mat_v73, _read_npz
 from ._formats_pdebench import _CFD_FIELDS, _read_pdebench, _sample_groups
@@ -86,7 +86,8 @@ def save(data: PDEData, path: str | os.PathLike[str], *, overwrite: bool = False
     The file is written to a temporary name in the target directory, flushed to
     disk and then moved onto ``path`` in one step, so ``path`` either keeps its
     old content or holds the complete new file; on any error the temporary file
-    is removed.
+    is removed, and temporary files that a killed save left for the same ``path``
+    are removed by the next save (`sciml._files.atomic_write`).
 
     Parameters
     ----------
@@ -129,20 +130,9 @@ def save(data: PDEData, path: str | os.PathLike[str], *, overwrite: bool = False
     if not parent.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: directory {parent} does not exist")
     if path.exists() and not overwrite:
-        raise FileExistsError(_exists_message(path))
-    tmp = parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        with h5py.File(tmp, "w-") as file:
-            _write_schema(file, data)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            _move_no_clobber(tmp, path)
-        _fsync_directory(parent)
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise FileExistsError(exists_message(path))
+    with atomic_write(path, overwrite=overwrite) as tmp, h5py.File(tmp, "w-") as file:
+        _write_schema(file, data)
     return path
 
 
@@ -159,34 +149,6 @@ def _write_schema(file: h5py.File, data: PDEData) -> None:
     grid.attrs["periodic"] = json.dumps([data.grid.periodic[n] for n in data.grid.names])
     for name, coords in data.grid.coords.items():
         grid.create_dataset(name, data=coords)
-
-
-def _exists_message(path: Path) -> str:
-    return f"{path} already exists; pass overwrite=True (sciml CLI: --force) to replace it"
-
-
-def _move_no_clobber(tmp: Path, path: Path) -> None:
-    try:
-        os.link(tmp, path)  # atomic and fails if `path` exists
-    except FileExistsError:
-        raise FileExistsError(_exists_message(path)) from None
-    except OSError:  # no hard links on this file system
-        if path.exists():
-            raise FileExistsError(_exists_message(path)) from None
-        os.replace(tmp, path)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows: directories cannot be opened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ===================================================================== load

@@ -6,7 +6,7 @@ import pytest
 from sciml.bench import _registry
 
 TOY = """
-import os, time
+import os, signal, time
 from pathlib import Path
 from sciml.bench import CellGrid, register
 
@@ -18,6 +18,10 @@ def run_cell(cell, context):
     time.sleep(float(os.environ.get("TOY_SLEEP", "0")))
     if cell.method == "broken":
         raise RuntimeError("this method always fails")
+    if cell.method == "exit":
+        os._exit(3)
+    if cell.method == "segfault":
+        os.kill(os.getpid(), signal.SIGSEGV)
     score = float(cell.seed) * (2.0 if cell.method == "double" else 1.0)
     return {"score": score, "pid": os.getpid()}
 
@@ -27,6 +31,9 @@ register("toy", description="toy benchmark for the harness tests",
 register("toy_broken", description="has a failing method",
          grid=CellGrid(methods=["single", "broken"], seeds=2),
          quick=CellGrid(methods=["single", "broken"], seeds=2), run=run_cell)
+register("toy_crash", description="has methods that kill their process",
+         grid=CellGrid(methods=["single", "exit", "segfault"], seeds=2),
+         quick=CellGrid(methods=["single", "exit", "segfault"], seeds=2), run=run_cell)
 """
 
 

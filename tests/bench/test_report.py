@@ -44,7 +44,7 @@ def test_latest_ok_record_wins_and_errors_counted():
     table = markdown_table("demo", records)
     assert "| m | p | s | 2 (1 failed) | 2 ± 1.4 | 2 ± 1.4 | 100 ± 0 |" in table
     assert "device: cpu (Test CPU)" in table
-    assert "m/p/s seed 1: ValueError: bad" in table
+    assert "m/p/s seed 1 (error): ValueError: bad" in table
 
 
 def test_single_seed_std_is_zero():
@@ -100,3 +100,51 @@ def test_report_hook_gets_results_dir_when_it_asks(tmp_path):
     finally:
         _registry._REGISTRY.clear()
         _registry._REGISTRY.update(saved)
+
+
+def test_report_of_all_nan_times_writes_everything(tmp_path):
+    import json
+
+    records = [_record("a", s, float("nan")) for s in range(2)]
+    for record in records:
+        record["time_s"] = float("nan")
+    (tmp_path / "demo.jsonl").write_text("\n".join(map(json.dumps, records)) + "\n")
+    written = report(tmp_path)
+    assert {p.name for p in written} == {"demo.md", "demo.png", "README.md"}
+    assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| a | p | s | 2 | – | – | 100 ± 0 |" in (tmp_path / "demo.md").read_text()
+
+
+def test_failed_report_leaves_the_old_one_untouched(tmp_path, monkeypatch):
+    import json
+
+    from sciml.bench import _report
+
+    (tmp_path / "demo.jsonl").write_text(json.dumps(_record("a", 0, 1.0)) + "\n")
+    report(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken_figure(*args):
+        raise RuntimeError("matplotlib failed")
+
+    monkeypatch.setattr(_report, "figure", broken_figure)
+    (tmp_path / "demo.jsonl").write_text(json.dumps(_record("a", 0, 2.0)) + "\n")
+    with pytest.raises(RuntimeError, match="matplotlib failed"):
+        report(tmp_path)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "demo.jsonl"}
+    assert after == {k: v for k, v in before.items() if k != "demo.jsonl"}  # no .tmp either
+
+
+def test_malformed_records_are_skipped_and_reported(tmp_path):
+    import json
+
+    good = json.dumps(_record("a", 0, 1.0))
+    no_method = _record("a", 1, 1.0)
+    del no_method["cell"]["method"]
+    lines = [good.encode(), json.dumps(no_method).encode(), b"\xff\xfe not utf-8", b"[1, 2]"]
+    (tmp_path / "demo.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.warns(
+        UserWarning, match=r"demo\.jsonl: skipped 3 malformed line\(s\) \(line 2, 3, 4\)"
+    ):
+        written = report(tmp_path)
+    assert "| a | p | s | 1 |" in (tmp_path / "demo.md").read_text() and len(written) == 3

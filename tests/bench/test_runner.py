@@ -38,7 +38,7 @@ def test_record_schema(toy_dir, tmp_path):
             assert isinstance(record[key], kind), key
         assert set(record["cell"]) == {"method", "problem", "setting", "seed"}
         assert record["status"] == "ok" and record["error"] is None
-        assert record["device"] == "cpu" and record["time_s"] > 0 and record["peak_mem_mb"] > 0
+        assert record["device"] == "cpu" and record["time_s"] > 0 and record["peak_mem_mb"] >= 0
         assert {"sciml", "git_commit", "torch", "numpy", "cpu", "gpu"} <= set(record["env"])
     scores = {(r["cell"]["method"], r["cell"]["seed"]): r["metrics"]["score"] for r in records}
     assert scores == {
@@ -113,13 +113,13 @@ def test_half_written_and_corrupt_lines(toy_dir, tmp_path):
     path = out / "toy.jsonl"
     good = path.read_text().splitlines()
     path.write_text(good[0] + "\n" + "{not json\n" + good[1] + "\n" + '{"benchmark": "toy", "ce')
-    with pytest.warns(UserWarning, match=r"skipped 2 corrupt line\(s\) \(line 2, 4\)"):
+    with pytest.warns(UserWarning, match=r"skipped 2 malformed line\(s\) \(line 2, 4\)"):
         records = read_records(path)
     assert len(records) == 2  # the good records around the corrupt ones are kept
     with pytest.warns(UserWarning):
         summary = run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, seeds=2)
     assert len(summary.written) == 2
-    with pytest.warns(UserWarning, match="skipped 2 corrupt"):
+    with pytest.warns(UserWarning, match="skipped 2 malformed"):
         assert len(read_records(path)) == 4
     # the half-written line was closed, so the first new record is on a line of its own
     assert json.loads(path.read_text().splitlines()[4])["cell"]["seed"] == 1
@@ -192,18 +192,18 @@ def test_cli_list_and_run(toy_dir, tmp_path, capsys):
         main(["bench", "run", "toy", "--quick", "--out", str(out), "--benchmarks", str(toy_dir)])
         == 0
     )
-    assert "4 cell(s) run (0 failed), 0 already done" in capsys.readouterr().out
+    assert "4 cell(s) run (0 failed, 0 crashed), 0 already done" in capsys.readouterr().out
     assert main(["bench", "report", str(out)]) == 0
     assert (out / "toy.md").exists() and (out / "toy.png").stat().st_size > 1000
 
 
 @pytest.mark.slow
-def test_ray_backend(toy_dir, tmp_path):
+def test_ray_backend_records_crashed_cells(toy_dir, tmp_path):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         summary = run(
-            ["toy"],
+            ["toy", "toy_crash"],
             out=tmp_path / "out",
             quick=True,
             device="cpu",
@@ -212,7 +212,11 @@ def test_ray_backend(toy_dir, tmp_path):
         )
     finally:
         ray.shutdown()
-    assert len(summary.written) == 4 and summary.n_errors == 0
+    assert len(summary.written) == 10 and summary.n_errors == 0
+    assert len(summary.crashed) == 4  # toy_crash: exit and segfault, 2 seeds each
+    assert all("WorkerCrashedError" in r["error"] for r in summary.crashed)
+    statuses = {r["cell"]["method"]: r["status"] for r in summary.written}
+    assert statuses == {"single": "ok", "double": "ok", "exit": "crashed", "segfault": "crashed"}
 
 
 def test_broken_benchmark_module_is_reported_not_fatal(toy_dir, tmp_path):
@@ -230,3 +234,87 @@ def test_broken_benchmark_module_is_reported_not_fatal(toy_dir, tmp_path):
             seeds=1,
         )
     assert len(summary.written) == 2 and summary.n_errors == 0
+
+
+# ------------------------------------------------------------- dying workers
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cells_that_kill_their_worker_are_recorded_as_crashed(toy_dir, tmp_path, workers):
+    out = tmp_path / "out"
+    summary = run(
+        ["toy_crash"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, workers=workers
+    )
+    by_method = {}
+    for record in read_records(out / "toy_crash.jsonl"):
+        by_method.setdefault(record["cell"]["method"], []).append(record)
+    assert [r["status"] for r in by_method["single"]] == ["ok", "ok"]
+    for record in by_method["exit"]:
+        assert record["status"] == "crashed" and record["exitcode"] == 3
+        assert "exited with code 3" in record["error"]
+    for record in by_method["segfault"]:
+        assert record["status"] == "crashed" and record["signal"] == "SIGSEGV"
+        assert record["exitcode"] == -11 and "SIGSEGV" in record["error"]
+    assert len(summary.crashed) == 4 and summary.n_errors == 0
+
+    again = run(["toy_crash"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir)
+    assert again.skipped == 6 and not again.written  # crashed cells are not retried forever
+    retried = run(
+        ["toy_crash"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, retry_crashed=True
+    )
+    assert retried.skipped == 2 and len(retried.crashed) == 4
+
+
+def test_cli_reports_crashed_cells_and_exits_non_zero(toy_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["bench", "run", "toy_crash", "--quick", "--device", "cpu", "--workers", "2"]
+    assert main([*argv, "--out", str(out), "--benchmarks", str(toy_dir)]) == 1
+    printed = capsys.readouterr().out
+    assert "6 cell(s) run (0 failed, 4 crashed)" in printed
+    assert "crashed: toy_crash segfault/default/default seed 0: worker killed by SIGSEGV" in printed
+    assert "--retry-crashed" in printed
+
+
+def _children(pid):
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_with_their_parent(toy_dir, tmp_path):
+    command = [sys.executable, "-m", "sciml.cli", "bench", "run", "toy", "--device", "cpu"]
+    command += ["--workers", "2", "--out", str(tmp_path / "out"), "--benchmarks", str(toy_dir)]
+    env = dict(os.environ, TOY_SLEEP="30", OMP_NUM_THREADS="1")
+    parent = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(executions(toy_dir)) < 2:
+        time.sleep(0.1)  # both workers are inside a 30 s cell
+    assert len(executions(toy_dir)) == 2
+    descendants, frontier = [], [parent.pid]
+    while frontier:
+        children = _children(frontier.pop())
+        descendants += children
+        frontier += children
+    assert len(descendants) >= 2  # the two workers (and the fork server, resource tracker)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(pid) for pid in descendants):
+        time.sleep(0.1)
+    assert not [pid for pid in descendants if _alive(pid)]
