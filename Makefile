@@ -1,4 +1,5 @@
 # Quick start: `make demo` (set up + main job), `make test` (set up + test suite).
+# `make check-install`: the built wheel, installed in a fresh virtualenv, runs the CLI.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP  := $(VENV)/.sciml-installed
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: setup demo test test-all lint data clean
+.PHONY: setup demo test test-all check-install lint data clean
 
 setup: $(STAMP)
 
@@ -22,6 +23,9 @@ test: setup
 
 test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
+
+check-install: setup
+	bash scripts/check_install.sh $(abspath $(BIN))/python
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """Benchmark registry: named benchmarks, each a grid of independent cells.
 
-A benchmark module in ``benchmarks/`` calls `register` at import time; the harness
-loads those modules with `load_benchmarks` and knows nothing method-specific.
+A benchmark module calls `register` at import time; the harness loads the modules
+shipped in ``sciml.benchmarks`` (the checkout's ``benchmarks/``) and those of any
+``--benchmarks DIR`` with `load_benchmarks`, and knows nothing method-specific.
 """
 
 from __future__ import annotations
@@ -149,18 +150,26 @@ def registered() -> dict[str, Benchmark]:
     return dict(sorted(_REGISTRY.items()))
 
 
-def default_benchmark_dir() -> Path:
-    """``benchmarks/`` of the source checkout, else of the working directory."""
-    checkout = Path(__file__).resolve().parents[2] / "benchmarks"
-    return checkout if checkout.is_dir() else Path.cwd() / "benchmarks"
+def shipped_benchmark_dir() -> Path:
+    """Folder of the benchmarks shipped with sciml (package ``sciml.benchmarks``)."""
+    import sciml.benchmarks
+
+    return Path(sciml.benchmarks.__file__).parent
 
 
 def load_benchmarks(directory: str | Path | None = None) -> dict[str, Benchmark]:
-    """Import every ``*.py`` (not starting with ``_``) in ``directory`` so it registers."""
-    directory = Path(directory) if directory is not None else default_benchmark_dir()
-    if not directory.is_dir():
-        raise ValueError(f"benchmark directory {str(directory)!r} does not exist")
-    for path in sorted(directory.glob("*.py")):
+    """Import the shipped benchmark modules, and those of ``directory`` when given.
+
+    Every ``*.py`` not starting with ``_`` is imported so that it registers; a module
+    that fails to import is reported with a warning and skipped.
+    """
+    folders = [shipped_benchmark_dir()]
+    if directory is not None:
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise ValueError(f"benchmark directory {str(directory)!r} does not exist")
+        folders.append(directory)
+    for path in sorted({p.resolve() for folder in folders for p in folder.glob("*.py")}):
         if path.name.startswith("_"):
             continue
         try:

@@ -2,7 +2,7 @@
 
 from ._derivatives import differentiate, fornberg_weights
 from ._grid import Grid
-from ._io import load, save
+from ._io import load, save, shipped_file
 from ._pdedata import PDEData
 from ._terms import format_equation, parse_term
 from .generators import available, generate
@@ -20,6 +20,7 @@ __all__ = [
     "load",
     "parse_term",
     "save",
+    "shipped_file",
 ]
 
 

@@ -79,6 +79,33 @@ _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _HDF5_ERRORS = (OSError, KeyError, RuntimeError, IndexError, AttributeError, OverflowError)
 
 
+# ============================================================ shipped files
+def shipped_file(name: str) -> Path:
+    """Path of a data file shipped with sciml (package ``sciml.datafiles``).
+
+    The shipped files are ``burgers.h5``, ``kdv.h5`` and ``heat_noise5.h5``, made by
+    sciml's own generators; they are found in a source checkout and in an installed
+    wheel alike.
+
+    Examples
+    --------
+    >>> from sciml.data import load, shipped_file
+    >>> load(shipped_file("burgers.h5")).grid.names
+    ('t', 'x')
+    """
+    from importlib.resources import files
+
+    folder = files("sciml.datafiles")
+    path = Path(str(folder / name))
+    if not path.is_file():
+        shipped = sorted(p.name for p in folder.iterdir() if p.name.endswith(".h5"))
+        raise FileNotFoundError(
+            f"sciml ships no data file {name!r} (shipped: {', '.join(shipped) or 'none'}); "
+            "in a source checkout, `make data` makes them"
+        )
+    return path
+
+
 # ===================================================================== save
 def save(data: PDEData, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``data`` to ``path`` in sciml's HDF5 schema, atomically.

@@ -9,9 +9,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-#: The shipped Burgers file used when no PATH is given.
-SHIPPED_BURGERS = Path(__file__).resolve().parents[2] / "data" / "burgers.h5"
-
 
 def add_discover_commands(subparsers: Any) -> None:
     """Add ``sciml discover`` to the ``sciml`` parser."""
@@ -49,14 +46,12 @@ def add_discover_commands(subparsers: Any) -> None:
 
 
 def _discover(args: argparse.Namespace) -> int:
-    from sciml.data import load
+    from sciml.data import load, shipped_file
 
     from ._eqod import EqOD
     from ._plots import plot_selection_probabilities
 
-    path = args.path if args.path is not None else SHIPPED_BURGERS
-    if args.path is None and not path.exists():
-        raise FileNotFoundError(f"the shipped Burgers file {path} is missing; run `make data`")
+    path = args.path if args.path is not None else shipped_file("burgers.h5")
     options = {"periodic": args.periodic} if args.periodic is not None else {}
     data = load(path, **options)
     model = EqOD(

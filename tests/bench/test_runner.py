@@ -183,10 +183,9 @@ def test_cli_bad_input_exits_2_and_writes_nothing(toy_dir, tmp_path, capsys):
 
 def test_cli_list_and_run(toy_dir, tmp_path, capsys):
     assert main(["bench", "list", "--benchmarks", str(toy_dir)]) == 0
-    assert (
-        "toy: toy benchmark for the harness tests\n    cells: 12 full, 4 quick"
-        in capsys.readouterr().out
-    )
+    listing = capsys.readouterr().out
+    assert "toy: toy benchmark for the harness tests\n    cells: 12 full, 4 quick" in listing
+    assert "\nsolvers: " in listing  # the shipped benchmarks, with DIR's added
     out = tmp_path / "out"
     assert (
         main(["bench", "run", "toy", "--quick", "--out", str(out), "--benchmarks", str(toy_dir)])
