@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._grid import uniform_spacing_error
+
 METHODS = ("auto", "fd2", "fd4", "spectral")
 
 
@@ -158,7 +160,7 @@ def _finite_difference(
         for offset, w in zip(range(-half, half + 1), weights):
             out += w * np.roll(moved, -offset, axis=0)
         return np.moveaxis(out, 0, axis)
-    uniform_interior = _is_uniform(coords)
+    uniform_interior = uniform_spacing_error(coords) <= 1.0
     for i in range(n):
         if half <= i < n - half and uniform_interior:
             continue  # filled below in one vectorised pass
@@ -176,8 +178,3 @@ def _finite_difference(
         for shift, w in enumerate(weights):
             out[half : n - half] += w * moved[shift : n - 2 * half + shift]
     return np.moveaxis(out, 0, axis)
-
-
-def _is_uniform(coords: np.ndarray) -> bool:
-    steps = np.diff(coords)
-    return bool(np.all(np.abs(steps - steps.mean()) <= 1e-9 * abs(steps.mean())))

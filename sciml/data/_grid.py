@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 AXIS_ORDER: tuple[str, ...] = ("t", "x", "y", "z")
 SPACE_AXES: tuple[str, ...] = ("x", "y", "z")
 
+#: Steps may differ from their mean by this fraction of it (coordinates given to about
+#: seven significant digits) or by the rounding of the coordinates' precision.
 _UNIFORM_RTOL = 1e-6
 
 
@@ -72,7 +75,11 @@ class Grid:
         periodic_flags = tuple(flags.get(name, False) for name in names)
         for name, array, is_periodic in zip(names, arrays, periodic_flags):
             if is_periodic and not _is_uniform(array):
-                raise ValueError(f"periodic axis {name!r} must be uniformly spaced")
+                steps = np.diff(array)
+                raise ValueError(
+                    f"periodic axis {name!r} must be uniformly spaced; its steps range from "
+                    f"{steps.min():.9g} to {steps.max():.9g}, beyond rounding of its precision"
+                )
             if is_periodic and array.size < 2:
                 raise ValueError(
                     f"periodic axis {name!r} needs at least 2 points, got {array.size}"
@@ -227,7 +234,24 @@ def _validated_axis(name: str, values: object) -> np.ndarray:
 
 
 def _is_uniform(array: np.ndarray) -> bool:
-    if array.size < 3:
-        return True
-    steps = np.diff(array)
-    return bool(np.all(np.abs(steps - steps.mean()) <= _UNIFORM_RTOL * abs(steps.mean())))
+    return uniform_spacing_error(array) <= 1.0
+
+
+def uniform_spacing_error(coords: np.ndarray) -> float:
+    """Largest deviation of a step from the mean step, in units of the tolerance.
+
+    An axis is uniform when this is at most 1. The tolerance is the larger of
+    ``1e-6 * |mean step|`` and ``16 * eps * max|coords|``, where ``eps`` is the machine
+    epsilon of float32 when every coordinate is a float32 number (float32 data keep
+    float32 rounding after conversion to float64) and of float64 otherwise. `Grid` and
+    the finite differences of `sciml.data.differentiate` both decide with this.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    if coords.size < 3:
+        return 0.0
+    steps = np.diff(coords)
+    mean = steps.mean()
+    single = np.array_equal(coords.astype(np.float32).astype(np.float64), coords)
+    eps = np.finfo(np.float32 if single else np.float64).eps
+    tolerance = max(_UNIFORM_RTOL * abs(mean), 16 * eps * float(np.max(np.abs(coords))))
+    return float(np.max(np.abs(steps - mean)) / tolerance) if tolerance > 0 else math.inf
