@@ -17,8 +17,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import numpy as np
+
+from ._argtypes import nonnegative_float, nonnegative_int, positive_int
+from ._progress import working
 from ._version import __version__
 from .bench._cli import add_bench_commands
 from .discovery._cli import add_discover_commands
@@ -32,6 +36,13 @@ EXIT_USAGE = 2
 
 class CommandError(Exception):
     """A user mistake found by the CLI itself; reported like a library ValueError."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line, like the library's."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # ====================================================================== main
@@ -63,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``sciml`` parser, one sub-parser group per `COMMAND_GROUPS` entry."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="sciml: PDE data, equation discovery and benchmarks.",
     )
@@ -97,24 +108,38 @@ def add_data_commands(subparsers: Subparsers) -> None:
         description="Run a reference solver (see `sciml data list`) and save sciml HDF5.",
     )
     gen.add_argument("name", help="generator name, e.g. heat")
-    gen.add_argument("--nx", type=int, help="points along x")
-    gen.add_argument("--ny", type=int, help="points along y (2-D generators)")
-    gen.add_argument("--nt", type=int, help="number of saved time levels")
-    gen.add_argument("--n-samples", type=int, help="number of samples (trajectories)")
-    gen.add_argument("--seed", type=int, help="random seed (generator default when omitted)")
+    gen.add_argument("--nx", type=positive_int, help="points along x (1-D generators)")
+    gen.add_argument("--nt", type=positive_int, help="number of saved time levels")
+    gen.add_argument("--n-samples", type=positive_int, help="number of samples (trajectories)")
+    gen.add_argument(
+        "--seed", type=nonnegative_int, help="random seed (generator default when omitted)"
+    )
     gen.add_argument(
         "--param",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="another generator parameter (repeatable); VALUE is read as int, float, "
-        "true/false or text",
+        help="another generator parameter (repeatable), e.g. nu=0.05, or n=64 for the points "
+        "per side of a 2-D generator; VALUE is read as int, float, true/false or text and "
+        "must have the type of the parameter's default (see `sciml data list`)",
     )
     gen.add_argument(
-        "--noise", type=float, metavar="LEVEL", help="add noise, sigma = LEVEL * std(field)"
+        "--noise",
+        type=nonnegative_float,
+        metavar="LEVEL",
+        help="add noise, sigma = LEVEL * std(field)",
     )
-    gen.add_argument("--noise-kind", choices=("gaussian", "uniform"), default="gaussian")
-    gen.add_argument("--noise-seed", type=int, help="seed of the noise (default: --seed, else 0)")
+    gen.add_argument(
+        "--noise-kind",
+        choices=("gaussian", "uniform"),
+        default="gaussian",
+        help="distribution of the noise; uniform has the same sigma (default gaussian)",
+    )
+    gen.add_argument(
+        "--noise-seed",
+        type=nonnegative_int,
+        help="seed of the noise (default: --seed, else 0)",
+    )
     gen.add_argument("--out", required=True, type=Path, metavar="FILE", help="output .h5 file")
     gen.add_argument("--force", action="store_true", help="overwrite an existing FILE")
     gen.set_defaults(handler=_data_generate)
@@ -124,7 +149,12 @@ def add_data_commands(subparsers: Subparsers) -> None:
         help="describe a data file",
         description="Describe a data file (sciml HDF5, PDEBench, The Well, .npz, .mat).",
     )
-    info.add_argument("file", type=Path)
+    info.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="sciml HDF5, PDEBench or The Well HDF5, .npz or PDE-FIND .mat file",
+    )
     info.set_defaults(handler=_data_info)
 
 
@@ -138,10 +168,10 @@ def _data_list(args: argparse.Namespace) -> int:
 
 
 def _data_generate(args: argparse.Namespace) -> int:
-    from .data import generate
+    from .data import available, generate
 
     params = _parse_params(args.param)
-    for option in ("nx", "ny", "nt", "n_samples", "seed"):
+    for option in ("nx", "nt", "n_samples", "seed"):
         value = getattr(args, option)
         if value is None:
             continue
@@ -154,13 +184,23 @@ def _data_generate(args: argparse.Namespace) -> int:
         raise FileExistsError(f"{out} already exists; pass --force to overwrite it")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"cannot write {out}: directory {out.parent} does not exist")
-    data = generate(args.name, **params)
+    if args.name in available():
+        _check_param_types(params, available()[args.name].defaults)
+    with working(f"generating {args.name}"):
+        data = generate(args.name, **params)
     if args.noise is not None:
         noise_seed = args.noise_seed if args.noise_seed is not None else params.get("seed", 0)
-        data = data.with_noise(args.noise, seed=noise_seed, kind=args.noise_kind)
+        with np.errstate(over="ignore"):
+            data = data.with_noise(args.noise, seed=noise_seed, kind=args.noise_kind)
+            usable = np.isfinite(data.noise_level) and np.all(np.isfinite(data.values))
+        if not usable:
+            raise CommandError(
+                f"--noise {args.noise:g} overflows float64 (in the noisy field or the noise "
+                "record); expected a relative level such as 0.05, at most a few units"
+            )
     written = data.save(out, overwrite=args.force)
     axes = ", ".join(f"{n}={s}" for n, s in zip(data.grid.names, data.grid.shape, strict=True))
-    noise = f", noise {data.noise_level:g}" if args.noise is not None else ""
+    noise = f", noise {args.noise:g}" if args.noise is not None else ""
     print(
         f"wrote {written}: {args.name}, {data.n_samples} sample(s), {axes}, "
         f"channels {', '.join(data.channels)}{noise}"
@@ -216,6 +256,27 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
             raise CommandError(f"parameter {key!r} given twice in --param")
         params[key] = parse_value(text)
     return params
+
+
+def _check_param_types(params: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Refuse a value whose kind differs from the parameter's default (e.g. ``nu=abc``)."""
+    for key, value in params.items():
+        default = defaults.get(key)
+        if default is None or key not in defaults:
+            continue  # no default to compare with; unknown keys are the generator's to refuse
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, kind = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            kind = "a number"
+        else:
+            ok, kind = isinstance(value, str), "text"
+        if not ok:
+            raise CommandError(
+                f"parameter {key!r} takes {kind} (default {_format_value(default)}), got {value!r}"
+            )
 
 
 def parse_value(text: str) -> bool | int | float | str:

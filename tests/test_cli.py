@@ -109,3 +109,73 @@ def test_parse_value():
     assert parse_value("-2.5e-1") == -0.25
     assert parse_value("false") is False and parse_value("TRUE") is True
     assert parse_value("random") == "random"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--param", "nu=abc"], "parameter 'nu' takes a number (default 0.1), got 'abc'"),
+        (
+            ["--param", "n_samples=1.5"],
+            "parameter 'n_samples' takes an integer (default 1), got 1.5",
+        ),
+        (["--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+        (["--nx", "0"], "argument --nx: expected an integer >= 1, got 0"),
+        (["--noise", "inf"], "argument --noise: expected a finite number >= 0, got 'inf'"),
+        (["--noise", "1e308"], "--noise 1e+308 overflows float64"),
+        (["--ny", "8"], "unrecognized arguments: --ny 8"),
+    ],
+)
+def test_bad_values_name_the_option_in_one_line(tmp_path, capsys, argv, needle):
+    out = tmp_path / "x.h5"
+    assert (
+        main(["data", "generate", "heat", "--nx", "16", "--nt", "3", *argv, "--out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "sciml" in err.split(":")[0], err
+    assert not out.exists()
+
+
+def test_noise_level_is_reported_as_given(tmp_path, capsys):
+    out = tmp_path / "x.h5"
+    argv = ["data", "generate", "heat", "--nx", "16", "--nt", "3", "--noise", "1e150"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "noise 1e+150" in capsys.readouterr().out
+
+
+def _actions(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _actions(sub)
+        else:
+            yield parser.prog, action
+
+
+def test_every_option_and_argument_has_help():
+    from sciml.cli import build_parser
+
+    missing = [
+        f"{prog} {action.dest}"
+        for prog, action in _actions(build_parser())
+        if not action.help and action.dest not in ("help", "version")
+    ]
+    assert missing == []
+
+
+def test_progress_line_appears_only_for_long_work():
+    import io
+    import time
+
+    from sciml._progress import working
+
+    shown = io.StringIO()
+    with working("slow step", after_s=0.2, disable=False, file=shown):
+        time.sleep(1.0)
+    assert "slow step: 00:0" in shown.getvalue()
+    quiet = io.StringIO()
+    with working("fast step", after_s=5.0, disable=False, file=quiet):
+        pass
+    assert quiet.getvalue() == ""

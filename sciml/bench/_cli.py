@@ -7,6 +7,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .._argtypes import positive_int
+
 
 def add_bench_commands(subparsers: Any) -> None:
     """Add the ``bench`` command group to the ``sciml`` parser."""
@@ -71,17 +73,6 @@ def add_bench_commands(subparsers: Any) -> None:
     )
     report.add_argument("--benchmarks", type=Path, help=directory_help)
     report.set_defaults(handler=_report)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (argparse names the option in its error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -46,6 +46,7 @@ def add_discover_commands(subparsers: Any) -> None:
 
 
 def _discover(args: argparse.Namespace) -> int:
+    from sciml._progress import working
     from sciml.data import load, shipped_file
 
     from ._eqod import EqOD
@@ -58,7 +59,9 @@ def _discover(args: argparse.Namespace) -> int:
         library_degree=args.library_degree,
         max_derivative=args.max_derivative,
         random_state=args.seed,
-    ).fit(data)
+    )
+    with working("fitting EqOD"):
+        model.fit(data)
     if args.json:
         print(json.dumps(result_dict(model), indent=2))
     else:
