@@ -22,6 +22,10 @@ def run_cell(cell, context):
         os._exit(3)
     if cell.method == "segfault":
         os.kill(os.getpid(), signal.SIGSEGV)
+    if cell.method == "alloc":  # touch 200 MiB, so that they are resident
+        import numpy as np
+
+        np.ones(200 * 2**20 // 8).sum()
     score = float(cell.seed) * (2.0 if cell.method == "double" else 1.0)
     return {"score": score, "pid": os.getpid()}
 
@@ -31,6 +35,9 @@ register("toy", description="toy benchmark for the harness tests",
 register("toy_broken", description="has a failing method",
          grid=CellGrid(methods=["single", "broken"], seeds=2),
          quick=CellGrid(methods=["single", "broken"], seeds=2), run=run_cell)
+register("toy_memory", description="one method allocates 200 MiB",
+         grid=CellGrid(methods=["single", "alloc"]), quick=CellGrid(methods=["single", "alloc"]),
+         run=run_cell)
 register("toy_crash", description="has methods that kill their process",
          grid=CellGrid(methods=["single", "exit", "segfault"], seeds=2),
          quick=CellGrid(methods=["single", "exit", "segfault"], seeds=2), run=run_cell)

@@ -317,3 +317,12 @@ def test_workers_die_with_their_parent(toy_dir, tmp_path):
     while time.monotonic() < deadline and any(_alive(pid) for pid in descendants):
         time.sleep(0.1)
     assert not [pid for pid in descendants if _alive(pid)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-cell RSS peak needs /proc")
+def test_peak_memory_is_the_cells_own(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    run(["toy_memory"], out=out, device="cpu", benchmark_dir=toy_dir)
+    peaks = {r["cell"]["method"]: r["peak_mem_mb"] for r in read_records(out / "toy_memory.jsonl")}
+    assert 190 <= peaks["alloc"] <= 260  # the 200 MiB it touched, not its worker's RSS
+    assert peaks["single"] < 20  # a worker holds ~300 MB (torch): not the cell's
