@@ -242,12 +242,20 @@ def load(
         raise ValueError(f"unknown format {format!r}; expected one of {FORMATS}")
     kind = format or _detect(path)
     options = {"periodic": periodic, "channels": channels, "samples": samples}
-    with read_budget(max_bytes):
-        if kind == "npz":
-            return _read_npz(path, **options)
-        if kind == "mat" and not _is_hdf5(path):
-            return _read_mat_v5(path, **options)
-        return _read_hdf5(path, kind, options)
+    try:
+        with read_budget(max_bytes):
+            if kind == "npz":
+                return _read_npz(path, **options)
+            if kind == "mat" and not _is_hdf5(path):
+                return _read_mat_v5(path, **options)
+            return _read_hdf5(path, kind, options)
+    except (ValueError, TypeError) as err:  # one line, naming the file, whoever raised it
+        message = " ".join(str(err).split())
+        if str(path) not in message:
+            message = f"cannot load {path} as {kind}: {type(err).__name__}: {message}"
+        if message == str(err):
+            raise
+        raise (ValueError if isinstance(err, ValueError) else TypeError)(message) from err
 
 
 def _read_hdf5(path: Path, kind: str, options: dict[str, Any]) -> PDEData:

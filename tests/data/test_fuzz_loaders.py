@@ -2,11 +2,15 @@
 
 Valid small files (sciml HDF5, PDEBench tensor and per-sample groups, The Well, .npz,
 MATLAB v4, v5, v5 compressed and v7.3) are corrupted by overwritten bytes and
-truncation. Whatever the damage, `load` must return a `PDEData` or raise a one-line
+truncation, and the HDF5 ones also structurally (an entry replaced by a group, a scalar,
+text, an empty or a structured dataset, or removed; an attribute replaced by garbage).
+Whatever the damage, `load` must return a `PDEData` or raise a one-line
 `ValueError`/`TypeError` naming the file: no other exception, no crash, no hang.
 """
 
 from __future__ import annotations
+
+import shutil
 
 import h5py
 import numpy as np
@@ -97,14 +101,17 @@ WRITERS = {
 
 
 @pytest.fixture(scope="module")
-def originals(tmp_path_factory):
+def original_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("originals")
-    contents = {}
     for name, write in WRITERS.items():
         write(folder / name)
-        contents[name] = (folder / name).read_bytes()
         assert isinstance(load(folder / name), PDEData), name  # each original is readable
-    return contents
+    return folder
+
+
+@pytest.fixture(scope="module")
+def originals(original_files):
+    return {name: (original_files / name).read_bytes() for name in WRITERS}
 
 
 @st.composite
@@ -124,8 +131,19 @@ def _corrupt(content: bytes, overwrites, keep: float) -> bytes:
     return bytes(damaged[: max(1, int(keep * len(damaged)))])
 
 
+def _assert_loads_or_fails_cleanly(path):
+    try:
+        data = load(path)
+    except (ValueError, TypeError) as err:
+        message = str(err)
+        assert str(path) in message, message
+        assert "\n" not in message, message
+    else:
+        assert isinstance(data, PDEData)
+
+
 @settings(
-    max_examples=300,
+    max_examples=250,
     derandomize=True,
     deadline=None,
     database=None,
@@ -136,11 +154,50 @@ def test_corrupted_files_load_or_fail_cleanly(originals, tmp_path, corruption):
     name, overwrites, keep = corruption
     path = tmp_path / name
     path.write_bytes(_corrupt(originals[name], overwrites, keep))
-    try:
-        data = load(path)
-    except (ValueError, TypeError) as err:
-        message = str(err)
-        assert str(path) in message, message
-        assert "\n" not in message, message
-    else:
-        assert isinstance(data, PDEData)
+    _assert_loads_or_fails_cleanly(path)
+
+
+HDF5_FILES = sorted(name for name in WRITERS if name.endswith(".h5") or name == "v73.mat")
+REPLACEMENTS = {
+    "group": lambda parent, key: parent.create_group(key),
+    "scalar": lambda parent, key: parent.create_dataset(key, data=3.0),
+    "text": lambda parent, key: parent.create_dataset(key, data="text"),
+    "matrix": lambda parent, key: parent.create_dataset(key, data=np.zeros((2, 3))),
+    "empty": lambda parent, key: parent.create_dataset(key, shape=(0,), dtype="f8"),
+    "null": lambda parent, key: parent.create_dataset(key, dtype="f8"),
+    "bytes": lambda parent, key: parent.create_dataset(key, data=np.array([b"a", b"b"])),
+    "structured": lambda parent, key: parent.create_dataset(
+        key, data=np.zeros(4, dtype=[("a", "f4"), ("b", "i4")])
+    ),
+    "nan": lambda parent, key: parent.create_dataset(key, data=np.array([np.nan, 1.0, 2.0])),
+    "removed": lambda parent, key: None,
+}
+GARBAGE = ["garbage", 5, np.array([1, 2]), b"\xff\xfe", "[1, 2]", '{"a": 1}', "null", ["x"] * 4]
+
+
+@settings(
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_structurally_damaged_hdf5_files_load_or_fail_cleanly(original_files, tmp_path, data):
+    name = data.draw(st.sampled_from(HDF5_FILES))
+    path = tmp_path / name
+    shutil.copy(original_files / name, path)
+    with h5py.File(path, "a") as file:
+        entries: list[str] = []
+        file.visit(entries.append)
+        entry = data.draw(st.sampled_from(entries))
+        if data.draw(st.booleans()):
+            parent_name, _, key = entry.rpartition("/")
+            parent = file[parent_name] if parent_name else file
+            del parent[key]
+            REPLACEMENTS[data.draw(st.sampled_from(sorted(REPLACEMENTS)))](parent, key)
+        else:
+            target = file[data.draw(st.sampled_from(["/", entry]))]
+            attribute = data.draw(st.sampled_from(sorted(target.attrs) or ["format"]))
+            target.attrs[attribute] = data.draw(st.sampled_from(GARBAGE))
+    _assert_loads_or_fails_cleanly(path)
