@@ -50,13 +50,15 @@ def run_in_workers(
             for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
                 task, started = busy.pop(worker)
                 record = worker.receive()
-                if record is None:  # died inside the cell
+                if record is None:  # died inside the cell: a fresh worker takes its place
                     record = on_crash(task, worker.exitcode(), time.perf_counter() - started)
                     workers.remove(worker)
-                    worker = _Worker(execute, lifeline)
-                    workers.append(worker)
+                    worker = None
                 yield task, record
                 if queue:
+                    if worker is None:
+                        worker = _Worker(execute, lifeline)
+                        workers.append(worker)
                     busy[worker] = (queue.popleft(), time.perf_counter())
                     worker.send(busy[worker][0])
     finally:
