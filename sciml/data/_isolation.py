@@ -87,7 +87,7 @@ def _ask(request: bytes) -> tuple[bytes, bytes]:
             return status, _read_exactly(_helper.stdout, length)
         except (OSError, EOFError):
             _helper.kill()
-            _helper.wait()
+            _stop(_helper)
             _helper = None
             if attempt:
                 raise ValueError(
@@ -97,7 +97,7 @@ def _ask(request: bytes) -> tuple[bytes, bytes]:
 
 
 def _stop(helper: subprocess.Popen) -> None:
-    """End the helper (closing its stdin ends its loop)."""
+    """End the helper (closing its stdin ends its loop) and close its pipes."""
     if helper.poll() is None:
         helper.stdin.close()
         try:
@@ -105,6 +105,8 @@ def _stop(helper: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             helper.kill()
             helper.wait()
+    for stream in (helper.stdin, helper.stdout):
+        stream.close()
 
 
 def _read_exactly(stream: IO[bytes], n: int) -> bytes:

@@ -249,6 +249,7 @@ def test_mat_parser_helper_dies_with_its_parent(tmp_path):
     helper_pid = int(parent.stdout.readline())
     parent.kill()
     parent.wait()
+    parent.stdout.close()
     assert _gone_within(helper_pid, 5.0)
 
 
