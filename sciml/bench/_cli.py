@@ -115,7 +115,9 @@ def _run(args: argparse.Namespace) -> int:
             f"crashed: {record['benchmark']} {cell['method']}/{cell['problem']}/"
             f"{cell['setting']} seed {cell['seed']}: {record['error']}"
         )
-    if crashed:
+    if summary.skipped_crashed:
+        print(f"{summary.skipped_crashed} cell(s) crashed in an earlier run and were skipped")
+    if crashed or summary.skipped_crashed:
         print("crashed cells are not run again unless you pass --retry-crashed")
     return 1 if summary.n_errors or crashed else 0
 

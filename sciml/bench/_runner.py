@@ -32,11 +32,15 @@ BACKENDS = ("local", "ray")
 
 @dataclass
 class RunSummary:
-    """What a run did: records written now and cells skipped as already done."""
+    """What a run did: records written now and cells skipped as already done.
+
+    ``skipped_crashed`` counts the skipped cells whose last record is ``crashed``.
+    """
 
     out: Path
     written: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
+    skipped_crashed: int = 0
 
     @property
     def n_errors(self) -> int:
@@ -118,9 +122,12 @@ def run(
         if fresh and path.exists():
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             path.rename(path.with_name(f"{path.name}.{stamp}.bak"))
-        done = finished_cells(read_records(path), with_crashed=not retry_crashed)
+        records = read_records(path)
+        ok = finished_cells(records, with_crashed=False)
+        done = finished_cells(records, with_crashed=not retry_crashed)
         cells = benchmark.cells(quick=quick, seeds=seeds)
         summary.skipped += sum(cell in done for cell in cells)
+        summary.skipped_crashed += sum(cell in done and cell not in ok for cell in cells)
         tasks += [
             _Task(benchmark.name, c, device, quick, benchmark.source)
             for c in cells

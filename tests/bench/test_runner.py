@@ -256,6 +256,7 @@ def test_cells_that_kill_their_worker_are_recorded_as_crashed(toy_dir, tmp_path,
 
     again = run(["toy_crash"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir)
     assert again.skipped == 6 and not again.written  # crashed cells are not retried forever
+    assert again.skipped_crashed == 4
     retried = run(
         ["toy_crash"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, retry_crashed=True
     )
