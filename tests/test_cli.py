@@ -179,3 +179,18 @@ def test_progress_line_appears_only_for_long_work():
     with working("fast step", after_s=5.0, disable=False, file=quiet):
         pass
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["discover", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+        (["discover", "--max-derivative", "0"], "argument --max-derivative: expected an integer"),
+        (["bench", "run", "solvers", "--workers", "0"], "argument --workers: expected an integer"),
+        (["bench", "run", "solvers", "--seeds", "x"], "argument --seeds: expected an integer"),
+    ],
+)
+def test_other_commands_name_the_bad_option(capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1, err

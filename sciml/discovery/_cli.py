@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sciml._argtypes import nonnegative_int, positive_int
+
 
 def add_discover_commands(subparsers: Any) -> None:
     """Add ``sciml discover`` to the ``sciml`` parser."""
@@ -26,8 +28,12 @@ def add_discover_commands(subparsers: Any) -> None:
         help="any file sciml.data.load reads (sciml HDF5, PDEBench, The Well, .npz, .mat)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON result instead")
-    parser.add_argument("--library-degree", type=int, default=3, help="polynomial degree (3)")
-    parser.add_argument("--max-derivative", type=int, default=4, help="derivative order (4)")
+    parser.add_argument(
+        "--library-degree", type=positive_int, default=3, help="polynomial degree (3)"
+    )
+    parser.add_argument(
+        "--max-derivative", type=positive_int, default=4, help="derivative order (4)"
+    )
     parser.add_argument(
         "--periodic",
         nargs="*",
@@ -35,7 +41,9 @@ def add_discover_commands(subparsers: Any) -> None:
         metavar="AXIS",
         help="periodic axes, for formats that do not record it (e.g. x)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="stability-selection seed (0)")
+    parser.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="stability-selection seed (0)"
+    )
     parser.add_argument(
         "--plot",
         type=Path,
