@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -35,12 +35,13 @@ _lock = threading.Lock()
 _helper: subprocess.Popen | None = None
 
 
-def _loadmat_isolated(path: Path) -> dict[str, np.ndarray]:
-    """``scipy.io.loadmat(path)`` run in a limited child process, as ``{name: array}``.
+def _loadmat_isolated(path: Path, **options: Any) -> dict[str, np.ndarray]:
+    """``scipy.io.loadmat(path, **options)`` run in a limited child process, as ``{name: array}``.
 
-    Variables that are not plain numeric, logical or character arrays (structs,
-    cells, objects) are left out. The parse may allocate the bytes left in the
-    current `load`'s budget.
+    ``options`` (e.g. ``variable_names=["usol"]``, ``squeeze_me=True``) must be JSON
+    values. Variables that are not plain numeric, logical or character arrays
+    (structs, cells, objects) are left out. The parse may allocate the bytes left in
+    the current `load`'s budget.
 
     Raises
     ------
@@ -49,7 +50,7 @@ def _loadmat_isolated(path: Path) -> dict[str, np.ndarray]:
         the load limit, or made the parser crash or run past `TIME_LIMIT_S`.
     """
     max_bytes = _budget_left()
-    request = {"path": str(Path(path).resolve()), "max_bytes": max_bytes}
+    request = {"path": str(Path(path).resolve()), "max_bytes": max_bytes, "options": options}
     request["time_limit_s"] = TIME_LIMIT_S
     with _lock:
         status, body = _ask(json.dumps(request).encode() + b"\n")

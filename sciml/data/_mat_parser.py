@@ -1,7 +1,8 @@
 """Helper process of `sciml.data._isolation`: parses MATLAB v4-v7.2 files with scipy.
 
 Run as a script (it imports nothing of sciml). It reads one JSON request per line
-on stdin, ``{"path": str, "max_bytes": int, "time_limit_s": int}``, and answers each
+on stdin, ``{"path": str, "max_bytes": int, "time_limit_s": int, "options": {...}}``
+(``options``: keyword arguments of `scipy.io.loadmat`), and answers each
 on stdout with one frame: a status byte, the body length (8 bytes, big-endian) and the
 body. Each file is parsed in a fresh fork of this process, limited in address space,
 CPU time and core files, so a file that crashes or exhausts the parser kills only that
@@ -34,12 +35,12 @@ def frame(status: bytes, body: bytes) -> bytes:
     return status + struct.pack(">Q", len(body)) + body
 
 
-def parse(path: str, max_bytes: int) -> bytes:
+def parse(path: str, max_bytes: int, options: dict) -> bytes:
     """One frame for ``path``: its plain arrays, or why they could not be read."""
     try:
         from scipy.io import loadmat  # imported once by `main`, before any fork
 
-        content = loadmat(path)
+        content = loadmat(path, **options)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:  # the .npz layout, written member by member
             for name, value in content.items():
@@ -73,9 +74,9 @@ def limit_this_process(max_bytes: int, time_limit_s: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def parse_in_fork(path: str, max_bytes: int, time_limit_s: int) -> bytes:
+def parse_in_fork(path: str, max_bytes: int, time_limit_s: int, options: dict) -> bytes:
     if not hasattr(os, "fork"):  # the caller still survives a crash of this process
-        return parse(path, max_bytes)
+        return parse(path, max_bytes, options)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the fork: parse, answer, leave without running any cleanup
@@ -83,7 +84,7 @@ def parse_in_fork(path: str, max_bytes: int, time_limit_s: int) -> bytes:
         status = 1
         try:
             limit_this_process(max_bytes, time_limit_s)
-            answer = parse(path, max_bytes)
+            answer = parse(path, max_bytes, options)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(answer)
             status = 0
@@ -106,7 +107,9 @@ def main() -> None:
     answers = sys.stdout.buffer
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        answer = parse_in_fork(request["path"], request["max_bytes"], request["time_limit_s"])
+        answer = parse_in_fork(
+            request["path"], request["max_bytes"], request["time_limit_s"], request["options"]
+        )
         answers.write(answer)
         answers.flush()
 
