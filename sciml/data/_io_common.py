@@ -254,29 +254,44 @@ def _check_self_contained(file: h5py.File, path: Path) -> None:
 
     External links, external raw storage and virtual datasets with a source in
     another file would make `load` return the bytes of any file the user can read.
+    The walk is plain Python (not ``visititems``), so that errors of a corrupt file
+    surface as ordinary exceptions.
     """
+    seen: set[object] = set()
+    groups = [file]
+    while groups:  # every object reachable by hard links, each once (links may form cycles)
+        group = groups.pop()
+        for name in group:
+            where = f"{group.name.rstrip('/')}/{name}"
+            link = group.get(name, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                _refuse_outside(path, f"{where} is an external link to {link.filename}:{link.path}")
+            if not isinstance(link, h5py.HardLink):
+                continue  # a soft link names a path inside this file, reached by its hard links
+            item = group[name]
+            if item.id in seen:
+                continue
+            seen.add(item.id)
+            if isinstance(item, h5py.Group):
+                groups.append(item)
+            elif isinstance(item, h5py.Dataset):
+                _check_dataset_storage(item, where, path)
 
-    def outside_link(name: str, link: object) -> str | None:
-        if isinstance(link, h5py.ExternalLink):
-            return f"/{name} is an external link to {link.filename}:{link.path}"
-        return None
 
-    def outside_data(name: str, item: object) -> str | None:
-        if isinstance(item, h5py.Dataset) and item.external:
-            files = sorted({str(entry[0]) for entry in item.external})
-            return f"dataset /{name} stores its data in other file(s) {files}"
-        if isinstance(item, h5py.Dataset) and item.is_virtual:
-            sources = {source.file_name for source in item.virtual_sources()} - {"."}
-            if sources:
-                return f"virtual dataset /{name} maps data from other file(s) {sorted(sources)}"
-        return None
+def _check_dataset_storage(dataset: h5py.Dataset, where: str, path: Path) -> None:
+    if dataset.external:
+        files = sorted({str(entry[0]) for entry in dataset.external})
+        _refuse_outside(path, f"dataset {where} stores its data in other file(s) {files}")
+    if dataset.is_virtual:
+        sources = {source.file_name for source in dataset.virtual_sources()} - {"."}
+        if sources:
+            _refuse_outside(
+                path, f"virtual dataset {where} maps data from other file(s) {sorted(sources)}"
+            )
 
-    # the visits stop at the first non-None answer (raising inside them is not supported)
-    problem = file.visititems_links(outside_link) or file.visititems(outside_data)
-    if problem:
-        raise ValueError(
-            f"cannot load {path}: {problem}; sciml reads only self-contained HDF5 files"
-        )
+
+def _refuse_outside(path: Path, problem: str) -> None:
+    raise ValueError(f"cannot load {path}: {problem}; sciml reads only self-contained HDF5 files")
 
 
 def _coords(values: object, name: str, path: Path) -> np.ndarray:
