@@ -124,9 +124,10 @@ class EliminationPath:
                 current += float(coef[a] ** 2 / diag[a])
                 keep = np.arange(len(active)) != a
                 coef = coef[keep] - inverse[keep, a] * coef[a] / diag[a]
-                inverse = inverse[np.ix_(keep, keep)] - np.outer(
-                    inverse[keep, a], inverse[a, keep]
-                ) / diag[a]
+                inverse = (
+                    inverse[np.ix_(keep, keep)]
+                    - np.outer(inverse[keep, a], inverse[a, keep]) / diag[a]
+                )
                 active.pop(a)
         order = [0, *range(len(supports) - 1, 0, -1)]
         self.supports = [supports[i] for i in order]

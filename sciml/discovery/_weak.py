@@ -172,7 +172,10 @@ def phi_matrices(
     Returns ``[V_0, ..., V_max_order]``, each of shape ``(n_boxes, n_points)`` with
     ``V_k[i, j] = spacing * d^k phi_i / dx^k (x_j)`` (trapezoid weights; ``phi_i`` vanishes
     at its box ends), ``phi_i = (1 - s^2)^exponent``, ``s = (x - x_i) / (half_width *
-    spacing)``.
+    spacing)``. For ``k >= 1`` the multiple of ``phi_i`` that makes each row sum to zero
+    (the row's quadrature error of ``int d^k phi = 0``) is subtracted, so that a constant
+    field has exactly zero derivative integrals: an offset ``u + c`` (``c`` up to ``1e8``
+    times the spread of ``u``) otherwise leaks ``c`` times that error into every row.
     """
     centres = np.linspace(half_width, n_points - 1 - half_width, n_boxes)
     centres = np.round(centres).astype(int)
@@ -180,8 +183,13 @@ def phi_matrices(
     local = np.arange(-half_width, half_width + 1) / half_width
     h = half_width * spacing
     out = []
+    phi = base(local)
     for k in range(max_order + 1):
-        profile = base.deriv(k)(local) * h ** (-k) if k else base(local)
+        profile = base.deriv(k)(local) * h ** (-k) if k else phi
+        # The sum of a derivative row is the quadrature error of int phi^(k) = 0; removing
+        # it (with a multiple of phi, which keeps the support) makes derivatives of a
+        # constant exactly zero, so an offset of the data never leaks into b or G.
+        profile = profile - phi * (profile.sum() / phi.sum()) if k else profile
         matrix = np.zeros((n_boxes, n_points))
         for i, c in enumerate(centres):
             matrix[i, c - half_width : c + half_width + 1] = spacing * profile
