@@ -102,7 +102,11 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
     panels = [*metric_names[:max_metrics], "time_s"]
     labels = ["/".join(r[k] for k in ROW_KEYS if r[k] != "default") or r["method"] for r in rows]
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)), squeeze=False
+        len(panels),
+        1,
+        figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)),
+        squeeze=False,
+        sharex=True,  # panels with missing metrics (NaN bars) keep the labels' positions
     )
     positions = np.arange(len(rows))
     for ax, metric in zip(axes[:, 0], panels):
@@ -147,12 +151,14 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
         if not records:
             continue
         section = markdown_table(name, records)
+        # The generic figure first: a hook may replace NAME.png with its own.
+        written += [figure(name, records, file.with_suffix(".png"))]
         if name in hooks:
             section += "\n" + _call_hook(hooks[name], records, results_dir)
         sections.append(section)
         markdown = file.with_suffix(".md")
         markdown.write_text(f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n")
-        written += [markdown, figure(name, records, file.with_suffix(".png"))]
+        written += [markdown]
     index = results_dir / "README.md"
     index.write_text("# Benchmark results\n\n" + "\n".join(sections))
     return [*written, index]
