@@ -212,8 +212,7 @@ class DiscoveryEstimator(BaseEstimator):
         values = np.asarray(data.values, dtype=np.float64)
         for i, channel in enumerate(data.channels):
             spread = np.ptp(values[..., i])
-            scale = max(np.max(np.abs(values[..., i])), 1.0)
-            if spread <= 1e-12 * scale:
+            if spread <= 1e-12 * np.max(np.abs(values[..., i])) or not spread > 0:
                 raise ValueError(
                     f"channel {channel!r} is constant (peak-to-peak {spread:.3g}); a constant "
                     "field carries no information about its equation"
