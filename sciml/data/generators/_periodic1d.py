@@ -33,6 +33,7 @@ from ._common import (
     time_points,
 )
 from ._etdrk4 import FourierGrid, Nonlinear, etdrk4
+from ._periodic2d import _lambda_omega_terms
 from ._registry import register
 
 MIN_NX = 16
@@ -403,12 +404,10 @@ def lambda_omega(
     psi0 = parts[:, 0] + 1j * parts[:, 1]
     nonlinear = _pointwise(fourier, lambda psi: -(1 + 1j * beta) * np.abs(psi) ** 2 * psi)
     psi = _solve(fourier, psi0, 1.0 - d * fourier.k**2, nonlinear, t, dt)
-    cubic = {"u^3": -1.0, "u*v^2": -1.0, "u^2*v": beta, "v^3": beta}
-    terms = {
-        "u": {"u_xx": d, "u": 1.0, **cubic},
-        "v": {"v_xx": d, "v": 1.0, "u^3": -beta, "u*v^2": -beta, "u^2*v": -1.0, "v^3": -1.0},
+    terms = {  # the 2-D system's right-hand sides without the y derivatives
+        channel: {k: v for k, v in rhs.items() if not k.endswith("_yy")}
+        for channel, rhs in _lambda_omega_terms(d, beta).items()
     }
-    terms = {c: {k: float(v) for k, v in rhs.items() if v != 0} for c, rhs in terms.items()}
     return _package(
         "lambda_omega",
         "lambda-omega reaction-diffusion",
