@@ -229,9 +229,16 @@ def _read_npz(
 ) -> PDEData:
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+            pytorch = any(name.endswith("data.pkl") for name in archive.files)
+            arrays = {} if pytorch else {name: archive[name] for name in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise ValueError(f"cannot read {path} as .npz: {err} (truncated or corrupt?)") from err
+    if pytorch:
+        raise ValueError(
+            f"cannot load {path}: it is a PyTorch archive of pickled tensors, which sciml "
+            "does not unpickle; read it with torch.load(path, weights_only=True) and pass the "
+            "arrays to PDEData.from_arrays (or save them with numpy.savez as u, t, x)"
+        )
     if "channels" in arrays:
         _refuse("channels", channels, path, "names its channels")
         channels = [str(c) for c in np.atleast_1d(arrays["channels"])]

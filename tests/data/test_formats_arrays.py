@@ -119,3 +119,14 @@ def test_every_third_party_file_loads(name, shape, channels):
         data = load(path)
     assert data.shape == shape and data.channels == channels
     assert data.grid["t"][0] == 0 and np.all(np.diff(data.grid["t"]) > 0)
+
+
+def test_pytorch_archive_is_named_not_unpickled(tmp_path):
+    import zipfile
+
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:  # the layout torch.save writes
+        archive.writestr("archive/data.pkl", b"not unpickled")
+        archive.writestr("archive/version", b"3")
+    with pytest.raises(ValueError, match=r"PyTorch archive.*torch.load\(path, weights_only=True\)"):
+        load(path)
