@@ -12,9 +12,10 @@ up to order 4). Settings: clean and 10% Gaussian noise (sigma = 0.1 std(u)); 5 s
 coordinates are rescaled so that the README's coefficients do not apply: only its
 support is known), ``fit_s``.
 
-`eqod-speed`: EqOD's fit time over PySINDy weak's on each clean file and on Burgers at
-256 x 101, 512 x 201 and 1024 x 401 (how time grows): both fitted 3 times, interleaved
-in one process; medians and their ratio.
+`eqod-speed`: EqOD's fit time over PySINDy weak's on each clean file, on Burgers at
+256 x 101, 512 x 201 and 1024 x 401 (how time grows) and on two 2-D generators (heat
+64 x 64 x 51, lambda-omega 64 x 64 x 101; 2-D libraries up to second derivatives): both
+fitted 3 times, interleaved in one process; medians and their ratio.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ register(
 
 # ------------------------------------------------------------------------ speed
 def speed_data(problem: str) -> PDEData:
+    if problem in TWO_D:
+        return generate(problem, seed=0)
     if problem in GROWTH:
         nx, nt = GROWTH[problem]
         return generate("burgers", seed=0, nx=nx, nt=nt, t_end=10.0 * (nt - 1) / 100)
@@ -158,10 +161,15 @@ def speed_data(problem: str) -> PDEData:
 def run_speed(cell: Cell, context: Context) -> dict[str, float]:
     """Median of 3 interleaved fits of EqOD and of PySINDy weak, and the ratio."""
     data = speed_data(cell.problem)
-    times: dict[str, list[float]] = {"eqod": [], "pysindy_weak": []}
+    order = 4 if len(data.grid.space_names) == 1 else 2  # the same library for both
+    models = {
+        "eqod": lambda: EqOD(max_derivative=order, random_state=0),
+        "pysindy_weak": lambda: PySINDyWeak(max_derivative=order, random_state=0),
+    }
+    times: dict[str, list[float]] = {method: [] for method in models}
     for _ in range(3):
-        for method in times:
-            times[method].append(timed_fit(METHODS[method](0), data)[0])
+        for method, make in models.items():
+            times[method].append(timed_fit(make(), data)[0])
     eqod_s, weak_s = (statistics.median(times[m]) for m in times)
     return {"eqod_s": eqod_s, "pysindy_weak_s": weak_s, "ratio": eqod_s / weak_s}
 
@@ -185,7 +193,9 @@ register(
     "eqod-speed",
     description="EqOD fit time over PySINDy weak's (median of 3, interleaved) on the third-party "
     "files and on Burgers at 256x101 .. 1024x401",
-    grid=CellGrid(methods=["ratio"], problems=[*FILES, *GROWTH], settings=["clean"], seeds=1),
+    grid=CellGrid(
+        methods=["ratio"], problems=[*FILES, *GROWTH, *TWO_D], settings=["clean"], seeds=1
+    ),
     quick=CellGrid(methods=["ratio"], problems=list(GROWTH)[:2], settings=["clean"], seeds=1),
     run=run_speed,
     report=speed_report,
