@@ -32,12 +32,13 @@ from sciml.data import PDEData, generate, load
 from sciml.discovery import EqOD, coefficient_error, support_f1
 from sciml.discovery.baselines import PySINDyStrong, PySINDyWeak, WFLasso, WSINDy
 
+#: In the order the grid runs them (the baselines of the win criteria before WF-LASSO).
 METHODS = {
     "eqod": lambda seed, order: EqOD(max_derivative=order, random_state=seed),
+    "wsindy": lambda seed, order: WSINDy(max_derivative=order),
     "pysindy_strong": lambda seed, order: PySINDyStrong(max_derivative=order),
     "pysindy_weak": lambda seed, order: PySINDyWeak(max_derivative=order),
     "wf_lasso": lambda seed, order: WFLasso(max_derivative=order),
-    "wsindy": lambda seed, order: WSINDy(max_derivative=order),
 }
 PDES = [
     "heat",
