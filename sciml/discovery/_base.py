@@ -19,7 +19,7 @@ public `fit` validates the input, calls ``_fit`` and sets the shared fitted attr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,19 @@ def evaluate_terms(data: PDEData, terms: Sequence[str], method: str = "auto") ->
     >>> evaluate_terms(data, ["u", "u_xx"]).shape
     (1, 5, 64, 2)
     """
+    shape = np.shape(data.values)[:-1]
+    out = np.empty(shape + (len(terms),))
+    for j, column in enumerate(iter_terms(data, terms, method)):
+        out[..., j] = column
+    return out
+
+
+def iter_terms(data: PDEData, terms: Sequence[str], method: str = "auto") -> Iterator[np.ndarray]:
+    """`evaluate_terms` one term at a time: contiguous ``(n_samples, n_t, *space)`` fields.
+
+    Derivatives are computed once and shared between the terms; for large libraries
+    this keeps one term in memory instead of all of them.
+    """
     values = np.asarray(data.values, dtype=np.float64)
     space = _space_axes(data)
     cache: dict[tuple[str, str], np.ndarray] = {}
@@ -88,18 +101,18 @@ def evaluate_terms(data: PDEData, terms: Sequence[str], method: str = "auto") ->
             cache[key] = field
         return cache[key]
 
-    out = np.empty(values.shape[:-1] + (len(terms),))
-    for j, term in enumerate(terms):
-        column = np.ones(values.shape[:-1])
+    for term in terms:
+        column = None
         for channel, deriv, power in parse_term(term):
             if channel not in data.channels:
                 raise ValueError(
                     f"term {term!r} uses channel {channel!r}; the data's channels are "
                     f"{data.channels}"
                 )
-            column = column * factor(channel, deriv) ** power
-        out[..., j] = column
-    return out
+            part = factor(channel, deriv)
+            part = part if power == 1 else part**power
+            column = part if column is None else column * part
+        yield np.ones(values.shape[:-1]) if column is None else column
 
 
 class DiscoveryEstimator(BaseEstimator):

@@ -68,20 +68,22 @@ def criterion(residual: float, n_terms: int) -> float:
 
 
 def resolvable(G: np.ndarray, cols: list[int]) -> list[int]:
-    """The columns of ``cols`` (in order) not numerically in the span of earlier kept ones."""
-    kept: list[int] = []
-    basis = np.zeros((G.shape[0], 0))
-    for j in cols:
-        norm = np.linalg.norm(G[:, j])
-        if norm == 0 or not np.isfinite(norm):
-            continue
-        g = G[:, j] / norm
-        g = g - basis @ (basis.T @ g)
-        g = g - basis @ (basis.T @ g)  # second pass: Gram-Schmidt in float64
-        size = np.linalg.norm(g)
-        if size > RANK_TOL:
-            kept.append(j)
-            basis = np.column_stack([basis, g / size])
+    """The columns of ``cols`` (in order) not numerically in the span of earlier kept ones.
+
+    The diagonal of the QR factor of the unit-scaled columns is the size of each column's
+    new direction; the first column below `RANK_TOL` is dropped and the rest re-checked.
+    """
+    norms = np.linalg.norm(G[:, cols], axis=0) if cols else np.zeros(0)
+    kept = [j for j, n in zip(cols, norms) if n > 0 and np.isfinite(n)]
+    while kept:
+        X = G[:, kept] / np.linalg.norm(G[:, kept], axis=0)
+        sizes = np.abs(np.diag(np.linalg.qr(X, mode="r")))
+        if sizes.size < len(kept):  # more columns than rows: the rest are dependent
+            sizes = np.concatenate([sizes, np.zeros(len(kept) - sizes.size)])
+        small = np.flatnonzero(sizes <= RANK_TOL)
+        if small.size == 0:
+            break
+        kept.pop(int(small[0]))
     return kept
 
 

@@ -61,7 +61,7 @@ from numpy.polynomial import Polynomial
 
 from sciml.data import PDEData
 
-from ._base import evaluate_terms
+from ._base import iter_terms
 from ._library import Term
 
 __all__ = [
@@ -172,10 +172,7 @@ def phi_matrices(
     Returns ``[V_0, ..., V_max_order]``, each of shape ``(n_boxes, n_points)`` with
     ``V_k[i, j] = spacing * d^k phi_i / dx^k (x_j)`` (trapezoid weights; ``phi_i`` vanishes
     at its box ends), ``phi_i = (1 - s^2)^exponent``, ``s = (x - x_i) / (half_width *
-    spacing)``. For ``k >= 1`` the multiple of ``phi_i`` that makes each row sum to zero
-    (the row's quadrature error of ``int d^k phi = 0``) is subtracted, so that a constant
-    field has exactly zero derivative integrals: an offset ``u + c`` (``c`` up to ``1e8``
-    times the spread of ``u``) otherwise leaks ``c`` times that error into every row.
+    spacing)``.
     """
     centres = np.linspace(half_width, n_points - 1 - half_width, n_boxes)
     centres = np.round(centres).astype(int)
@@ -183,13 +180,8 @@ def phi_matrices(
     local = np.arange(-half_width, half_width + 1) / half_width
     h = half_width * spacing
     out = []
-    phi = base(local)
     for k in range(max_order + 1):
-        profile = base.deriv(k)(local) * h ** (-k) if k else phi
-        # The sum of a derivative row is the quadrature error of int phi^(k) = 0; removing
-        # it (with a multiple of phi, which keeps the support) makes derivatives of a
-        # constant exactly zero, so an offset of the data never leaks into b or G.
-        profile = profile - phi * (profile.sum() / phi.sum()) if k else profile
+        profile = base.deriv(k)(local) * h ** (-k) if k else base(local)
         matrix = np.zeros((n_boxes, n_points))
         for i, c in enumerate(centres):
             matrix[i, c - half_width : c + half_width + 1] = spacing * profile
@@ -307,6 +299,11 @@ def weak_system(
     n_channels = values.shape[-1]
 
     def integral(field: np.ndarray, counts: dict[str, int]) -> np.ndarray:
+        if any(counts.values()):
+            # int (d phi) c = 0 for a constant c, but its quadrature is not exactly 0: an
+            # offset of the data (u + 1e8 std u) would leak into every row. Subtracting the
+            # integrand's mean is exact in the continuum and removes the leak.
+            field = field - field.mean()
         return _integrate(field, [matrices[a][counts.get(a, 0)] for a in axes])
 
     b = np.stack([-integral(values[..., c], {"t": 1}) for c in range(n_channels)], axis=-1)
@@ -325,14 +322,15 @@ def weak_system(
         return monomial_cache[powers]
 
     columns, exact = [], []
-    pointwise = [term for term in library if _weak_recipe(term) is None]
-    if pointwise:
-        strong = evaluate_terms(data, [t.name for t in pointwise], method=method)
-        strong_by_name = {t.name: strong[..., j] for j, t in enumerate(pointwise)}
+    pointwise = [term.name for term in library if _weak_recipe(term) is None]
+    weak_pointwise = {
+        name: integral(field, {})
+        for name, field in zip(pointwise, iter_terms(data, pointwise, method=method))
+    }
     for term in library:
         recipe = _weak_recipe(term)
         if recipe is None:
-            columns.append(integral(strong_by_name[term.name], {}))
+            columns.append(weak_pointwise[term.name])
             exact.append(False)
         else:
             powers, counts, factor = recipe
