@@ -28,8 +28,8 @@ Foreign formats read by `load`
   `sciml.data._formats_pdebench`.
 - **The Well HDF5** (``t0_fields``/``t1_fields``/``t2_fields``, ``dimensions``,
   ``boundary_conditions``): `sciml.data._formats_well`.
-- **NumPy ``.npz``** and **PDE-FIND ``.mat``** (MATLAB v4 to v7.3):
-  `sciml.data._formats_arrays`.
+- **NumPy ``.npz``/``.npy``** and **``.mat``** (PySINDy/PDE-FIND and PINN-paper layouts,
+  MATLAB v4 to v7.3; ``variables=`` names any other layout): `sciml.data._formats_arrays`.
 
 Each reader module documents how its format maps onto ``(n_samples, [n_t], *space,
 n_channels)``; helpers shared by all readers live in `sciml.data._io_common`.
