@@ -105,7 +105,11 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
     panels = [*metric_names[:max_metrics], "time_s"]
     labels = ["/".join(r[k] for k in ROW_KEYS if r[k] != "default") or r["method"] for r in rows]
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)), squeeze=False
+        len(panels),
+        1,
+        figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)),
+        squeeze=False,
+        sharex=True,  # panels with missing metrics (NaN bars) keep the labels' positions
     )
     positions = np.arange(len(rows))
     for ax, metric in zip(axes[:, 0], panels):
@@ -133,6 +137,14 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
     return path
 
 
+def _modified(path: Path) -> int | None:
+    """Modification time of ``path`` in ns, or None when it does not exist."""
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
 def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> list[Path]:
     """Write ``NAME.md`` and ``NAME.png`` beside each ``NAME.jsonl``, plus ``README.md``.
 
@@ -140,7 +152,8 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
     when every one of them is complete: a failure leaves the old report untouched.
 
     Benchmarks found in ``benchmark_dir`` (default: the checkout's ``benchmarks/``)
-    that define a ``report`` hook add their own Markdown under the generic table.
+    that define a ``report`` hook add their own Markdown under the generic table; a hook
+    that draws its own ``NAME.png`` replaces the generic figure.
     """
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
@@ -157,14 +170,17 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
             if not records:
                 continue
             section = markdown_table(name, records)
+            png = file.with_suffix(".png")
+            before = _modified(png)
             if name in hooks:
                 section += "\n" + _call_hook(hooks[name], records, results_dir)
+            if _modified(png) == before:  # the hook drew no NAME.png of its own
+                figure(name, records, moves.enter_context(atomic_write(png)))
             sections.append(section)
             markdown = file.with_suffix(".md")
             text = f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n"
             moves.enter_context(atomic_write(markdown)).write_text(text)
-            figure(name, records, moves.enter_context(atomic_write(file.with_suffix(".png"))))
-            written += [markdown, file.with_suffix(".png")]
+            written += [markdown, png]
         index = results_dir / "README.md"
         moves.enter_context(atomic_write(index)).write_text(
             "# Benchmark results\n\n" + "\n".join(sections)

@@ -1,23 +1,42 @@
-"""Reading NumPy ``.npz`` archives and PDE-FIND ``.mat`` files into `PDEData`.
+"""Reading NumPy ``.npz``/``.npy`` archives and ``.mat`` files into `PDEData`.
 
-- **NumPy ``.npz``**: arrays ``u`` ``(n_t, n_x[, n_y[, n_z]][, n_channels])`` (or with a
-  leading sample axis), ``x`` and optionally ``t``, ``y``, ``z`` and ``channels``
-  (array of names).
-- **PDE-FIND ``.mat``**: ``usol`` ``(n_x, n_t)`` (or ``(n_x, n_y, n_t)``), ``x``, ``t``
-  (or ``tt``) and optionally ``y``; time is moved to the front, giving sciml's ``(t, x)``.
-  A complex ``usol`` with non-zero imaginary part becomes two channels ``("u", "v")``
-  = (real, imaginary); a zero imaginary part is dropped. MATLAB v7.3 files (which are
-  HDF5) are read with h5py, undoing MATLAB's column-major transposition.
+The field and its coordinates are found by role: the field ``u`` is the first of the
+variables ``u``, ``usol``, ``uu`` (the names of PySINDy/PDE-FIND's and the PINN papers'
+files), time ``t`` the first of ``t``, ``tt``, and the space axes ``x``, ``y``, ``z``
+under their own names. ``variables={"u": "U", "x": "xs", ...}`` (``--var u=U`` on the
+command line) names them for any other layout; errors list the variables a file has.
 
-Neither format records periodicity: pass ``periodic=`` to `sciml.data.load`
-(default: no axis is periodic).
+Layout. The field is ``(n_t, *space)`` (sciml's order) or ``(*space, n_t)`` (PDE-FIND's),
+told apart by the coordinate lengths; when both fit (``n_t == n_x`` in 1-D) a file's
+own convention wins (``.mat``: ``(*space, n_t)``; ``.npz``/``.npy``: ``(n_t, *space)``).
+``.npz`` and ``.npy`` fields may also carry a leading sample axis and a trailing channel
+axis (``(n_samples, n_t, *space, n_channels)``, as `PDEData.from_arrays` reads them).
+
+- **``.npz``**: arrays as above, plus optionally ``channels`` (array of names).
+- **``.npy``**: one array, the field; it holds no coordinates, so ``variables`` must
+  name ``.npy`` files holding them, e.g. ``{"t": "t.npy", "x": "x.npy"}`` (relative
+  paths are taken from the field file's folder). Never unpickled.
+- **``.mat``**: MATLAB v4 to v7.2 through SciPy; v7.3 files (which are HDF5) with h5py,
+  undoing MATLAB's column-major transposition.
+
+Complex fields. An imaginary part below ``IMAG_TOL`` times the largest real magnitude is
+round-off (PySINDy's ``burgers.mat`` and ``kdv.mat`` carry ``9e-9`` and ``2e-6`` of it from
+their FFT solvers): it is dropped with a warning. A larger one makes two channels
+``("u", "v")`` = (real, imaginary), as for the Schroedinger field of ``NLS.mat``.
+
+Periodic axes. None of these formats records periodicity: pass ``periodic=``. A periodic
+axis whose last sample repeats the first (``KS.mat`` stores ``x = -1 ... 1`` with
+``u(-1) = u(1)``) is stored endpoint-inclusive; the repeated sample is dropped so that
+the grid has its period ``n dx``.
 """
 
 from __future__ import annotations
 
 import struct
+import warnings
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +48,10 @@ from ._io_common import (
     Periodic,
     Samples,
     _build,
+    _charge,
     _coords,
-    _from_parts,
     _index_arg,
+    _npy_header_of,
     _read,
     _read_npz_arrays,
     _refuse,
@@ -54,50 +74,269 @@ _ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
 )
 
+#: Default variable names per role, in order of preference.
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "u": ("u", "usol", "uu"),
+    "t": ("t", "tt"),
+    **{a: (a,) for a in SPACE_AXES},
+}
+#: Imaginary parts up to this fraction of the largest real magnitude are round-off.
+IMAG_TOL = 1e-5
+Variables = Mapping[str, str] | None
 
-# ------------------------------------------------------------------------- npz
-def _read_npz(path: Path, *, periodic: Periodic, channels: Any, samples: Samples) -> PDEData:
-    try:
-        arrays = _read_npz_arrays(path, path)
-    except _ARCHIVE_ERRORS as err:
+
+def _check_variables(variables: Variables) -> dict[str, str]:
+    if variables is None:
+        return {}
+    if not isinstance(variables, Mapping):
+        raise TypeError(
+            f"variables must be a mapping of role to variable name, e.g. {{'u': 'U'}}, "
+            f"got {type(variables).__name__}"
+        )
+    unknown = sorted(set(variables) - set(ROLE_NAMES))
+    if unknown:
         raise ValueError(
-            f"cannot read {path} as .npz: {type(err).__name__}: {err} (truncated or corrupt?)"
-        ) from err
-    for name in ("u", "x"):
+            f"variables has unknown roles {unknown}; the roles are {sorted(ROLE_NAMES)}"
+        )
+    for role, name in variables.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"variables[{role!r}] must be a variable name, got {name!r}")
+    return dict(variables)
+
+
+def _roles(path: Path, arrays: Mapping[str, np.ndarray], variables: Variables) -> dict[str, str]:
+    """Variable name per role (``u``, ``t``, ``x``, ...) found in ``arrays``."""
+    chosen = _check_variables(variables)
+    have = sorted(arrays)
+    for role, name in chosen.items():
         if name not in arrays:
             raise ValueError(
-                f"cannot load {path}: .npz lacks array {name!r} (has {sorted(arrays)}); expected "
-                "'u' (n_t, n_x[, n_y][, n_channels]), 'x', optional 't', 'y', 'z', 'channels'"
+                f"cannot load {path}: variables[{role!r}] = {name!r}, but the file has no "
+                f"variable {name!r}; it has {have}"
             )
-    if "channels" in arrays:
-        _refuse("channels", channels, path, "names its channels")
-        channels = [str(c) for c in np.atleast_1d(arrays["channels"])]
-    coords = {a: _coords(arrays[a], a, path) for a in ("t", *SPACE_AXES) if a in arrays}
-    provenance = {"source": str(path), "format": "npz"}
-    unread = sorted(set(arrays) - {"u", "channels", *coords})
+    for role, names in ROLE_NAMES.items():
+        if role not in chosen:
+            found = [n for n in names if n in arrays and n not in chosen.values()]
+            if found:
+                chosen[role] = found[0]
+    for role in ("u", "x"):
+        if role not in chosen:
+            what = "the field" if role == "u" else "the x coordinates"
+            raise ValueError(
+                f"cannot load {path}: found no variable for {what} (looked for "
+                f"{list(ROLE_NAMES[role])}); the file has {have}: name it with "
+                f"variables={{{role!r}: NAME}} (on the command line --var {role}=NAME)"
+            )
+    return chosen
+
+
+def _orient(
+    path: Path, field: np.ndarray, coords: dict[str, np.ndarray], time_last: bool, names: str
+) -> tuple[np.ndarray, str]:
+    """The field as ``(..., n_t, *space, ...)``; also which layout was found."""
+    space = tuple(coords[a].size for a in coords if a != "t")
+    if "t" not in coords:
+        return field, "no time axis"
+    n_t = coords["t"].size
+    first = field.shape[: 1 + len(space)] == (n_t, *space) or (
+        field.ndim >= 2 + len(space) and field.shape[1 : 2 + len(space)] == (n_t, *space)
+    )
+    last = field.shape[: len(space) + 1] == (*space, n_t)
+    if last and (time_last or not first):
+        return np.moveaxis(field, len(space), 0), "(*space, n_t)"
+    if first:
+        return field, "(n_t, *space)"
+    axes = ", ".join(f"n_{a}" for a in coords if a != "t")
+    raise ValueError(
+        f"cannot load {path}: the field {names} has shape {field.shape}, which fits neither "
+        f"(n_t, {axes}) = {(n_t, *space)} nor ({axes}, n_t) = {(*space, n_t)} from the "
+        "coordinates; name the right variables with variables={'u': ..., 't': ..., 'x': ...}"
+    )
+
+
+def _real_channels(
+    path: Path, field: np.ndarray, channels: Any, provenance: dict[str, Any]
+) -> tuple[np.ndarray, Any]:
+    """Drop round-off imaginary parts (warning) or split a complex field into (real, imag)."""
+    if not np.iscomplexobj(field):
+        return field, channels
+    real_scale = float(np.max(np.abs(field.real))) if field.size else 0.0
+    imag_scale = float(np.max(np.abs(field.imag))) if field.size else 0.0
+    if imag_scale <= IMAG_TOL * real_scale:
+        if imag_scale > 0:
+            warnings.warn(
+                f"{path}: dropped the imaginary part of the complex field (largest "
+                f"{imag_scale:.3g}, {imag_scale / real_scale:.2g} of the real part: round-off)",
+                stacklevel=5,
+            )
+        provenance["complex"] = f"imaginary part dropped (relative {imag_scale / real_scale:.2g})"
+        return field.real, channels
+    provenance["complex"] = "complex field: channels are (real, imaginary)"
+    return np.stack([field.real, field.imag], axis=-1), channels or ("u", "v")
+
+
+def _drop_repeated_endpoints(
+    values: np.ndarray, coords: dict[str, np.ndarray], periodic: Periodic, provenance: dict
+) -> np.ndarray:
+    """On periodic axes, drop a last sample that repeats the first (endpoint-inclusive files)."""
+    if periodic is None:
+        return values
+    names = (
+        [a for a, flag in periodic.items() if flag]
+        if isinstance(periodic, Mapping)
+        else list(periodic)
+    )
+    axes = list(coords)
+    for name in names:
+        if name not in coords or name == "t" or coords[name].size < 3:
+            continue
+        axis = 1 + axes.index(name)  # values are (n_samples, *axes, n_channels)
+        first = np.take(values, 0, axis=axis)
+        last = np.take(values, -1, axis=axis)
+        scale = float(np.max(np.abs(values))) or 1.0
+        if np.max(np.abs(first - last)) <= 1e-12 * scale:
+            values = np.take(values, np.arange(coords[name].size - 1), axis=axis)
+            coords[name] = coords[name][:-1]
+            provenance.setdefault("dropped", []).append(f"repeated periodic endpoint of {name}")
+    return values
+
+
+def _assemble(
+    path: Path,
+    arrays: Mapping[str, np.ndarray],
+    kind: str,
+    *,
+    time_last: bool,
+    periodic: Periodic,
+    channels: Any,
+    samples: Samples,
+    variables: Variables,
+) -> PDEData:
+    """Find the roles, orient the field and build the `PDEData`."""
+    roles = _roles(path, arrays, variables)
+    coords = {
+        r: _coords(arrays[roles[r]], roles[r], path) for r in ("t", *SPACE_AXES) if r in roles
+    }
+    provenance: dict[str, Any] = {"source": str(path), "format": kind}
+    if any(r != "u" and roles[r] != r for r in roles) or roles["u"] != "u":
+        provenance["variables"] = roles
+    field, layout = _orient(
+        path, np.asarray(arrays[roles["u"]]), coords, time_last, repr(roles["u"])
+    )
+    field, channels = _real_channels(path, field, channels, provenance)
+    provenance["layout"] = layout
+    unread = sorted(set(arrays) - {*roles.values(), "channels"})
     if unread:
         provenance["not_read"] = unread
+    data = _build(path, PDEData.from_arrays, field, **coords, channels=channels)
+    values = _drop_repeated_endpoints(
+        np.asarray(data.values), dict(zip(data.grid.names, coords.values())), periodic, provenance
+    )
+    coords = {a: coords[a][: values.shape[1 + i]] for i, a in enumerate(data.grid.names)}
     data = _build(
         path,
         PDEData.from_arrays,
-        arrays["u"],
+        values,
         **coords,
-        channels=channels,
+        channels=data.channels,
         periodic=periodic,
         meta={"provenance": provenance},
     )
     return data if samples is None else _build(path, data.__getitem__, _index_arg(samples))
 
 
+# ------------------------------------------------------------------ npz / npy
+def _read_npz(
+    path: Path, *, periodic: Periodic, channels: Any, samples: Samples, variables: Variables = None
+) -> PDEData:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pytorch = any(name.endswith("data.pkl") for name in archive.namelist())
+        arrays = {} if pytorch else _read_npz_arrays(path, path)
+    except _ARCHIVE_ERRORS as err:
+        raise ValueError(
+            f"cannot read {path} as .npz: {type(err).__name__}: {err} (truncated or corrupt?)"
+        ) from err
+    if pytorch:
+        raise ValueError(
+            f"cannot load {path}: it is a PyTorch archive of pickled tensors, which sciml "
+            "does not unpickle; read it with torch.load(path, weights_only=True) and pass the "
+            "arrays to PDEData.from_arrays (or save them with numpy.savez as u, t, x)"
+        )
+    if "channels" in arrays:
+        _refuse("channels", channels, path, "names its channels")
+        channels = [str(c) for c in np.atleast_1d(arrays["channels"])]
+    options = {"periodic": periodic, "channels": channels, "samples": samples}
+    return _assemble(path, arrays, "npz", time_last=False, variables=variables, **options)
+
+
+def _load_npy(path: Path, what: str) -> np.ndarray:
+    """One ``.npy`` file (no pickles), its declared size checked against the budget first."""
+    try:
+        with open(path, "rb") as handle:
+            header = _npy_header_of(handle)
+        if header is None:
+            raise ValueError("no .npy signature")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"no such file: {path} ({what})") from err
+    except (OSError, ValueError, EOFError) as err:
+        raise _npy_error(path, what, err) from err
+    _charge(*header, f"{what} {header[0]}", path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as err:
+        raise _npy_error(path, what, err) from err
+
+
+def _npy_error(path: Path, what: str, err: Exception) -> ValueError:
+    return ValueError(
+        f"cannot read {path} as .npy ({what}): {err} (truncated, corrupt or an object array?)"
+    )
+
+
+def _read_npy(
+    path: Path, *, periodic: Periodic, channels: Any, samples: Samples, variables: Variables = None
+) -> PDEData:
+    chosen = _check_variables(variables)
+    field_name = chosen.pop("u", None)
+    if field_name is not None:
+        raise ValueError(
+            f"cannot load {path}: a .npy file is the field itself; variables names only the "
+            f"coordinate files (t, x, ...), got u={field_name!r}"
+        )
+    if "x" not in chosen:
+        raise ValueError(
+            f"cannot load {path}: a .npy file holds only the field, no coordinates; name "
+            "the .npy files holding them: variables={'t': 't.npy', 'x': 'x.npy'} (on the "
+            "command line --var t=t.npy --var x=x.npy)"
+        )
+    arrays = {"u": _load_npy(path, "the field")}
+    for role, name in chosen.items():
+        file = Path(name) if Path(name).is_absolute() else path.parent / name
+        arrays[role] = _load_npy(file, f"coordinates {role!r}")
+    options = {"periodic": periodic, "channels": channels, "samples": samples}
+    return _assemble(path, arrays, "npy", time_last=False, variables=None, **options)
+
+
 # ------------------------------------------------------------------------- mat
-def _read_mat_v5(path: Path, *, periodic: Periodic, channels: Any, samples: Samples) -> PDEData:
+def _read_mat_v5(
+    path: Path, *, periodic: Periodic, channels: Any, samples: Samples, variables: Variables = None
+) -> PDEData:
     content = _loadmat_isolated(path)  # a ValueError naming the file when unreadable
     arrays = {k: np.asarray(v) for k, v in content.items() if not k.startswith("__")}
-    return _from_pdefind(path, arrays, "mat (MATLAB v4-v7.2)", periodic, channels, samples)
+    options = {"periodic": periodic, "channels": channels, "samples": samples}
+    kind = "mat (MATLAB v4-v7.2)"
+    return _assemble(path, arrays, kind, time_last=True, variables=variables, **options)
 
 
 def _read_mat_v73(
-    file: h5py.File, path: Path, *, periodic: Periodic, channels: Any, samples: Samples
+    file: h5py.File,
+    path: Path,
+    *,
+    periodic: Periodic,
+    channels: Any,
+    samples: Samples,
+    variables: Variables = None,
 ) -> PDEData:
     arrays = {}
     for key, item in file.items():
@@ -106,46 +345,6 @@ def _read_mat_v73(
             if array.dtype.names and {"real", "imag"} <= set(array.dtype.names):
                 array = array["real"] + 1j * array["imag"]
             arrays[key] = np.asarray(array).T  # MATLAB is column-major
-    return _from_pdefind(path, arrays, "mat (MATLAB v7.3 / HDF5)", periodic, channels, samples)
-
-
-def _from_pdefind(
-    path: Path,
-    arrays: dict[str, np.ndarray],
-    kind: str,
-    periodic: Periodic,
-    channels: Any,
-    samples: Samples,
-) -> PDEData:
-    t_key = "t" if "t" in arrays else "tt"
-    for name in ("usol", "x", t_key):
-        if name not in arrays:
-            raise ValueError(
-                f"cannot load {path}: .mat lacks variable {name!r} (has {sorted(arrays)}); "
-                "expected PDE-FIND's 'usol' (n_x, n_t), 'x' and 't'"
-            )
-    coords = {"t": _coords(arrays[t_key].ravel(), t_key, path)}
-    coords.update({a: _coords(arrays[a].ravel(), a, path) for a in SPACE_AXES if a in arrays})
-    usol = arrays["usol"]
-    expected = (*(coords[a].size for a in coords if a != "t"), coords["t"].size)
-    if usol.shape != expected:
-        names = ", ".join(f"n_{a}" for a in coords if a != "t")
-        raise ValueError(
-            f"{path}: usol has shape {usol.shape}; expected ({names}, n_t) = {expected} "
-            "from the coordinates"
-        )
-    values = np.moveaxis(usol, -1, 0)
-    provenance: dict[str, Any] = {"source": str(path), "format": kind}
-    if np.iscomplexobj(values):
-        if np.any(values.imag != 0):
-            values = np.stack([values.real, values.imag], axis=-1)
-            provenance["complex"] = "usol was complex: channels are (real, imaginary)"
-            channels = channels or ("u", "v")
-        else:
-            values = values.real
-    values = values.reshape(1, *values.shape[: len(coords)], -1)
-    unread = sorted(set(arrays) - {"usol", t_key, *coords})
-    if unread:
-        provenance["not_read"] = unread
-    data = _from_parts(path, values, coords, periodic, channels, provenance, {})
-    return data if samples is None else _build(path, data.__getitem__, _index_arg(samples))
+    options = {"periodic": periodic, "channels": channels, "samples": samples}
+    kind = "mat (MATLAB v7.3 / HDF5)"
+    return _assemble(path, arrays, kind, time_last=True, variables=variables, **options)

@@ -28,8 +28,8 @@ Foreign formats read by `load`
   `sciml.data._formats_pdebench`.
 - **The Well HDF5** (``t0_fields``/``t1_fields``/``t2_fields``, ``dimensions``,
   ``boundary_conditions``): `sciml.data._formats_well`.
-- **NumPy ``.npz``** and **PDE-FIND ``.mat``** (MATLAB v4 to v7.3):
-  `sciml.data._formats_arrays`.
+- **NumPy ``.npz``/``.npy``** and **``.mat``** (PySINDy/PDE-FIND and PINN-paper layouts,
+  MATLAB v4 to v7.3; ``variables=`` names any other layout): `sciml.data._formats_arrays`.
 
 Each reader module documents how its format maps onto ``(n_samples, [n_t], *space,
 n_channels)``; helpers shared by all readers live in `sciml.data._io_common`.
@@ -51,7 +51,7 @@ import numpy as np
 
 from .._files import atomic_write, exists_message
 from .._version import __version__
-from ._formats_arrays import _read_mat_v5, _read_mat_v73, _read_npz
+from ._formats_arrays import Variables, _read_mat_v5, _read_mat_v73, _read_npy, _read_npz
 from ._formats_pdebench import _CFD_FIELDS, _read_pdebench, _sample_groups
 from ._formats_well import _WELL_GROUPS, _read_well
 from ._grid import Grid
@@ -72,7 +72,7 @@ from ._pdedata import PDEData
 FORMAT_NAME = "sciml.pdedata"
 FORMAT_VERSION = 1
 #: Names accepted by ``load(..., format=...)``.
-FORMATS: tuple[str, ...] = ("sciml", "pdebench", "the_well", "npz", "mat")
+FORMATS: tuple[str, ...] = ("sciml", "pdebench", "the_well", "npz", "npy", "mat")
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
@@ -187,8 +187,9 @@ def load(
     channels: Sequence[str] | None = None,
     samples: Samples = None,
     max_bytes: int | None = None,
+    variables: Variables = None,
 ) -> PDEData:
-    """Read a `PDEData` from sciml's HDF5 schema, PDEBench, The Well, ``.npz`` or ``.mat``.
+    """Read a `PDEData` from sciml's HDF5 schema, PDEBench, The Well, ``.npz``/``.npy`` or ``.mat``.
 
     The formats and how each maps onto ``(n_samples, [n_t], *space, n_channels)``
     are described in this module's documentation (`sciml.data._io`) and the reader
@@ -215,6 +216,10 @@ def load(
         Most bytes the readers may allocate; a file declaring more is refused before
         anything is read. Default: the ``SCIML_MAX_LOAD_BYTES`` environment variable
         (bytes, or e.g. ``"4G"``), else the memory available now.
+    variables : mapping of str to str, optional
+        For ``.npz``, ``.npy`` and ``.mat``: the variable holding each role, e.g.
+        ``{"u": "U", "t": "time", "x": "xs"}`` (`sciml.data._formats_arrays`; for ``.npy``
+        the coordinate roles name ``.npy`` files). Refused for the HDF5 formats.
 
     Returns
     -------
@@ -242,12 +247,15 @@ def load(
         raise ValueError(f"unknown format {format!r}; expected one of {FORMATS}")
     kind = format or _detect(path)
     options = {"periodic": periodic, "channels": channels, "samples": samples}
+    arrays = {"npz": _read_npz, "npy": _read_npy, "mat": _read_mat_v5}
     try:
         with read_budget(max_bytes):
-            if kind == "npz":
-                return _read_npz(path, **options)
-            if kind == "mat" and not _is_hdf5(path):
-                return _read_mat_v5(path, **options)
+            if kind in arrays and not (kind == "mat" and _is_hdf5(path)):
+                return arrays[kind](path, **options, variables=variables)
+            if kind == "mat":
+                options["variables"] = variables
+            else:
+                _refuse("variables", variables, path, "is HDF5 with named datasets")
             return _read_hdf5(path, kind, options)
     except (ValueError, TypeError) as err:  # one line, naming the file, whoever raised it
         message = " ".join(str(err).split())
@@ -292,9 +300,11 @@ def _detect(path: Path) -> str:
         return "hdf5"
     if head.startswith(_ZIP_SIGNATURES):
         return "npz"
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
     if suffix == ".mat":
         return "mat"  # MATLAB v4 files carry no signature
-    known = {".h5": "HDF5", ".hdf5": "HDF5", ".hdf": "HDF5", ".npz": "zip (.npz)"}
+    known = {".h5": "HDF5", ".hdf5": "HDF5", ".hdf": "HDF5", ".npz": "zip (.npz)", ".npy": ".npy"}
     if suffix in known:
         raise ValueError(
             f"cannot load {path}: its extension says {known[suffix]} but its content is not "
@@ -302,7 +312,7 @@ def _detect(path: Path) -> str:
         )
     raise ValueError(
         f"cannot load {path}: unknown format (extension {suffix!r}, no HDF5, zip or MATLAB "
-        "signature); expected sciml/PDEBench/The Well HDF5 (.h5, .hdf5), .npz or .mat"
+        "signature); expected sciml/PDEBench/The Well HDF5 (.h5, .hdf5), .npz, .npy or .mat"
     )
 
 

@@ -236,15 +236,21 @@ def _npy_header(archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], n
     """
     member = name + ".npy" if name + ".npy" in archive.NameToInfo else name
     with archive.open(member) as handle:
-        magic = handle.read(len(npy_format.MAGIC_PREFIX) + 2)
-        if not magic.startswith(npy_format.MAGIC_PREFIX):
-            return (archive.getinfo(member).file_size,), np.dtype(np.uint8)
-        read_header = (
-            npy_format.read_array_header_1_0
-            if magic[-2:] == b"\x01\x00"
-            else npy_format.read_array_header_2_0
-        )
-        shape, _, dtype = read_header(handle)
+        header = _npy_header_of(handle)
+    return header or ((archive.getinfo(member).file_size,), np.dtype(np.uint8))
+
+
+def _npy_header_of(handle: IO[bytes]) -> tuple[tuple[int, ...], np.dtype] | None:
+    """Shape and dtype of the ``.npy`` stream at ``handle``; None when it is not ``.npy``."""
+    magic = handle.read(len(npy_format.MAGIC_PREFIX) + 2)
+    if not magic.startswith(npy_format.MAGIC_PREFIX):
+        return None
+    read_header = (
+        npy_format.read_array_header_1_0
+        if magic[-2:] == b"\x01\x00"
+        else npy_format.read_array_header_2_0
+    )
+    shape, _, dtype = read_header(handle)
     return shape, dtype
 
 

@@ -1,4 +1,4 @@
-"""Equation discovery: EqOD (weak form, Galilean test, stability selection) and its base class.
+"""Equation discovery: EqOD (weak form, Galilean test, information criterion) and its base class.
 
 Public names
 ------------
@@ -14,6 +14,8 @@ Public names
     The weak-form structural test for Galilean invariance.
 `stability_selection`, `StabilityResult`, `false_positive_bound`, `threshold_for_bound`
     Randomized-LASSO stability selection and its error bound.
+`TimeWindows`, `TimeWindowSplit`
+    scikit-learn model selection over contiguous time windows (``GridSearchCV``).
 `support_f1`, `coefficient_error`
     Scores against the true equation.
 `plot_selection_probabilities`
@@ -25,6 +27,7 @@ from ._eqod import EqOD
 from ._galilean import GalileanTest, galilean_test
 from ._library import Term, build_library, galilean_reduced
 from ._metrics import coefficient_error, support_f1
+from ._model_selection import TimeWindows, TimeWindowSplit
 from ._plots import plot_selection_probabilities
 from ._stability import (
     StabilityResult,
@@ -40,6 +43,8 @@ __all__ = [
     "GalileanTest",
     "StabilityResult",
     "Term",
+    "TimeWindowSplit",
+    "TimeWindows",
     "WeakSystem",
     "build_library",
     "coefficient_error",

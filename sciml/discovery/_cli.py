@@ -25,14 +25,25 @@ def add_discover_commands(subparsers: Any) -> None:
         nargs="?",
         type=Path,
         metavar="PATH",
-        help="any file sciml.data.load reads (sciml HDF5, PDEBench, The Well, .npz, .mat)",
+        help="any file sciml.data.load reads (sciml HDF5, PDEBench, The Well, .npz, .npy, .mat)",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=None,
+        metavar="ROLE=NAME",
+        help="variable holding a role in a .npz/.npy/.mat file, e.g. --var u=U --var x=xs "
+        "(roles u, t, x, y, z; for .npy the coordinates' .npy files)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON result instead")
     parser.add_argument(
         "--library-degree", type=positive_int, default=3, help="polynomial degree (3)"
     )
     parser.add_argument(
-        "--max-derivative", type=positive_int, default=4, help="derivative order (4)"
+        "--max-derivative",
+        type=positive_int,
+        default=None,
+        help="derivative order (default: 4 in 1-D, 2 in 2-D and 3-D)",
     )
     parser.add_argument(
         "--periodic",
@@ -61,7 +72,9 @@ def _discover(args: argparse.Namespace) -> int:
     from ._plots import plot_selection_probabilities
 
     path = args.path if args.path is not None else shipped_file("burgers.h5")
-    options = {"periodic": args.periodic} if args.periodic is not None else {}
+    options: dict[str, Any] = {"periodic": args.periodic} if args.periodic is not None else {}
+    if args.var:
+        options["variables"] = _parse_variables(args.var)
     data = load(path, **options)
     model = EqOD(
         library_degree=args.library_degree,
@@ -78,8 +91,9 @@ def _discover(args: argparse.Namespace) -> int:
         for channel, test in model.galilean_.items():
             verdict = "accepted" if test.accepted else "rejected"
             print(f"Galilean test ({channel}): {verdict}, statistic {test.statistic:.3g}")
-        if model.used_fallback_:
-            print("note: the full-library fallback was used (EqOD's residual was worse)")
+        for channel, used in model.used_fallback_.items():
+            if used:
+                print(f"note ({channel}): {model.fallback_reason_[channel]}")
     if args.plot is not None:
         print(f"wrote {plot_selection_probabilities(model, args.plot)}")
     return 0
@@ -98,5 +112,17 @@ def result_dict(model: Any) -> dict[str, Any]:
         "equations": model.equations_,
         "galilean": {c: dataclasses.asdict(t) for c, t in model.galilean_.items()},
         "selection_probabilities": probabilities,
-        "used_fallback": bool(model.used_fallback_),
+        "used_fallback": {c: bool(v) for c, v in model.used_fallback_.items()},
+        "fallback_reason": dict(model.fallback_reason_),
     }
+
+
+def _parse_variables(items: list[str]) -> dict[str, str]:
+    """``["u=U", "x=xs"]`` -> ``{"u": "U", "x": "xs"}``; a malformed item is a ValueError."""
+    variables = {}
+    for item in items:
+        role, sep, name = item.partition("=")
+        if not sep or not role or not name:
+            raise ValueError(f"--var expects ROLE=NAME (e.g. --var u=U), got {item!r}")
+        variables[role.strip()] = name.strip()
+    return variables

@@ -7,6 +7,15 @@ generally, the family ``dF/du = -lambda u_x`` (``lambda = 0`` is the pure shift
 ``u -> u + c``), ``F`` may only contain ``1``, pure derivatives and ``u*u_x``
 (`galilean_reduced`).
 
+Several channels. The test is run per channel on that channel's equation
+``c_t = F_c(u, v, ..., derivatives)``. The boost is assumed to act on every channel as
+on a velocity component along ``x`` (``c -> c + lambda_c c_0``, the same speed for all), as
+for a system of Burgers-type equations; then a Galilean-invariant ``F_c`` can only hold
+``1``, pure derivatives of any channel and the advection terms ``d*d_a``
+(`galilean_reduced`). Channels that are not velocities (reaction-diffusion densities,
+the real and imaginary parts of a Schroedinger field) make the test reject, which only
+means that the full library is searched.
+
 Test. Least squares of the weak-form target on the reduced and on the full library give
 residual sums ``RSS_reduced >= RSS_full``. The statistic is their ratio,
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-__all__ = ["Term", "build_library", "galilean_reduced"]
+from sciml.data import parse_term
+
+__all__ = ["Term", "build_library", "galilean_reduced", "term_from_name"]
 
 
 @dataclass(frozen=True)
@@ -158,3 +160,28 @@ def galilean_reduced(library: list[Term]) -> list[Term]:
             if term.powers[index] == 1 and sum(counts) == 1:
                 kept.append(term)
     return kept
+
+
+def term_from_name(name: str, channels: tuple[str, ...], axes: tuple[str, ...]) -> Term:
+    """The `Term` of a name in sciml's naming (at most one derivative factor).
+
+    Examples
+    --------
+    >>> term_from_name("u^2*v_xy", ("u", "v"), ("x", "y")).derivative
+    (1, (1, 1))
+    """
+    powers = [0] * len(channels)
+    derivative = None
+    for channel, deriv, power in parse_term(name):
+        if channel not in channels:
+            raise ValueError(f"term {name!r} uses channel {channel!r}; the channels are {channels}")
+        if not deriv:
+            powers[channels.index(channel)] += power
+            continue
+        unknown = set(deriv) - set(axes)
+        if derivative is not None or unknown:
+            raise ValueError(
+                f"term {name!r}: expected at most one derivative factor along the space axes {axes}"
+            )
+        derivative = (channels.index(channel), tuple(deriv.count(a) for a in axes))
+    return Term(tuple(powers), derivative, tuple(channels), tuple(axes))

@@ -7,10 +7,10 @@ from typing import Any
 
 
 def plot_selection_probabilities(model: Any, path: str | Path) -> Path:
-    """Bar chart of a fitted EqOD model's selection probabilities, one panel per channel.
+    """Bar chart of a fitted EqOD model's selection frequencies, one panel per channel.
 
-    Selected terms are red; the dashed line is the stability threshold pi_thr (not
-    drawn in the Galilean branch, which selects by best subset). Returns ``path``.
+    Only the searched terms are drawn (those with a nonzero frequency or in the
+    equation); selected terms are red. Returns ``path``.
     """
     import matplotlib
 
@@ -18,24 +18,23 @@ def plot_selection_probabilities(model: Any, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    probabilities = np.nan_to_num(model.selection_probabilities_)
+    shown = np.flatnonzero((probabilities > 0).any(axis=0) | model.support_.any(axis=0))
+    names = [model.feature_names_[j] for j in shown]
     n = len(model.channels_)
     fig, axes = plt.subplots(
-        n, 1, figsize=(max(6, 0.35 * len(model.feature_names_)), 3 * n), squeeze=False
+        n, 1, figsize=(min(16, max(6, 0.35 * len(names))), 3 * n), squeeze=False, sharex=True
     )
-    positions = np.arange(len(model.feature_names_))
+    positions = np.arange(len(names))
     for ax, channel, row, support in zip(
-        axes[:, 0], model.channels_, model.selection_probabilities_, model.support_
+        axes[:, 0], model.channels_, probabilities, model.support_
     ):
-        colours = ["tab:red" if s else "tab:gray" for s in support]
-        ax.bar(positions, np.nan_to_num(row), color=colours)
-        stability = (getattr(model, "stability_", {}) or {}).get(channel)
-        if stability is not None:
-            ax.axhline(stability.pi_thr, color="k", ls="--", lw=1, label="threshold")
-            ax.legend(loc="upper right")
+        colours = ["tab:red" if support[j] else "tab:gray" for j in shown]
+        ax.bar(positions, row[shown], color=colours)
         ax.set_ylim(0, 1.05)
         ax.set_ylabel(f"P(select), {channel}_t")
-        ax.set_xticks(positions, model.feature_names_, rotation=70, ha="right")
-    axes[0, 0].set_title("EqOD selection probabilities (red: selected)")
+    axes[-1, 0].set_xticks(positions, names, rotation=70, ha="right")
+    axes[0, 0].set_title("EqOD selection frequency on row halves (red: selected)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

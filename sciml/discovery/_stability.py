@@ -1,5 +1,11 @@
 """Stability selection with the randomized LASSO (Meinshausen & Buehlmann 2010).
 
+A standalone tool. EqOD no longer selects with it: with ``p = 19`` candidates and the
+``E[V] <= 1`` bound the path had to be cut to its first lambdas, so terms entering the
+path late (Fisher-KPP's ``u_xx`` at 5% noise) could not be selected; EqOD uses the
+backward-elimination path with an information criterion instead
+(`sciml.discovery._selection`).
+
 For ``B`` random halves of the rows and random column weights ``W_k ~ U[alpha, 1]``
 (the randomized LASSO penalises ``|xi_k| / W_k``, i.e. fits the columns scaled by
 ``W_k``), the LASSO is solved along a fixed path of ``n_lambdas`` values from
@@ -7,7 +13,7 @@ For ``B`` random halves of the rows and random column weights ``W_k ~ U[alpha, 1
 ``lambda_min_ratio * lambda_max``. A term's selection probability is the largest, over
 the path, of the fraction of subsamples whose LASSO keeps it.
 
-Preconditioning (optional, used by EqOD). Polynomial columns such as ``u, u^2, u^3``
+Preconditioning (optional). Polynomial columns such as ``u, u^2, u^3``
 are strongly collinear, and the plain LASSO then picks one of them for a combination
 (a pilot chose ``u^3`` for Fisher-KPP's ``u - u^2``). With ``precondition=True`` each
 subsample is first multiplied by the Puffer preconditioner ``F = U D^-1 U^T`` of its

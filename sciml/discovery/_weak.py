@@ -61,7 +61,7 @@ from numpy.polynomial import Polynomial
 
 from sciml.data import PDEData
 
-from ._base import evaluate_terms
+from ._base import iter_terms
 from ._library import Term
 
 __all__ = [
@@ -299,6 +299,11 @@ def weak_system(
     n_channels = values.shape[-1]
 
     def integral(field: np.ndarray, counts: dict[str, int]) -> np.ndarray:
+        if any(counts.values()):
+            # int (d phi) c = 0 for a constant c, but its quadrature is not exactly 0: an
+            # offset of the data (u + 1e8 std u) would leak into every row. Subtracting the
+            # integrand's mean is exact in the continuum and removes the leak.
+            field = field - field.mean()
         return _integrate(field, [matrices[a][counts.get(a, 0)] for a in axes])
 
     b = np.stack([-integral(values[..., c], {"t": 1}) for c in range(n_channels)], axis=-1)
@@ -317,14 +322,15 @@ def weak_system(
         return monomial_cache[powers]
 
     columns, exact = [], []
-    pointwise = [term for term in library if _weak_recipe(term) is None]
-    if pointwise:
-        strong = evaluate_terms(data, [t.name for t in pointwise], method=method)
-        strong_by_name = {t.name: strong[..., j] for j, t in enumerate(pointwise)}
+    pointwise = [term.name for term in library if _weak_recipe(term) is None]
+    weak_pointwise = {
+        name: integral(field, {})
+        for name, field in zip(pointwise, iter_terms(data, pointwise, method=method))
+    }
     for term in library:
         recipe = _weak_recipe(term)
         if recipe is None:
-            columns.append(integral(strong_by_name[term.name], {}))
+            columns.append(weak_pointwise[term.name])
             exact.append(False)
         else:
             powers, counts, factor = recipe

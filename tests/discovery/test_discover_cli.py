@@ -22,7 +22,8 @@ def test_discover_json_and_plot(tmp_path, capsys):
     (equation,) = result["equations"]
     assert equation["lhs"] == "u_t" and set(equation["terms"]) == {"u_xx"}
     assert equation["terms"]["u_xx"] == pytest.approx(0.1, rel=0.05)
-    assert result["used_fallback"] is False
+    assert result["used_fallback"] == {"u": False}
+    assert result["fallback_reason"]["u"].startswith("EqOD won")
     assert result["galilean"]["u"]["accepted"] is True
     assert result["selection_probabilities"]["u"]["u_xx"] == pytest.approx(1.0)
     assert plot.stat().st_size > 1000

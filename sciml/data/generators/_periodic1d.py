@@ -33,6 +33,7 @@ from ._common import (
     time_points,
 )
 from ._etdrk4 import FourierGrid, Nonlinear, etdrk4
+from ._periodic2d import _lambda_omega_terms
 from ._registry import register
 
 MIN_NX = 16
@@ -369,4 +370,52 @@ def nls(
     }
     return _package(
         "nls", "nonlinear Schroedinger equation", [psi.real, psi.imag], t, x, terms, {}, seed, dt=dt
+    )
+
+
+@register(
+    "lambda_omega",
+    "1-D periodic lambda-omega reaction-diffusion (u, v) with A^2 = u^2 + v^2 (ETDRK4)",
+)
+def lambda_omega(
+    *,
+    seed: int = 0,
+    n_samples: int = 1,
+    nx: int = 256,
+    nt: int = 101,
+    t_end: float = 10.0,
+    length: float = 20.0,
+    dt: float = 0.01,
+    d: float = 0.1,
+    beta: float = 1.0,
+) -> PDEData:
+    """Lambda-omega system ``psi_t = d psi_xx + (1 - A^2) psi - i beta A^2 psi``, ``psi = u + i v``.
+
+    In real channels: ``u_t = d u_xx + (1 - A^2) u + beta A^2 v`` and
+    ``v_t = d v_xx - beta A^2 u + (1 - A^2) v`` with ``A^2 = u^2 + v^2`` (the 1-D version
+    of the ``reaction_diffusion`` generator's system). Real and imaginary parts of the
+    initial data are independent smooth random fields. Returns values of shape
+    ``(n_samples, nt, nx, 2)``.
+    """
+    check_positive(d=d)
+    fourier, t, x = _setup(n_samples, nx, nt, t_end, length, dt, centred=True, real=False)
+    rng = np.random.default_rng(seed)
+    parts = _random_fields(rng, x, length, 2 * n_samples).reshape(n_samples, 2, nx)
+    psi0 = parts[:, 0] + 1j * parts[:, 1]
+    nonlinear = _pointwise(fourier, lambda psi: -(1 + 1j * beta) * np.abs(psi) ** 2 * psi)
+    psi = _solve(fourier, psi0, 1.0 - d * fourier.k**2, nonlinear, t, dt)
+    terms = {  # the 2-D system's right-hand sides without the y derivatives
+        channel: {k: v for k, v in rhs.items() if not k.endswith("_yy")}
+        for channel, rhs in _lambda_omega_terms(d, beta).items()
+    }
+    return _package(
+        "lambda_omega",
+        "lambda-omega reaction-diffusion",
+        [psi.real, psi.imag],
+        t,
+        x,
+        terms,
+        {"d": d, "beta": beta},
+        seed,
+        dt=dt,
     )

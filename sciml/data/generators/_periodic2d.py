@@ -410,3 +410,94 @@ def navier_stokes(
         params=params,
         meta=meta,
     )
+
+
+# ----------------------------------------------------------------------------- linear, exact
+
+
+@register(
+    "advection_diffusion_2d",
+    "2-D periodic advection-diffusion u_t = -cx u_x - cy u_y + nu (u_xx + u_yy) (exact)",
+)
+def advection_diffusion_2d(
+    *,
+    seed: int = 0,
+    n_samples: int = 1,
+    n: int = 64,
+    nt: int = 51,
+    t_end: float = 1.0,
+    length: float = 2 * np.pi,
+    nu: float = 0.05,
+    cx: float = 1.0,
+    cy: float = 0.5,
+) -> PDEData:
+    """Advection-diffusion on the periodic square ``[0, length)^2``, solved exactly.
+
+    Each Fourier mode of a seeded random field (`_gaussian_random_field`, unit rms,
+    ``alpha = 3``, ``tau = 2``) is multiplied by ``exp((-nu |k|^2 - i (cx kx + cy ky)) t)``;
+    ``cx = cy = 0`` gives the 2-D heat equation (generator ``heat_2d``).
+
+    Returns
+    -------
+    PDEData
+        Values ``(n_samples, nt, n, n, 1)``, grid ``(t, x, y)`` periodic in ``x`` and ``y``.
+
+    Examples
+    --------
+    >>> advection_diffusion_2d(n=16, nt=3).equations[0]
+    'u_t = -1.0 u_x - 0.5 u_y + 0.05 u_xx + 0.05 u_yy'
+    """
+    check_count(n_samples=n_samples)
+    check_at_least(8, n=n)
+    check_positive(t_end=t_end, length=length, nu=nu)
+    check_real(cx=cx, cy=cy)
+    x = periodic_points(n, length)
+    t = time_points(t_end, nt)
+    rng = np.random.default_rng(seed)
+    fields = _gaussian_random_field(rng, (n_samples,), n, alpha=3.0, tau=2.0)
+    kx, ky = _wavenumbers(n, length)
+    symbol = -nu * (kx**2 + ky**2) - 1j * (cx * kx + cy * ky)  # (n, n // 2 + 1)
+    spectra = np.fft.rfft2(fields)[:, None] * np.exp(symbol[None, None] * t[None, :, None, None])
+    values = np.fft.irfft2(spectra, s=(n, n))[..., None]
+    terms = {"u_x": -cx, "u_y": -cy, "u_xx": nu, "u_yy": nu}
+    name = "heat_2d" if cx == 0 and cy == 0 else "advection_diffusion_2d"
+    meta = solver_meta(
+        name,
+        "2-D advection-diffusion u_t = -cx u_x - cy u_y + nu (u_xx + u_yy)",
+        {"u": {k: float(v) for k, v in terms.items() if v != 0}},
+        seed,
+        method="exact Fourier solution",
+    )
+    return PDEData.from_arrays(
+        values,
+        t=t,
+        x=x,
+        y=x,
+        channels=("u",),
+        periodic=["x", "y"],
+        params={"nu": nu, "cx": cx, "cy": cy},
+        meta=meta,
+    )
+
+
+@register("heat_2d", "2-D periodic heat equation u_t = nu (u_xx + u_yy) (exact)")
+def heat_2d(
+    *,
+    seed: int = 0,
+    n_samples: int = 1,
+    n: int = 64,
+    nt: int = 51,
+    t_end: float = 1.0,
+    length: float = 2 * np.pi,
+    nu: float = 0.05,
+) -> PDEData:
+    """`advection_diffusion_2d` without advection: ``u_t = nu (u_xx + u_yy)``.
+
+    Examples
+    --------
+    >>> heat_2d(n=16, nt=3).equations[0]
+    'u_t = 0.05 u_xx + 0.05 u_yy'
+    """
+    return advection_diffusion_2d(
+        seed=seed, n_samples=n_samples, n=n, nt=nt, t_end=t_end, length=length, nu=nu, cx=0, cy=0
+    )

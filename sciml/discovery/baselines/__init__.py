@@ -5,7 +5,7 @@
 - `WFLasso`: PySINDy's weak system + cross-validated LASSO + least-squares refit.
 - `WSINDy`: separable weak form + MSTLS (Messenger & Bortz 2021).
 
-All use the same candidate library as EqOD (``library_degree=3``, ``max_derivative=4``)
+All default to EqOD's 1-D candidate library (``library_degree=3``, ``max_derivative=4``)
 and report terms in sciml's naming (`pysindy_to_sciml` maps PySINDy's ``x0x0_1`` to
 ``u*u_x``). The PySINDy-based ones need ``pysindy>=2.1``.
 """

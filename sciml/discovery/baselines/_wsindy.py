@@ -48,14 +48,23 @@ def mstls(
     ratio = np.maximum(1.0, np.linalg.norm(b) / np.where(col > 0, col, np.inf))
     ratio[col == 0] = np.inf  # an all-zero column can never be kept
     best, losses = None, np.empty(len(lambdas))
+    solutions: dict[bytes, np.ndarray] = {}  # least squares per support, shared by the lambdas
+
+    def solve(support: np.ndarray) -> np.ndarray:
+        key = support.tobytes()
+        if key not in solutions:
+            w = np.zeros(n_features)
+            if support.any():
+                w[support], *_ = np.linalg.lstsq(G[:, support], b, rcond=None)
+            solutions[key] = w
+        return solutions[key]
+
     for k, lam in enumerate(lambdas):
         lower, upper = lam * ratio, ratio / lam
         w, keep = w0.copy(), np.ones(n_features, dtype=bool)
         for _ in range(n_features + 1):
             new = keep & (np.abs(w) >= lower) & (np.abs(w) <= upper)
-            w = np.zeros(n_features)
-            if new.any():
-                w[new], *_ = np.linalg.lstsq(G[:, new], b, rcond=None)
+            w = solve(new)
             if np.array_equal(new, keep):
                 break
             keep = new
@@ -63,7 +72,7 @@ def mstls(
         if best is None or losses[k] < losses[best[0]]:
             best = (k, w)
     k, w = best
-    return w, float(lambdas[k]), losses
+    return w.copy(), float(lambdas[k]), losses
 
 
 def _test_matrix(

@@ -1,0 +1,132 @@
+"""Layouts of `.mat`/`.npz`/`.npy` files: variable names, orientation, complex parts, --var."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+
+from sciml.data import load
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+X, T = np.linspace(0, 1, 7)[:-1], np.linspace(0, 2, 5)
+FIELD = np.add.outer(T, np.sin(2 * np.pi * X))  # (n_t, n_x)
+
+
+@pytest.mark.parametrize(
+    ("names", "field"),
+    [
+        ({"usol": "u", "x": "x", "t": "t"}, FIELD.T),  # PySINDy/PDE-FIND: (n_x, n_t)
+        ({"uu": "u", "x": "x", "tt": "t"}, FIELD.T),  # PINN papers
+        ({"usol": "u", "x": "x", "t": "t"}, FIELD),  # (n_t, n_x)
+    ],
+)
+def test_mat_names_and_orientation(tmp_path, names, field):
+    arrays = {"u": field, "x": X[None, :], "t": T[:, None]}
+    path = tmp_path / "f.mat"
+    scipy.io.savemat(path, {name: arrays[role] for name, role in names.items()})
+    data = load(path, periodic=["x"])
+    assert data.shape == (1, 5, 6, 1)
+    np.testing.assert_array_equal(data.values[0, ..., 0], FIELD)
+
+
+def test_variables_name_any_layout_and_errors_list_the_file(tmp_path):
+    path = tmp_path / "odd.mat"
+    scipy.io.savemat(path, {"U": FIELD.T, "xs": X, "time": T})
+    with pytest.raises(
+        ValueError, match=r"no variable for the field.*\['U', 'time', 'xs'\].*--var u="
+    ):
+        load(path)
+    data = load(path, variables={"u": "U", "x": "xs", "t": "time"})
+    np.testing.assert_array_equal(data.values[0, ..., 0], FIELD)
+    assert data.meta["provenance"]["variables"] == {"u": "U", "t": "time", "x": "xs"}
+    with pytest.raises(ValueError, match=r"variables\['x'\] = 'X'.*has \['U', 'time', 'xs'\]"):
+        load(path, variables={"u": "U", "x": "X"})
+    with pytest.raises(ValueError, match="unknown roles \\['w'\\]"):
+        load(path, variables={"w": "U"})
+
+
+def test_round_off_imaginary_part_is_dropped_with_a_warning(tmp_path):
+    path = tmp_path / "c.mat"
+    scipy.io.savemat(path, {"usol": FIELD.T + 1e-9j, "x": X, "t": T})
+    with pytest.warns(UserWarning, match="dropped the imaginary part"):
+        data = load(path)
+    assert data.channels == ("u",)
+    scipy.io.savemat(path, {"usol": FIELD.T * (1 + 0.5j), "x": X, "t": T})
+    data = load(path)
+    assert data.channels == ("u", "v")
+    np.testing.assert_allclose(data.channel("v")[0], 0.5 * FIELD)
+
+
+def test_repeated_periodic_endpoint_is_dropped(tmp_path):
+    x = np.linspace(-1, 1, 9)  # endpoint-inclusive: u(-1) = u(1)
+    field = np.sin(np.pi * x)[:, None] * np.ones(5)
+    path = tmp_path / "ks.mat"
+    scipy.io.savemat(path, {"uu": field, "x": x, "tt": T})
+    data = load(path, periodic=["x"])
+    assert data.grid["x"].size == 8 and data.grid.is_periodic("x")
+    assert load(path).grid["x"].size == 9  # not periodic: kept
+
+
+def test_npy_field_with_coordinate_files(tmp_path):
+    np.save(tmp_path / "u.npy", FIELD)
+    np.save(tmp_path / "t.npy", T)
+    np.save(tmp_path / "x.npy", X)
+    with pytest.raises(ValueError, match=r"no coordinates.*variables=\{'t': 't.npy'"):
+        load(tmp_path / "u.npy")
+    data = load(tmp_path / "u.npy", variables={"t": "t.npy", "x": "x.npy"}, periodic=["x"])
+    np.testing.assert_array_equal(data.values[0, ..., 0], FIELD)
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="obj.npy"):
+        load(tmp_path / "obj.npy", variables={"t": "t.npy", "x": "x.npy"})
+
+
+def test_npz_with_variables(tmp_path):
+    path = tmp_path / "f.npz"
+    np.savez(path, field=FIELD.T, grid_x=X, t=T)
+    data = load(path, variables={"u": "field", "x": "grid_x"})
+    np.testing.assert_array_equal(data.values[0, ..., 0], FIELD)
+
+
+def test_variables_refused_for_hdf5(tmp_path):
+    from sciml.data import generate
+
+    path = generate("heat", nt=5, nx=16).save(tmp_path / "h.h5")
+    with pytest.raises(ValueError, match="variables"):
+        load(path, variables={"u": "U"})
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "channels"),
+    [
+        ("pysindy/burgers.mat", (1, 101, 256, 1), ("u",)),
+        ("pysindy/kdv.mat", (1, 201, 512, 1), ("u",)),
+        ("pysindy/kuramoto_sivishinky.mat", (1, 251, 1024, 1), ("u",)),
+        ("raissi/burgers_shock.mat", (1, 100, 256, 1), ("u",)),
+        ("raissi/AC.mat", (1, 201, 512, 1), ("u",)),
+        ("raissi/KdV.mat", (1, 201, 512, 1), ("u",)),
+        ("raissi/KS.mat", (1, 201, 513, 1), ("u",)),
+        ("raissi/NLS.mat", (1, 201, 256, 2), ("u", "v")),
+    ],
+)
+def test_every_third_party_file_loads(name, shape, channels):
+    path = DATASETS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (third-party data lives in ../shared/datasets/)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load(path)
+    assert data.shape == shape and data.channels == channels
+    assert data.grid["t"][0] == 0 and np.all(np.diff(data.grid["t"]) > 0)
+
+
+def test_pytorch_archive_is_named_not_unpickled(tmp_path):
+    import zipfile
+
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:  # the layout torch.save writes
+        archive.writestr("archive/data.pkl", b"not unpickled")
+        archive.writestr("archive/version", b"3")
+    with pytest.raises(ValueError, match=r"PyTorch archive.*torch.load\(path, weights_only=True\)"):
+        load(path)
