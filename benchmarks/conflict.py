@@ -33,9 +33,9 @@ Methods (all through `sciml.conflict.train`, same model, optimiser, schedule, po
 
 Training: `sciml.pinn.TrainerConfig.recipe` without the L-BFGS phase (the methods are
 Adam-phase interventions): warm-up, exponential decay, points redrawn every step.
-Full: tanh MLP 4 x 64, 40,000 Adam steps, 1000 residual and 200 other points per loss
-(Wang, Teng & Perdikaris 2021 train 4-5 x 50 for 40,000 steps). Quick: 3 x 32, 2000
-steps, 128 / 64 points.
+Full: tanh MLP 4 x 64, 40,000 Adam steps, 128 fresh points per loss and step (Wang,
+Teng & Perdikaris 2021: 4-5 x 50, 40,000 steps, batches of 128). Quick: 3 x 32, 2000
+steps, 128 residual / 64 other points.
 
 Metrics: ``rel_l2`` (relative L2 error on the problem's fixed grid), ``ms_per_step``
 (training wall time per step, profiling included where the method profiles),
@@ -100,12 +100,13 @@ CHOICES = ("vanilla", "reweighting", "adapters+reweighting")
 PROFILE_STEPS = 1000
 
 # quick: (steps, width, depth, residual points, other points, profile every)
-BUDGET = {True: (2000, 32, 3, 128, 64, 4), False: (40000, 64, 4, 1000, 200, 2)}
+BUDGET = {True: (2000, 32, 3, 128, 64, 4), False: (40000, 64, 4, 128, 128, 2)}
 
 
-def _problem(name: str, quick: bool):
-    _, _, _, n_res, n_other, _ = BUDGET[quick]
-    points = {"n_residual": n_res, "n_boundary": n_other}
+def _problem(name: str, quick: bool, points: tuple[int, int] | None = None):
+    """The benchmark's problem ``name``; ``points`` = (residual, other) overrides the budget."""
+    n_res, n_other = points or BUDGET[quick][3:5]
+    sizes = {"n_residual": n_res, "n_boundary": n_other}
     if name.startswith("heat_") and name.endswith("d"):
         return get_problem(
             "heat_nd",
@@ -115,12 +116,12 @@ def _problem(name: str, quick: bool):
             n_boundary=2 * n_other,
         )
     if name.startswith("helmholtz_a2_"):
-        return get_problem("helmholtz", a2=float(name.rsplit("_", 1)[1]), **points)
+        return get_problem("helmholtz", a2=float(name.rsplit("_", 1)[1]), **sizes)
     if name == "thermoelastic_k6":
-        return get_problem("thermoelastic", per_field=True, n_initial=n_other, **points)
+        return get_problem("thermoelastic", per_field=True, n_initial=n_other, **sizes)
     if name not in ("helmholtz", "inverse_heat", "inverse_burgers"):
-        points["n_initial"] = n_other
-    return get_problem(name, **points)
+        sizes["n_initial"] = n_other
+    return get_problem(name, **sizes)
 
 
 def _rule(method: str):
@@ -305,17 +306,21 @@ RATIO_METHODS = ("vanilla", "adapters", "adapters_lra", "pcgrad", "config")
 
 
 def step_ratios(
-    problems=("heat", "thermoelastic"), steps: int = 40, repeats: int = 7
+    problems=("heat", "thermoelastic"),
+    points: tuple[int, int] = (1000, 200),
+    steps: int = 40,
+    repeats: int = 7,
 ) -> list[dict[str, float]]:
     """Wall time per training step of each method over vanilla's, 4 x 64 trunk.
 
     Every repeat runs all methods in turn (interleaved, one process, 1 thread) for
-    ``steps`` steps on the full-grid points; the ratio is of the medians over repeats.
+    ``steps`` steps with ``points`` = (residual, other) points per loss; the ratio is of
+    the medians over repeats.
     """
     torch.set_num_threads(1)
     rows = []
     for name in problems:
-        problem = _problem(name, quick=False)
+        problem = _problem(name, quick=False, points=points)
         times = defaultdict(list)
         for repeat in range(repeats):
             for method in RATIO_METHODS:
@@ -343,22 +348,27 @@ def step_ratios(
 
 if __name__ == "__main__":
     import argparse
+    import os
     from pathlib import Path
 
     parser = argparse.ArgumentParser(description="adapter step cost vs a vanilla step")
     parser.add_argument("--out", default="benchmarks/results/conflict_step_ratio.md")
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
+    rows = step_ratios(repeats=args.repeats)
     table = [
         "# Step cost relative to a vanilla step (4 x 64 tanh trunk, 1 thread)",
         "",
         f"Median over {args.repeats} interleaved repeats of 40 steps each, one process; "
-        "1000 residual and 200 other points per loss.",
+        "1000 residual and 200 other points per loss. Machine load (1-minute average) "
+        f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, "
+        f"{os.cpu_count()} cores.",
         "",
         "| problem | K | method | ms / step | ratio to vanilla |",
         "|---|---|---|---|---|",
     ]
-    for row in step_ratios(repeats=args.repeats):
+    for row in rows:
         table.append(
             f"| {row['problem']} | {row['K']} | {row['method']} | {row['ms_per_step']:.1f} | "
             f"{row['ratio']:.2f} |"
