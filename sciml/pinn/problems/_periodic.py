@@ -2,6 +2,8 @@
 
 Their reference solutions are the authors' spectral solutions (``AC.mat``, ``KdV.mat``,
 ``NLS.mat``, read with `raissi_solution`); without them a problem has no error metric.
+Every factory takes ``n_residual`` (1000), ``n_initial`` (200), ``n_boundary`` (200) and
+``resample_every`` (100) as keywords, like the other reference problems.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ._raissi import GridSolution
 ALLEN_CAHN = {"eps": 1e-4, "rate": 5.0}
 #: ``u_t + KDV["a"] u u_x + KDV["b"] u_xxx = 0``
 KDV = {"a": 1.0, "b": 0.0025}
+#: ``(t, x)`` in ``[0, 1] x [-1, 1]`` (Allen-Cahn, KdV)
+SYMMETRIC = TimeSpace(x=(-1.0, 1.0))
 
 
 def _periodic(fields: int):
@@ -50,11 +54,11 @@ def _periodic_problem(
     initial,
     solution: GridSolution | None,
     *,
-    n_outputs: int,
-    n_residual: int,
-    n_initial: int,
-    n_boundary: int,
-    resample_every: int,
+    n_outputs: int = 1,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 200,
+    resample_every: int = 100,
 ) -> Problem:
     period = space.x[1] - space.x[0]
     ends = _periodic(n_outputs)
@@ -92,14 +96,7 @@ class _LowWall:
 
 
 @_register
-def allen_cahn(
-    *,
-    solution: GridSolution | None = None,
-    n_residual: int = 1000,
-    n_initial: int = 200,
-    n_boundary: int = 200,
-    resample_every: int = 100,
-) -> Problem:
+def allen_cahn(*, solution: GridSolution | None = None, **sizes: int) -> Problem:
     """Allen-Cahn ``u_t = 1e-4 u_xx + 5 u - 5 u^3`` on ``[0, 1] x [-1, 1]``, periodic; K = 3.
 
     ``u(0, x) = x^2 cos(pi x)`` (Raissi et al. 2019). Losses ``residual``, ``initial``,
@@ -122,29 +119,11 @@ def allen_cahn(
         x = p[:, 1:2]
         return model(p) - x**2 * torch.cos(math.pi * x)
 
-    return _periodic_problem(
-        "allen_cahn",
-        TimeSpace(x=(-1.0, 1.0)),
-        residual,
-        initial,
-        solution,
-        n_outputs=1,
-        n_residual=n_residual,
-        n_initial=n_initial,
-        n_boundary=n_boundary,
-        resample_every=resample_every,
-    )
+    return _periodic_problem("allen_cahn", SYMMETRIC, residual, initial, solution, **sizes)
 
 
 @_register
-def kdv(
-    *,
-    solution: GridSolution | None = None,
-    n_residual: int = 1000,
-    n_initial: int = 200,
-    n_boundary: int = 200,
-    resample_every: int = 100,
-) -> Problem:
+def kdv(*, solution: GridSolution | None = None, **sizes: int) -> Problem:
     """KdV ``u_t + u u_x + 0.0025 u_xxx = 0`` on ``[0, 1] x [-1, 1]``, periodic; K = 3.
 
     ``u(0, x) = cos(pi x)`` (Raissi et al. 2019, their identification example solved
@@ -166,29 +145,11 @@ def kdv(
     def initial(model, p):
         return model(p) - torch.cos(math.pi * p[:, 1:2])
 
-    return _periodic_problem(
-        "kdv",
-        TimeSpace(x=(-1.0, 1.0)),
-        residual,
-        initial,
-        solution,
-        n_outputs=1,
-        n_residual=n_residual,
-        n_initial=n_initial,
-        n_boundary=n_boundary,
-        resample_every=resample_every,
-    )
+    return _periodic_problem("kdv", SYMMETRIC, residual, initial, solution, **sizes)
 
 
 @_register
-def nls(
-    *,
-    solution: GridSolution | None = None,
-    n_residual: int = 1000,
-    n_initial: int = 200,
-    n_boundary: int = 200,
-    resample_every: int = 100,
-) -> Problem:
+def nls(*, solution: GridSolution | None = None, **sizes: int) -> Problem:
     """Schrodinger ``i h_t + 0.5 h_xx + |h|^2 h = 0`` on ``[0, pi/2] x [-5, 5]``; K = 3.
 
     Periodic, ``h(0, x) = 2 sech(x)`` (Raissi et al. 2019). Outputs ``(u, v)`` with
@@ -224,8 +185,5 @@ def nls(
         initial,
         solution,
         n_outputs=2,
-        n_residual=n_residual,
-        n_initial=n_initial,
-        n_boundary=n_boundary,
-        resample_every=resample_every,
+        **sizes,
     )
