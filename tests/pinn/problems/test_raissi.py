@@ -96,7 +96,7 @@ def test_initial_condition_and_error_grid_match_the_file(name):
     assert problem.relative_error(lambda p: s.values.to(p.dtype)) == 0.0
     with pytest.raises(ValueError, match="only known on its"):
         s.reference(first)
-    with pytest.raises(ValueError, match="not 'burgers'"):
+    with pytest.raises(ValueError, match="is 'burgers', not"):
         get_problem(name, solution=solution("burgers"))
 
 
