@@ -71,7 +71,7 @@ def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adam-steps", type=int, default=3000)
-    parser.add_argument("--lbfgs-steps", type=int, default=300, help="10 iterations each")
+    parser.add_argument("--lbfgs-steps", type=int, default=400, help="10 iterations each")
     parser.add_argument("--width", type=int, default=20)
     parser.add_argument("--depth", type=int, default=8)
     parser.add_argument("--n-residual", type=int, default=2000, help="points per Adam step")
