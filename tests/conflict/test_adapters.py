@@ -151,3 +151,12 @@ def test_bad_input():
         AdapterRouting(model).combine(
             FakeTrainer({}), 0, {"a": torch.tensor(1.0), "b": torch.ones(2), "c": torch.tensor(1.0)}
         )
+
+
+@pytest.mark.parametrize("wiring", ["shared", "separate"])
+def test_a_forward_pass_runs_the_trunk_once_whatever_the_number_of_losses(wiring):
+    trunk, model = make(wiring, inference="a" if wiring == "separate" else "mean")
+    calls = []
+    trunk[2].register_forward_hook(lambda *args: calls.append(1))
+    model(torch.rand(8, 2))
+    assert len(calls) == 1  # the K adapters enter the weights, not K extra passes

@@ -82,16 +82,22 @@ def raissi_solution(name: str, directory: str | Path) -> GridSolution:
     ------
     FileNotFoundError
         When the file is absent (callers fall back to their own reference or skip).
+    ValueError
+        When the file is not a MATLAB file with the expected variables and shapes.
     """
     if name not in RAISSI_FILES:
         raise ValueError(f"unknown solution {name!r}; available: {sorted(RAISSI_FILES)}")
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     filename, u_key, t_key = RAISSI_FILES[name]
     path = Path(directory) / filename
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist (the {name} solution of Raissi et al.)")
-    data = loadmat(path)  # MATLAB arrays only: no code is executed
+    try:
+        data = loadmat(path)  # MATLAB arrays only: no code is executed
+    except (ValueError, TypeError, OSError, MatReadError) as exc:
+        raise ValueError(f"{path} is not a readable MATLAB file ({exc})") from None
     missing = [k for k in (u_key, t_key, "x") if k not in data]
     if missing:
         raise ValueError(f"{path} has no variables {missing}; is it the published {filename}?")

@@ -109,3 +109,13 @@ def test_periodic_boundary_loss_vanishes_for_periodic_functions():
     assert float(loss.fn(periodic, p).abs().max()) < 1e-12
     shifted = lambda q: q[:, 1:2] ** 2 + q[:, 0:1]  # noqa: E731 - equal values, unequal slopes
     assert float(loss.fn(shifted, p)[:, 1].abs().min()) > 3.9
+
+
+def test_bad_names_and_missing_files_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown solution 'heat'"):
+        raissi_solution("heat", DATA)
+    with pytest.raises(FileNotFoundError, match="KdV.mat does not exist"):
+        raissi_solution("kdv", tmp_path)
+    (tmp_path / "AC.mat").write_bytes(b"not a mat file")
+    with pytest.raises(ValueError):
+        raissi_solution("allen_cahn", tmp_path)
