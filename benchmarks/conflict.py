@@ -1,35 +1,53 @@
 """Benchmark `conflict`: gradient-conflict regimes and interventions on PINN problems.
 
-Problems (`sciml.pinn.problems`, each K >= 3 losses with an exact/reference solution):
-``burgers`` (Cole-Hopf), ``helmholtz``, ``klein_gordon``, ``heat``, ``wave``,
-``inverse_heat`` (unknown diffusivity learned with the network), ``thermoelastic``
-(K = 4) and ``heat_10d``/``heat_50d`` (full grid only).
+Problems (`sciml.pinn.problems`, each K >= 3 losses with an exact/reference solution).
+Full grid, setting ``"converged"`` (in the order cells run):
 
-Methods (all through `sciml.conflict.train`, same model, optimiser and points):
+- forward, K = 3: ``burgers`` (Cole-Hopf), ``helmholtz`` (a1 = 1, a2 = 4),
+  ``klein_gordon``, ``heat``, ``wave``;
+- inverse, K = 3: ``inverse_heat`` (diffusivity), ``inverse_burgers`` (viscosity,
+  Raissi et al. 2019); ``coef_err`` is the relative error of the learned coefficient;
+- multi-physics: ``thermoelastic`` (K = 4), ``reaction_diffusion`` (K = 5),
+  ``thermoelastic_k6`` (K = 6, conditions per field);
+- the parameter sweep ``helmholtz_a2_1``, ``helmholtz_a2_2``, ``helmholtz_a2_6``
+  (with ``helmholtz``: a2 in {1, 2, 4, 6});
+- high-dimensional: ``heat_10d`` (``heat_50d``: GPU grid, same code).
 
-- ``vanilla``: plain sum; this cell also profiles the run (`ConflictProfiler` every
-  ``PROFILE_EVERY`` steps) and reports the profile summary: the deciding pair's mean
-  cosine and persistence, the median log10 norm ratio and the regime index
-  (0 low, 1 magnitude, 2 directional), window = second half of the run;
-- ``lra`` / ``lra_paper``: learning-rate annealing, square-root and paper variants;
-- ``relobralo``, ``gradnorm``: the other reweighting rules;
+Quick grid (setting ``"default"``): six of them on a 3 x 32 network, 2000 steps.
+
+Methods (all through `sciml.conflict.train`, same model, optimiser, schedule, points):
+
+- ``vanilla``: plain sum; this cell also profiles the first ``PROFILE_STEPS`` steps
+  (`ConflictProfiler`, the unmodified run) and reports the profile summary: the
+  deciding pair's mean cosine and persistence, the median log10 norm ratio and the
+  regime index (0 low, 1 magnitude, 2 directional), window = second half of the profile;
+- ``lra``: learning-rate annealing, square-root variant; ``relobralo``, ``gradnorm``:
+  the other reweighting rules;
 - ``pcgrad``, ``config``: gradient surgery on the full parameter vector;
 - ``adapters``: per-loss LoRA adapters (rank 4, alpha 0.25, hidden layers, shared
   wiring + routing); ``adapters_lra``: the same with square-root LRA;
-  ``adapters_sep`` (full grid): the separate wiring (a), mean of the K predictors;
-- ``recommend``: `sciml.conflict.fit`: profile the first ``PROFILE_STEPS`` steps,
-  recommend, and continue with the recommended method for the remaining steps;
-  ``choice`` is the index of the method in ``("vanilla", "reweighting",
-  "adapters+reweighting")``.
+- ``recommend``: `sciml.conflict.fit`: profile the first ``PROFILE_STEPS`` = 1000 steps
+  of an unmodified run, recommend, and continue with the recommended method for the
+  remaining steps (a new Adam run with the same schedule); ``choice`` is the index of
+  the method in ``("vanilla", "reweighting", "adapters+reweighting")``.
+
+Training: `sciml.pinn.TrainerConfig.recipe` without the L-BFGS phase (the methods are
+Adam-phase interventions): warm-up, exponential decay, points redrawn every step.
+Full: tanh MLP 4 x 64, 40,000 Adam steps, 128 fresh points per loss and step (Wang,
+Teng & Perdikaris 2021: 4-5 x 50, 40,000 steps, batches of 128). Quick: 3 x 32, 2000
+steps, 128 residual / 64 other points.
 
 Metrics: ``rel_l2`` (relative L2 error on the problem's fixed grid), ``ms_per_step``
 (training wall time per step, profiling included where the method profiles),
-``kappa_err`` (inverse problem: relative error of the learned coefficient).
-Network: tanh MLP 3 x 32 (quick) / 4 x 64 (full), Adam lr 1e-3, float32.
+``coef_err`` (inverse problems).
+
+Run ``python benchmarks/conflict.py`` for the per-step cost of each method relative to
+vanilla (written to ``benchmarks/results/conflict_step_ratio.md``).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import defaultdict
 
@@ -48,22 +66,8 @@ from sciml.conflict import (
 from sciml.pinn import Trainer, TrainerConfig
 from sciml.pinn.problems import get_problem, make_model
 
-METHODS_FULL = [
-    "vanilla",
-    "lra",
-    "lra_paper",
-    "relobralo",
-    "gradnorm",
-    "pcgrad",
-    "config",
-    "adapters",
-    "adapters_lra",
-    "adapters_sep",
-    "recommend",
-]
-# quick: the paper-formula LRA and the separate wiring only in the full grid; ordered so
-# that an interrupted (resumable) run has the most informative cells first
-METHODS_QUICK = [
+# ordered so that an interrupted (resumable) run has the most informative cells first
+METHODS = [
     "vanilla",
     "adapters_lra",
     "lra",
@@ -81,35 +85,48 @@ PROBLEMS_FULL = [
     "heat",
     "wave",
     "inverse_heat",
+    "inverse_burgers",
     "thermoelastic",
+    "reaction_diffusion",
+    "thermoelastic_k6",
+    "helmholtz_a2_1",
+    "helmholtz_a2_2",
+    "helmholtz_a2_6",
     "heat_10d",
     "heat_50d",
 ]
 PROBLEMS_QUICK = ["burgers", "helmholtz", "klein_gordon", "heat", "inverse_heat", "thermoelastic"]
 CHOICES = ("vanilla", "reweighting", "adapters+reweighting")
+PROFILE_STEPS = 1000
 
-# quick: (steps, width, depth, residual points, other points, profile steps, profile every)
-BUDGET = {True: (1000, 32, 3, 128, 64, 500, 4), False: (5000, 64, 4, 1000, 200, 1000, 2)}
+# quick: (steps, width, depth, residual points, other points, profile every)
+BUDGET = {True: (2000, 32, 3, 128, 64, 4), False: (40000, 64, 4, 128, 128, 2)}
 
 
-def _problem(name: str, quick: bool):
-    _, _, _, n_res, n_other, _, _ = BUDGET[quick]
+def _problem(name: str, quick: bool, points: tuple[int, int] | None = None):
+    """The benchmark's problem ``name``; ``points`` = (residual, other) overrides the budget."""
+    n_res, n_other = points or BUDGET[quick][3:5]
+    sizes = {"n_residual": n_res, "n_boundary": n_other}
     if name.startswith("heat_") and name.endswith("d"):
-        dim = int(name[5:-1])
         return get_problem(
-            "heat_nd", dim=dim, n_residual=n_res, n_initial=n_other, n_boundary=2 * n_other
+            "heat_nd",
+            dim=int(name[5:-1]),
+            n_residual=n_res,
+            n_initial=n_other,
+            n_boundary=2 * n_other,
         )
-    options = {"n_residual": n_res, "n_boundary": n_other}
-    if name not in ("helmholtz", "inverse_heat"):
-        options["n_initial"] = n_other
-    return get_problem(name, **options)
+    if name.startswith("helmholtz_a2_"):
+        return get_problem("helmholtz", a2=float(name.rsplit("_", 1)[1]), **sizes)
+    if name == "thermoelastic_k6":
+        return get_problem("thermoelastic", per_field=True, n_initial=n_other, **sizes)
+    if name not in ("helmholtz", "inverse_heat", "inverse_burgers"):
+        sizes["n_initial"] = n_other
+    return get_problem(name, **sizes)
 
 
 def _rule(method: str):
     if method in ("lra", "adapters_lra", "recommend"):
         return LearningRateAnnealing("sqrt")
-    if method == "lra_paper":
-        return LearningRateAnnealing("paper")
     if method == "relobralo":
         return ReLoBRaLo()
     if method == "gradnorm":
@@ -117,24 +134,35 @@ def _rule(method: str):
     return None
 
 
+def _config(steps: int, seed: int, device) -> TrainerConfig:
+    return TrainerConfig.recipe(
+        steps=steps, lbfgs_steps=0, seed=seed, device=device, log_every=steps + 1, progress=False
+    )
+
+
+def _train(method: str, model, problem, config: TrainerConfig, seed: int):
+    """`sciml.conflict.train` with the benchmark's name for ``method``."""
+    kind = {
+        "pcgrad": "pcgrad",
+        "config": "config",
+        "adapters": "adapters",
+        "adapters_lra": "adapters+reweighting",
+        "vanilla": "vanilla",
+    }.get(method, "reweighting")
+    return train(model, problem, config, method=kind, rule=_rule(method), seed=seed)
+
+
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     torch.set_num_threads(1)
-    steps, width, depth, _, _, profile_steps, every = BUDGET[context.quick]
+    steps, width, depth, _, _, every = BUDGET[context.quick]
     problem = _problem(cell.problem, context.quick)
     model = make_model(problem, width=width, depth=depth, seed=cell.seed)
-    config = TrainerConfig(
-        steps=steps,
-        lr=1e-3,
-        seed=cell.seed,
-        device=context.device,
-        log_every=steps + 1,
-        progress=False,
-    )
+    config = _config(steps, cell.seed, context.device)
     metrics: dict[str, float] = {}
     start = time.perf_counter()
     if cell.method == "vanilla":
         trainer = Trainer(model, problem, config)
-        profiler = trainer.add_hook(ConflictProfiler(every=every))
+        profiler = trainer.add_hook(ConflictProfiler(every=every, until=PROFILE_STEPS))
         trainer.fit()
         predictor = model
         metrics.update(profiler.profile().summary_numbers())
@@ -143,64 +171,84 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
             model,
             problem,
             config,
-            profile_steps=profile_steps,
-            profile_every=every // 2 or 1,
+            profile_steps=PROFILE_STEPS,
+            profile_every=every,
             rule=_rule("recommend"),
         )
         predictor = out.model
         metrics.update(out.profile.summary_numbers())
         metrics["choice"] = float(CHOICES.index(out.recommendation.method))
     else:
-        method = {
-            "pcgrad": "pcgrad",
-            "config": "config",
-            "adapters": "adapters",
-            "adapters_lra": "adapters+reweighting",
-            "adapters_sep": "adapters",
-        }.get(cell.method, "reweighting")
-        result = train(
-            model,
-            problem,
-            config,
-            method=method,
-            rule=_rule(cell.method),
-            wiring="separate" if cell.method == "adapters_sep" else "shared",
-            seed=cell.seed,
-        )
-        predictor = result.model
+        predictor = _train(cell.method, model, problem, config, cell.seed).model
     metrics["ms_per_step"] = 1e3 * (time.perf_counter() - start) / steps
     metrics["rel_l2"] = problem.relative_error(predictor)
-    if "true" in problem.domain:
-        true = problem.domain["true"]["kappa"]
-        learned = float(predictor.coefficient("kappa").detach())
-        metrics["kappa_err"] = abs(learned - true) / true
+    for name, true in problem.domain.get("true", {}).items():
+        learned = float(predictor.coefficient(name).detach())
+        metrics["coef_err"] = abs(learned - true) / true
     return metrics
 
 
+SETTINGS = {
+    "converged": "Full grid: 4 x 64, 40,000 Adam steps, default recipe",
+    "default": "Quick grid: 3 x 32 (older records: 1000 steps, constant lr 1e-3, 500-step profile)",
+}
+
+
 def report(records: list[dict]) -> str:
-    """Markdown: relative L2 error (method x problem), the regime per problem, wall time."""
+    """Markdown per setting: relative L2 error (method x problem), recommend vs the
+    best method and vanilla, the regime per problem, wall time, inverse coefficients."""
+    parts = []
+    for setting, title in SETTINGS.items():
+        chosen = [r for r in records if r["cell"].get("setting") == setting]
+        if chosen:
+            parts.append(f"## {title}\n\n" + _report_setting(chosen))
+    return "\n".join(parts)
+
+
+def _report_setting(records: list[dict]) -> str:
     from sciml.bench import summarize
 
     rows = summarize(records)
     stats = {(r["method"], r["problem"]): r["stats"] for r in rows}
     problems = [p for p in PROBLEMS_FULL if any(k[1] == p for k in stats)]
-    methods = [m for m in METHODS_FULL if any(k[0] == m for k in stats)]
+    methods = [m for m in METHODS if any(k[0] == m for k in stats)]
 
     def cell(method, problem, metric, fmt="{:.3g} ± {:.2g}"):
         s = stats.get((method, problem), {}).get(metric)
         return "–" if s is None else fmt.format(*s)
 
-    lines = ["### Relative L2 error (mean ± std over seeds)", ""]
-    lines += ["| method | " + " | ".join(problems) + " |", "|---|" + "---|" * len(problems)]
-    for m in methods:
-        lines.append(f"| {m} | " + " | ".join(cell(m, p, "rel_l2") for p in problems) + " |")
-    best = []
+    def table(metric, fmt="{:.3g} ± {:.2g}"):
+        out = ["| method | " + " | ".join(problems) + " |", "|---|" + "---|" * len(problems)]
+        for m in methods:
+            out.append(f"| {m} | " + " | ".join(cell(m, p, metric, fmt) for p in problems) + " |")
+        return out
+
+    lines = ["### Relative L2 error (mean ± std over seeds)", ""] + table("rel_l2")
+    best = {}
     for p in problems:
         scored = [(stats[(m, p)]["rel_l2"][0], m) for m in methods if (m, p) in stats]
-        best.append(min(scored)[1] if scored else "–")
-    lines.append("| **best** | " + " | ".join(best) + " |")
-    lines += ["", "### Regime per problem (profile of the vanilla run, window = 2nd half)", ""]
+        best[p] = min(scored) if scored else (None, "–")
+    lines.append("| **best** | " + " | ".join(best[p][1] for p in problems) + " |")
+    judged = [p for p in problems if ("recommend", p) in stats and ("vanilla", p) in stats]
+    if judged:
+        lines += ["", "### recommend against the best method and vanilla (mean errors)", ""]
+        lines += ["| problem | recommend / best | recommend / vanilla |", "|---|---|---|"]
+        within = 0
+        for p in judged:
+            rec = stats[("recommend", p)]["rel_l2"][0]
+            to_best = rec / best[p][0]
+            within += to_best <= 1.1
+            to_vanilla = rec / stats[("vanilla", p)]["rel_l2"][0]
+            lines.append(f"| {p} | {to_best:.2f} | {to_vanilla:.2f} |")
+        lines.append(
+            f"\nWithin 1.1x of the best: {within} of {len(judged)} problems "
+            "(only methods run so far count as candidates)."
+        )
     lines += [
+        "",
+        f"### Regime per problem (vanilla run, profile of its first {PROFILE_STEPS} steps "
+        "(older quick records: the whole run), window = 2nd half)",
+        "",
         "| problem | mean cos (deciding pair) | persistence | median log10 ratio | regime "
         "(per seed) | recommended (per seed) |",
         "|---|---|---|---|---|---|",
@@ -223,23 +271,107 @@ def report(records: list[dict]) -> str:
             f"{', '.join(per_seed[p]) or '–'} | {', '.join(choices[p]) or '–'} |"
         )
     lines += ["", "### Wall time per step (ms, 1 thread per process)", ""]
-    lines += ["| method | " + " | ".join(problems) + " |", "|---|" + "---|" * len(problems)]
-    for m in methods:
-        row = " | ".join(cell(m, p, "ms_per_step", "{:.1f}") for p in problems)
-        lines.append(f"| {m} | {row} |")
-    if any(p == "inverse_heat" for p in problems):
-        lines += ["", "### inverse_heat: relative error of the learned diffusivity", ""]
-        lines += ["| method | kappa error |", "|---|---|"]
+    lines += table("ms_per_step", "{:.1f}")
+    for p in problems:
+        metric = next(
+            (
+                k
+                for k in ("coef_err", "kappa_err")
+                if any(k in stats.get((m, p), {}) for m in methods)
+            ),
+            None,
+        )
+        if metric is None:
+            continue
+        lines += ["", f"### {p}: relative error of the learned coefficient", ""]
+        lines += ["| method | error |", "|---|---|"]
         for m in methods:
-            lines.append(f"| {m} | {cell(m, 'inverse_heat', 'kappa_err')} |")
+            lines.append(f"| {m} | {cell(m, p, metric)} |")
     return "\n".join(lines) + "\n"
 
 
 register(
     "conflict",
     description="gradient-conflict profile, regime and interventions on PINN problems",
-    grid=CellGrid(methods=METHODS_FULL, problems=PROBLEMS_FULL, seeds=3),
-    quick=CellGrid(methods=METHODS_QUICK, problems=PROBLEMS_QUICK, seeds=2),
+    grid=CellGrid(methods=METHODS, problems=PROBLEMS_FULL, settings=("converged",), seeds=3),
+    quick=CellGrid(methods=METHODS, problems=PROBLEMS_QUICK, seeds=2),
     run=run_cell,
     report=report,
 )
+
+
+# ------------------------------------------------------------ adapter step cost
+
+RATIO_METHODS = ("vanilla", "adapters", "adapters_lra", "pcgrad", "config")
+
+
+def step_ratios(
+    problems=("heat", "thermoelastic"),
+    points: tuple[int, int] = (1000, 200),
+    steps: int = 40,
+    repeats: int = 7,
+) -> list[dict[str, float]]:
+    """Wall time per training step of each method over vanilla's, 4 x 64 trunk.
+
+    Every repeat runs all methods in turn (interleaved, one process, 1 thread) for
+    ``steps`` steps with ``points`` = (residual, other) points per loss; the ratio is of
+    the medians over repeats.
+    """
+    torch.set_num_threads(1)
+    rows = []
+    for name in problems:
+        problem = _problem(name, quick=False, points=points)
+        times = defaultdict(list)
+        for repeat in range(repeats):
+            for method in RATIO_METHODS:
+                config = TrainerConfig(
+                    steps=steps, seed=repeat, log_every=steps + 1, progress=False
+                )
+                model = make_model(problem, width=64, depth=4, seed=repeat)
+                start = time.perf_counter()
+                _train(method, model, problem, config, repeat)
+                times[method].append((time.perf_counter() - start) / steps)
+        base = statistics.median(times["vanilla"])
+        for method in RATIO_METHODS:
+            median = statistics.median(times[method])
+            rows.append(
+                {
+                    "problem": name,
+                    "K": len(problem),
+                    "method": method,
+                    "ms_per_step": 1e3 * median,
+                    "ratio": median / base,
+                }
+            )
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+    import os
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="adapter step cost vs a vanilla step")
+    parser.add_argument("--out", default="benchmarks/results/conflict_step_ratio.md")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    rows = step_ratios(repeats=args.repeats)
+    table = [
+        "# Step cost relative to a vanilla step (4 x 64 tanh trunk, 1 thread)",
+        "",
+        f"Median over {args.repeats} interleaved repeats of 40 steps each, one process; "
+        "1000 residual and 200 other points per loss. Machine load (1-minute average) "
+        f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, "
+        f"{os.cpu_count()} cores.",
+        "",
+        "| problem | K | method | ms / step | ratio to vanilla |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        table.append(
+            f"| {row['problem']} | {row['K']} | {row['method']} | {row['ms_per_step']:.1f} | "
+            f"{row['ratio']:.2f} |"
+        )
+    Path(args.out).write_text("\n".join(table) + "\n")
+    print("\n".join(table))

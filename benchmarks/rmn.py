@@ -200,21 +200,6 @@ def _model(method: str, case: Case, x: Tensor, y: Tensor, seed: int) -> torch.nn
     return RMN(dim=case.dim, generator=g)
 
 
-class _CosineLR:
-    """Trainer hook: every group's learning rate follows a cosine from its base to 1%."""
-
-    def __init__(self, steps: int):
-        self.steps, self.base = steps, None
-
-    def on_step(self, trainer, k, losses):
-        groups = trainer.optimizer.param_groups
-        if self.base is None:
-            self.base = [grp["lr"] for grp in groups]
-        scale = 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(k, self.steps) / self.steps))
-        for grp, base in zip(groups, self.base):
-            grp["lr"] = base * scale
-
-
 # ------------------------------------------------------------------ problems
 
 
@@ -318,6 +303,8 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     config = TrainerConfig(
         steps=steps,
         lr=LR[cell.method],
+        lr_schedule="cosine",  # from lr down to 1% of it
+        lr_floor=0.01,
         dtype=DTYPE,
         device=context.device,
         seed=cell.seed,
@@ -325,7 +312,6 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
         progress=False,
     )
     trainer = Trainer(model, problem, config)
-    trainer.add_hook(_CosineLR(steps))
     if cell.method == "rmn" and case.model == "multi" and VARPRO:
         # same Adam steps; coefficients solved exactly each step, Adam moves centres/exponents
         trainer.add_hook(VariableProjection(model, x, (y - shift) / scale))

@@ -26,8 +26,13 @@ class LowRank(nn.Module):
         self.A = nn.Parameter(torch.randn(rank, in_features) / math.sqrt(in_features))
         self.B = nn.Parameter(torch.zeros(out_features, rank))
 
+    @property
+    def weight(self) -> Tensor:
+        """The update as a matrix ``B A``, shape ``(out, in)``."""
+        return self.B @ self.A
+
     def forward(self, x: Tensor) -> Tensor:
-        return (x @ self.A.T) @ self.B.T
+        return nn.functional.linear(x, self.weight)
 
 
 class PerLossAdapters(nn.Module):
@@ -36,6 +41,12 @@ class PerLossAdapters(nn.Module):
     Every adapted ``nn.Linear`` layer ``W`` gets, for each loss ``k``, a rank-``rank``
     update ``alpha * B_k A_k`` (``B_k = 0`` at init, so the model starts as exactly the
     trunk). The adapters of loss ``k`` are its loss-indexed parameter subspace.
+
+    The adapters act on the weights, not on the activations: a forward pass runs the
+    trunk once with ``W + alpha * sum_k B_k A_k`` in place of each adapted ``W``
+    (`torch.func.functional_call`), so it costs one trunk pass plus a few
+    ``(out, in)``-sized products, whatever the number of losses; the trunk module
+    itself is never modified (calling it directly gives the bare trunk).
 
     Wiring
     ------
@@ -144,22 +155,7 @@ class PerLossAdapters(nn.Module):
         )
         if ref is not None:
             self.adapters.to(dtype=ref.dtype, device=ref.device)
-        self._active: list[int] | None = None  # adapters applied during the current forward
         self._context: list[int] | None = None  # set by `using`
-        self._handles = [
-            layer.register_forward_hook(self._hook(j)) for j, (_, layer) in enumerate(chosen)
-        ]
-
-    def _hook(self, j: int):
-        def hook(module, inputs, output):
-            active = self._active
-            if not active:
-                return output
-            x = inputs[0]
-            delta = sum(self.adapters[k][j](x) for k in active)
-            return output + self.alpha * delta
-
-        return hook
 
     def __getattr__(self, name: str):
         try:
@@ -188,12 +184,14 @@ class PerLossAdapters(nn.Module):
             self._context = previous
 
     def _run(self, x: Tensor, active: list[int]) -> Tensor:
-        outer = self._active
-        self._active = active
-        try:
+        if not active:
             return self.trunk(x)
-        finally:
-            self._active = outer
+        weights = {
+            f"{name}.weight": self.trunk.get_submodule(name).weight
+            + self.alpha * sum(self.adapters[k][j].weight for k in active)
+            for j, name in enumerate(self.layer_names)
+        }
+        return torch.func.functional_call(self.trunk, weights, (x,))
 
     def forward(self, x: Tensor) -> Tensor:
         if self._context is not None:
@@ -229,12 +227,6 @@ class PerLossAdapters(nn.Module):
             replace(loss, fn=_Through(loss.name, loss.fn)) for loss in problem.losses.values()
         ]
         return replace(problem, losses=losses)
-
-    def remove_hooks(self) -> None:
-        """Detach the adapters from the trunk's layers (the trunk becomes plain again)."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
 
 
 class _Through:

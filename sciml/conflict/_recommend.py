@@ -118,6 +118,7 @@ def train(
     inference: str = "mean",
     adapter_lr: float | None = None,
     seed: int = 0,
+    start_step: int = 0,
 ) -> TrainResult:
     """Train ``model`` on ``problem`` with one named conflict intervention.
 
@@ -127,7 +128,9 @@ def train(
     Other arguments: ``rule`` for the reweighting methods (default
     ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
     ``inference`` and ``adapter_lr`` (default ``config.lr``) for the adapter methods,
-    see `PerLossAdapters`; ``seed`` for PCGrad's shuffling.
+    see `PerLossAdapters`; ``seed`` for PCGrad's shuffling; ``start_step`` to continue a
+    run of ``config.total_steps`` steps from that step (learning-rate and weight
+    schedules and resampling go on from it; the optimiser state starts fresh).
 
     The model is trained in place; for adapter methods it becomes the trunk of the
     returned ``result.model``.
@@ -186,6 +189,11 @@ def train(
             hooks.append(ConFIG())
     for hook in hooks:
         trainer.add_hook(hook)
+    if not isinstance(start_step, int) or not 0 <= start_step < config.total_steps:
+        raise ValueError(
+            f"start_step must be an int in [0, {config.total_steps}), got {start_step!r}"
+        )
+    trainer.step = start_step
     history = trainer.fit()
     return TrainResult(model, trainer, history, method, hooks)
 
@@ -225,9 +233,10 @@ def fit(
     1. Train ``model`` plainly for ``profile_steps`` steps with a `ConflictProfiler`.
     2. `recommend` an intervention from the profile's regime.
     3. Train with it (`train`, ``**options`` passed on): by default the profiled model
-       continues for the remaining ``config.steps - profile_steps`` steps (adapters
-       start as a no-op, so nothing is lost); with ``restart=True`` the model is reset
-       to its initial parameters and trained for the full ``config.steps``.
+       continues from step ``profile_steps`` to ``config.steps`` (schedules go on where
+       the profile stopped; adapters start as a no-op, so nothing is lost; the Adam
+       state starts fresh); with ``restart=True`` the model is reset to its initial
+       parameters and trained for the full ``config.steps``.
 
     Returns
     -------
@@ -265,6 +274,11 @@ def fit(
     if initial is not None:
         model.load_state_dict(initial)
     result = train(
-        model, problem, replace(config, steps=remaining), method=choice.method, **options
+        model,
+        problem,
+        config,
+        method=choice.method,
+        start_step=0 if restart else profile_steps,
+        **options,
     )
     return FitResult(prof, choice, result, profile_history)

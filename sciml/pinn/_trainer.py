@@ -1,4 +1,5 @@
-"""`Trainer`: Adam then optional L-BFGS on a `Problem`, with history, hooks and checkpoints."""
+"""`Trainer`: Adam (scheduled) then optional L-BFGS on a `Problem`, with history, hooks and
+checkpoints."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ class Trainer:
 
     Notes
     -----
-    Each step: draw points where due, evaluate every loss, check them finite, call
+    Each step: draw points where due, set the scheduled Adam learning rates (when
+    ``config`` has a schedule or warm-up), evaluate every loss, check them finite, call
     the hooks' ``on_step``, build the update (hooks' ``combine`` or the weighted sum),
     check the gradients finite, clip, step, check the parameters finite. A non-finite
     value raises `TrainingDiverged` and restores the parameters of the last step whose
@@ -169,14 +171,16 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             [{"params": ps, "lr": lr, "name": name} for name, ps, lr in groups]
         )
+        self._base_lrs = [lr for _, _, lr in groups]
         # torch's default tolerances (1e-7 on the gradient, 1e-9 on changes) stop
         # float64 runs far from machine precision; tighten them there.
         tol_grad, tol_change = (1e-7, 1e-9) if config.dtype == torch.float32 else (1e-12, 1e-16)
         self.lbfgs = torch.optim.LBFGS(
             self.parameters,
             lr=config.lbfgs_lr,
-            max_iter=1,
-            max_eval=25,  # torch's default, max_iter * 5 // 4, would leave no line search
+            max_iter=config.lbfgs_iterations,
+            # torch's default, max_iter * 5 // 4, would leave no line search at max_iter=1
+            max_eval=25 * config.lbfgs_iterations,
             line_search_fn="strong_wolfe",
             tolerance_grad=tol_grad,
             tolerance_change=tol_change,
@@ -292,6 +296,10 @@ class Trainer:
             self._record(k, phase, values)
 
         if phase == "adam":
+            if self.config.scheduled:
+                factor = self.config.lr_factor(k)
+                for group, base in zip(self.optimizer.param_groups, self._base_lrs):
+                    group["lr"] = base * factor
             self.optimizer.zero_grad(set_to_none=True)
             losses = self._losses()
             start(losses)
@@ -342,8 +350,10 @@ class Trainer:
     # ------------------------------------------------------------------ helpers
 
     def _sample(self, k: int, phase: str) -> None:
+        override = self.config.resample_every
         for name, loss in self.problem.losses.items():
-            due = phase == "adam" and loss.resample_every and k % loss.resample_every == 0
+            every = loss.resample_every if override is None or loss.is_fixed else override
+            due = phase == "adam" and every and k % every == 0
             if name not in self._points or due:
                 self._points[name] = loss.sample(
                     self.generator, self.config.dtype, self.config.device

@@ -41,8 +41,14 @@ def test_adapters_change_the_output_once_trained_and_trunk_stays_plain():
     assert not torch.allclose(model(x), trunk(x))
     with model.using():  # no adapter: the bare trunk
         assert torch.equal(model(x), trunk(x))
-    model.remove_hooks()
-    assert torch.equal(trunk(x), trunk(x))
+    # loss b's adapters add 0.5 * B A to the weights of layers 0 and 2; the trunk is untouched
+    h = x
+    for j, layer in enumerate((trunk[0], trunk[2])):
+        delta = model.adapters[1][j].B @ model.adapters[1][j].A
+        h = torch.tanh(nn.functional.linear(h, layer.weight + 0.5 * delta, layer.bias))
+    with model.using("b"):
+        torch.testing.assert_close(model(x), trunk[4](h))
+    assert not torch.allclose(trunk(x), trunk[4](h))
 
 
 def test_layers_default_to_hidden_layers():
@@ -145,3 +151,12 @@ def test_bad_input():
         AdapterRouting(model).combine(
             FakeTrainer({}), 0, {"a": torch.tensor(1.0), "b": torch.ones(2), "c": torch.tensor(1.0)}
         )
+
+
+@pytest.mark.parametrize("wiring", ["shared", "separate"])
+def test_a_forward_pass_runs_the_trunk_once_whatever_the_number_of_losses(wiring):
+    trunk, model = make(wiring, inference="a" if wiring == "separate" else "mean")
+    calls = []
+    trunk[2].register_forward_hook(lambda *args: calls.append(1))
+    model(torch.rand(8, 2))
+    assert len(calls) == 1  # the K adapters enter the weights, not K extra passes

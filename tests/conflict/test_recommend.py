@@ -53,6 +53,17 @@ def test_fit_profiles_then_trains():
     cfg = TrainerConfig(steps=16, lr=1e-2, progress=False)
     out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=8)
     assert len(out.profile_history) == 8 and len(out.result.history) == 8
+    assert out.result.history.step[0] == 8  # the run goes on at step 8: schedules continue
+
+
+def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run():
+    p = heat(n_residual=32, n_initial=8, n_boundary=8)
+    cfg = TrainerConfig(
+        steps=12, lr=1e-2, lr_schedule="exponential", lr_decay=0.5, lr_decay_steps=4, progress=False
+    )
+    out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=4)
+    lrs = out.profile_history.lr["default"] + out.result.history.lr["default"]
+    assert lrs == pytest.approx([1e-2 * 0.5 ** (k / 4) for k in range(12)])
     assert out.recommendation.method == recommend(out.profile).method
     assert np.isfinite(out.error)
     with pytest.raises(ValueError, match="leaves no steps"):

@@ -212,6 +212,12 @@ class _Const(nn.Module):
         ({"device": "tpu"}, "device"),
         ({"checkpoint_every": 5}, "checkpoint_path"),
         ({"log_every": 0}, "log_every"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
+        ({"lr_decay": 1.5}, "lr_decay"),
+        ({"lr_floor": -0.1}, "lr_floor"),
+        ({"warmup_steps": -1}, "warmup_steps"),
+        ({"resample_every": -2}, "resample_every"),
+        ({"lbfgs_iterations": 0}, "lbfgs_iterations"),
     ],
 )
 def test_config_validates_on_construction(kwargs, match):
@@ -473,3 +479,91 @@ def test_combine_hook_can_replace_the_sum_or_set_gradients():
     assert run(RouteUp()) == pytest.approx(0.1, rel=1e-6)
     with pytest.raises(TypeError, match="on_step and/or combine"):
         Trainer(_Const(nn.Parameter(torch.zeros(1))), problem(), _config()).add_hook(object())
+
+
+# ------------------------------------------------------------ recipe options
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        # warm-up over 4 steps, then 0.5 ** ((k - 4) / 2)
+        ("exponential", [0.25, 0.5, 0.75, 1.0, 1.0, 0.5**0.5, 0.5, 0.5**1.5, 0.25, 0.5**2.5]),
+        # warm-up, then a cosine from 1 to 0.1 over the 6 remaining steps
+        (
+            "cosine",
+            [0.25, 0.5, 0.75, 1.0]
+            + [0.1 + 0.45 * (1 + math.cos(math.pi * k / 6)) for k in range(6)],
+        ),
+    ],
+)
+def test_learning_rate_schedules_drive_every_adam_group(schedule, expected):
+    config = _config(
+        lr=1e-2,
+        group_lrs={"0": 1e-3},
+        warmup_steps=4,
+        lr_schedule=schedule,
+        lr_decay=0.5,
+        lr_decay_steps=2,
+        lr_floor=0.1,
+        lbfgs_steps=2,
+    )
+    history = Trainer(_mlp(), _ode_problem(), config).fit()
+    assert history.lr["default"][:10] == pytest.approx([1e-2 * f for f in expected], rel=1e-12)
+    assert history.lr["0"][:10] == pytest.approx([1e-3 * f for f in expected], rel=1e-12)
+    assert history.lr["default"][10:] == [1.0, 1.0]  # L-BFGS keeps lbfgs_lr
+
+
+def test_constant_schedule_leaves_learning_rates_to_hooks():
+    class Halve:
+        def on_step(self, trainer, k, losses):
+            for group in trainer.optimizer.param_groups:
+                group["lr"] *= 0.5
+
+    trainer = Trainer(_mlp(), _ode_problem(), _config(steps=3, lr=1.0))
+    trainer.add_hook(Halve())
+    assert trainer.fit().lr["default"] == [0.5, 0.25, 0.125]
+
+
+def test_config_resample_every_overrides_the_losses_but_not_fixed_points():
+    trainer = Trainer(_mlp(), _ode_problem(resample_every=0), _config(steps=4, resample_every=2))
+    seen = []
+
+    class Watch:
+        def on_step(self, trainer, k, losses):
+            seen.append({n: p.detach().clone() for n, p in trainer._points.items()})
+
+    trainer.add_hook(Watch())
+    trainer.fit()
+    residual = [s["residual"] for s in seen]
+    assert torch.equal(residual[0], residual[1]) and torch.equal(residual[2], residual[3])
+    assert not torch.equal(residual[1], residual[2])
+    assert all(torch.equal(s["boundary"], seen[0]["boundary"]) for s in seen)
+
+
+def test_lbfgs_iterations_per_step_reach_the_solution_in_fewer_steps():
+    x = torch.linspace(0, 1, 16, dtype=F64)[:, None]
+    problem = Problem([Loss.data("data", x, 3 * x - 1)])
+    for iterations, steps in [(1, 3), (5, 3)]:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1))
+        config = _config(steps=0, lbfgs_steps=steps, lbfgs_iterations=iterations)
+        trainer = Trainer(model, problem, config)
+        history = trainer.fit()
+        assert len(history) == steps
+        final = trainer.evaluate()["data"]
+        if iterations == 1:
+            one = final
+    assert final < 1e-2 * one  # measured 0.15 -> 3e-4
+
+
+def test_recipe_defaults():
+    cfg = TrainerConfig.recipe(steps=10000, lbfgs_steps=100)
+    assert (cfg.lr, cfg.warmup_steps, cfg.lr_schedule, cfg.resample_every) == (
+        1e-3,
+        200,
+        "exponential",
+        1,
+    )
+    assert cfg.lr_factor(9999) == pytest.approx(0.9 ** (9799 / 250))
+    assert TrainerConfig.recipe(steps=100, lr=5e-4).lr == 5e-4

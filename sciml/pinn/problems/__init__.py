@@ -1,22 +1,32 @@
 """Reference PINN problems with exact solutions, for benchmarks and examples.
 
 Each factory returns a `sciml.pinn.Problem` with K >= 3 named losses, a reference
-solution and a fixed error grid; ``problem.domain`` records ``n_inputs``,
-``n_outputs`` and (inverse problems) ``unknowns``, so `make_model` can build a
-matching tanh MLP.
+solution (analytic, Cole-Hopf, or a published file) and a fixed error grid;
+``problem.domain`` records ``n_inputs``, ``n_outputs`` and (inverse problems)
+``unknowns``, so `make_model` can build a matching tanh MLP.
 
 ======================  ==  ===========================================================
 factory                 K   losses
 ======================  ==  ===========================================================
-`burgers`               3   residual, initial, boundary (Cole-Hopf reference)
+`burgers`               3   residual, initial, boundary (Cole-Hopf; ``burgers_shock.mat``)
 `helmholtz`             3   residual, boundary_x, boundary_y
 `klein_gordon`          3   residual, initial (value + velocity), boundary
 `heat`                  3   residual, initial, boundary
 `wave`                  3   residual, initial (value + velocity), boundary
 `inverse_heat`          3   residual, boundary, data (unknown diffusivity)
+`inverse_burgers`       3   residual, boundary, data (unknown viscosity)
 `thermoelastic`         4   residual_mech, residual_heat, boundary, initial
+                        6   ``per_field=True``: boundary and initial split per field
+`reaction_diffusion`    5   residual_u, residual_v, initial, boundary_u, boundary_v
 `heat_nd`               3   residual, initial, boundary (d-dimensional)
+`allen_cahn`            3   residual, initial, boundary (periodic; ``AC.mat``)
+`kdv`                   3   residual, initial, boundary (periodic; ``KdV.mat``)
+`nls`                   3   residual, initial, boundary (periodic, 2 outputs; ``NLS.mat``)
 ======================  ==  ===========================================================
+
+`raissi_solution` reads the published solutions of Raissi, Perdikaris & Karniadakis
+(2019) (``burgers_shock.mat`` and the Allen-Cahn, KdV and NLS files) as a
+`GridSolution`, whose ``error_on_grid(problem)`` measures a problem's error there.
 """
 
 from ._burgers import burgers, burgers_reference
@@ -29,12 +39,19 @@ from ._common import (
     reference_problems,
     tensor_grid,
 )
-from ._coupled import heat_nd, inverse_heat, thermoelastic
+from ._coupled import heat_nd, inverse_burgers, inverse_heat, reaction_diffusion, thermoelastic
 from ._forward import heat, heat_exact, helmholtz, klein_gordon, wave
+from ._periodic import ALLEN_CAHN, KDV, allen_cahn, kdv, nls
+from ._raissi import RAISSI_FILES, GridSolution, raissi_solution
 
 __all__ = [
+    "ALLEN_CAHN",
+    "KDV",
+    "RAISSI_FILES",
+    "GridSolution",
     "Faces",
     "WithCoefficients",
+    "allen_cahn",
     "burgers",
     "burgers_reference",
     "get_problem",
@@ -43,9 +60,14 @@ __all__ = [
     "heat_nd",
     "helmholtz",
     "inverse_heat",
+    "inverse_burgers",
+    "kdv",
     "klein_gordon",
     "make_model",
+    "raissi_solution",
     "mlp",
+    "nls",
+    "reaction_diffusion",
     "reference_problems",
     "tensor_grid",
     "thermoelastic",

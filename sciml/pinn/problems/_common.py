@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._networks import mlp
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
 
@@ -81,7 +82,7 @@ def zero_value(model: nn.Module, points: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class TimeSpace:
-    """Inputs ``(t, x)`` on ``[0, 1] x [x[0], x[1]]``: the samplers, error grid and
+    """Inputs ``(t, x)`` on ``[0, t_end] x [x[0], x[1]]``: the samplers, error grid and
     `Problem` record shared by the 1-D time-dependent reference problems.
 
     Examples
@@ -91,10 +92,11 @@ class TimeSpace:
     """
 
     x: tuple[float, float] = (0.0, 1.0)
+    t_end: float = 1.0
 
     @property
     def box(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        return (0.0, self.x[0]), (1.0, self.x[1])
+        return (0.0, self.x[0]), (self.t_end, self.x[1])
 
     def interior(self) -> UniformBox:
         return UniformBox(*self.box)
@@ -109,7 +111,7 @@ class TimeSpace:
 
     def grid(self, nt: int = 64, nx: int = 64) -> Tensor:
         """The ``nt x nx`` error grid, shape ``(nt * nx, 2)``."""
-        return tensor_grid(np.linspace(0, 1, nt), np.linspace(*self.x, nx))
+        return tensor_grid(np.linspace(0, self.t_end, nt), np.linspace(*self.x, nx))
 
     def standard_losses(
         self,
@@ -133,46 +135,31 @@ class TimeSpace:
         self,
         name: str,
         losses: Sequence[Loss],
-        reference: Callable[[Tensor], Tensor],
+        reference: Callable[[Tensor], Tensor] | None,
         *,
         grid: Tensor | None = None,
         n_outputs: int = 1,
         **domain: object,
     ) -> Problem:
-        """The `Problem`, its error grid (64 x 64 unless given) and domain record."""
+        """The `Problem`, its error grid (64 x 64 unless given) and domain record
+        (no error metric when ``reference`` is None)."""
+        if reference is None:
+            grid = None
+        elif grid is None:
+            grid = self.grid()
         return Problem(
             losses,
             reference=reference,
-            error_points=self.grid() if grid is None else grid,
+            error_points=grid,
             name=name,
             domain={
-                "t": (0.0, 1.0),
+                "t": (0.0, self.t_end),
                 "x": tuple(self.x),
                 "n_inputs": 2,
                 "n_outputs": n_outputs,
                 **domain,
             },
         )
-
-
-def mlp(n_inputs: int, n_outputs: int = 1, *, width: int = 32, depth: int = 3) -> nn.Sequential:
-    """A tanh MLP with ``depth`` hidden layers of ``width`` units.
-
-    Examples
-    --------
-    >>> net = mlp(2, 1, width=8, depth=2)
-    >>> sum(p.numel() for p in net.parameters())
-    105
-    """
-    if depth < 1 or width < 1:
-        raise ValueError(f"need depth >= 1 and width >= 1, got depth={depth}, width={width}")
-    layers: list[nn.Module] = []
-    size = n_inputs
-    for _ in range(depth):
-        layers += [nn.Linear(size, width), nn.Tanh()]
-        size = width
-    layers.append(nn.Linear(size, n_outputs))
-    return nn.Sequential(*layers)
 
 
 class WithCoefficients(nn.Module):
@@ -209,12 +196,15 @@ class WithCoefficients(nn.Module):
         return self.log_coefficients[name].exp()
 
 
-def make_model(problem: Problem, *, width: int = 32, depth: int = 3, seed: int = 0) -> nn.Module:
+def make_model(
+    problem: Problem, *, width: int = 32, depth: int = 3, seed: int = 0, **network
+) -> nn.Module:
     """The default model for a reference problem: a tanh MLP (plus its unknown coefficients).
 
     Reads ``n_inputs``, ``n_outputs`` and (inverse problems) ``unknowns`` from
     ``problem.domain``. Initialisation is seeded by ``seed`` without touching the global
-    RNG state.
+    RNG state. ``network`` goes on to `sciml.pinn.mlp` (Fourier features, random weight
+    factorisation).
 
     Examples
     --------
@@ -227,7 +217,9 @@ def make_model(problem: Problem, *, width: int = 32, depth: int = 3, seed: int =
         raise ValueError(f"problem {problem.name!r} has no 'n_inputs' in its domain metadata")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = mlp(domain["n_inputs"], domain.get("n_outputs", 1), width=width, depth=depth)
+        net = mlp(
+            domain["n_inputs"], domain.get("n_outputs", 1), width=width, depth=depth, **network
+        )
         if domain.get("unknowns"):
             return WithCoefficients(net, domain["unknowns"])
     return net

@@ -10,6 +10,7 @@ from torch import Tensor
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
+from ._burgers import NU, _Reference, burgers_reference
 from ._common import Faces, TimeSpace, _register, exact_misfit, zero_value
 from ._forward import heat_exact
 
@@ -72,20 +73,25 @@ def thermoelastic(
     n_initial: int = 200,
     n_boundary: int = 200,
     resample_every: int = 100,
+    per_field: bool = False,
 ) -> Problem:
-    """A 1-D coupled thermoelastic-type system, outputs ``(u, theta)``; K = 4 losses.
+    """A 1-D coupled thermoelastic-type system, outputs ``(u, theta)``; K = 4 (or 6) losses.
 
     Quasi-static momentum ``u_xx - beta theta_x = f_u`` and energy
     ``theta_t - theta_xx + gamma u_tx = f_theta`` on ``(t, x) in [0, 1]^2`` (two-way
     coupling), manufactured solution ``u = exp(-t) sin(2 pi x) / 2``,
     ``theta = exp(-t) sin(pi x)``. Losses ``residual_mech``, ``residual_heat``,
     ``boundary`` (both fields vanish at ``x = 0, 1``), ``initial`` (both fields at
-    ``t = 0``). The error is over both channels, grid 64 x 64.
+    ``t = 0``). With ``per_field=True`` each condition is one loss per field (K = 6:
+    ``boundary_u``, ``boundary_theta``, ``initial_u``, ``initial_theta``). The error is
+    over both channels, grid 64 x 64.
 
     Examples
     --------
     >>> thermoelastic().names
     ('residual_mech', 'residual_heat', 'boundary', 'initial')
+    >>> len(thermoelastic(per_field=True))
+    6
     """
 
     def exact(p: Tensor) -> Tensor:
@@ -119,10 +125,33 @@ def thermoelastic(
     losses = [
         Loss("residual_mech", mech, space.interior(), n_residual, resample_every),
         Loss("residual_heat", energy, space.interior(), n_residual, resample_every),
+    ]
+    initial = exact_misfit(exact)
+    if per_field:
+        for c, field in enumerate(("u", "theta")):
+            channel = slice(c, c + 1)
+            losses += [
+                Loss(f"boundary_{field}", _channel(zero_value, channel), space.walls(), n_boundary),
+                Loss(
+                    f"initial_{field}",
+                    _channel(initial, channel),
+                    space.initial_line(),
+                    n_initial,
+                    resample_every,
+                ),
+            ]
+        losses = losses[:2] + losses[2::2] + losses[3::2]  # boundaries, then initial conditions
+        return space.problem("thermoelastic_k6", losses, exact, n_outputs=2)
+    losses += [
         Loss("boundary", zero_value, space.walls(), n_boundary),
-        Loss("initial", exact_misfit(exact), space.initial_line(), n_initial, resample_every),
+        Loss("initial", initial, space.initial_line(), n_initial, resample_every),
     ]
     return space.problem("thermoelastic", losses, exact, n_outputs=2)
+
+
+def _channel(fn, channel: slice):
+    """A loss function restricted to one output channel of ``fn``'s residual."""
+    return lambda model, p: fn(model, p)[:, channel]
 
 
 @_register
@@ -172,4 +201,112 @@ def heat_nd(
         error_points=points.to(torch.float64),
         name=f"heat_{dim}d",
         domain={"n_inputs": dim + 1, "n_outputs": 1, "dim": dim, "kappa": kappa},
+    )
+
+
+@_register
+def reaction_diffusion(
+    *,
+    d_u: float = 0.05,
+    d_v: float = 0.02,
+    rate: float = 1.0,
+    n_residual: int = 1000,
+    n_initial: int = 200,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+) -> Problem:
+    """A coupled reaction-diffusion system (Gray-Scott-type reaction), outputs ``(u, v)``; K = 5.
+
+    ``u_t = d_u u_xx - rate u v^2 + f_u`` and ``v_t = d_v v_xx + rate u v^2 - v + f_v`` on
+    ``(t, x) in [0, 1]^2``, manufactured solution ``u = 1 - exp(-t) sin(pi x) / 2``,
+    ``v = exp(-2 t) sin(2 pi x) / 4`` (the forcings ``f`` are the operators applied to
+    it, by autograd). Losses ``residual_u``, ``residual_v``, ``initial`` (both fields),
+    ``boundary_u`` (``u = 1``) and ``boundary_v`` (``v = 0``) at ``x = 0, 1``. Error over
+    both channels, grid 64 x 64.
+
+    Examples
+    --------
+    >>> reaction_diffusion().names
+    ('residual_u', 'residual_v', 'initial', 'boundary_u', 'boundary_v')
+    """
+
+    def exact(p: Tensor) -> Tensor:
+        t, x = p[:, 0:1], p[:, 1:2]
+        u = 1 - 0.5 * torch.exp(-t) * torch.sin(PI * x)
+        v = 0.25 * torch.exp(-2 * t) * torch.sin(2 * PI * x)
+        return torch.cat([u, v], dim=1)
+
+    def operators(fields: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+        u, v = fields[:, 0:1], fields[:, 1:2]
+        gu, gv = grad(u, p), grad(v, p)
+        reaction = rate * u * v**2
+        op_u = gu[:, 0:1] - d_u * grad(gu[:, 1:2], p)[:, 1:2] + reaction
+        op_v = gv[:, 0:1] - d_v * grad(gv[:, 1:2], p)[:, 1:2] - reaction + v
+        return op_u, op_v
+
+    def residual(channel: int):
+        def fn(model, p):
+            return operators(model(p), p)[channel] - operators(exact(p), p)[channel].detach()
+
+        return fn
+
+    space = TimeSpace()
+    losses = [
+        Loss("residual_u", residual(0), space.interior(), n_residual, resample_every),
+        Loss("residual_v", residual(1), space.interior(), n_residual, resample_every),
+        Loss("initial", exact_misfit(exact), space.initial_line(), n_initial, resample_every),
+        Loss("boundary_u", lambda m, p: m(p)[:, 0:1] - 1.0, space.walls(), n_boundary),
+        Loss("boundary_v", lambda m, p: m(p)[:, 1:2], space.walls(), n_boundary),
+    ]
+    return space.problem("reaction_diffusion", losses, exact, n_outputs=2)
+
+
+@_register
+def inverse_burgers(
+    *,
+    nu_init: float = 0.05 / PI,
+    n_data: int = 2000,
+    n_residual: int = 1000,
+    n_boundary: int = 200,
+    resample_every: int = 100,
+    data_seed: int = 1234,
+) -> Problem:
+    """Inverse Burgers: learn ``nu`` in ``u_t + u u_x = nu u_xx`` from data; K = 3.
+
+    The identification problem of Raissi, Perdikaris & Karniadakis (2019, their true
+    ``nu = 0.01 / pi``): ``n_data`` observations of the Cole-Hopf solution at fixed
+    random points (seeded by ``data_seed``). Losses ``residual``, ``boundary``
+    (``u(t, +-1) = 0``), ``data``. The model carries ``coefficient("nu")`` (see
+    `make_model`); the true value is ``domain["true"]["nu"]``.
+
+    Examples
+    --------
+    >>> inverse_burgers(n_data=10).names
+    ('residual', 'boundary', 'data')
+    """
+
+    def residual(model, p):
+        u = model(p)
+        g = grad(u, p)
+        u_x = g[:, 1:2]
+        return g[:, 0:1] + u * u_x - model.coefficient("nu") * grad(u_x, p)[:, 1:2]
+
+    gen = torch.Generator().manual_seed(data_seed)
+    data_points = torch.rand(n_data, 2, generator=gen, dtype=torch.float64)
+    data_points[:, 1] = 2 * data_points[:, 1] - 1
+    values = burgers_reference(data_points[:, 0].numpy(), data_points[:, 1].numpy())
+    space = TimeSpace(x=(-1.0, 1.0))
+    losses = [
+        Loss("residual", residual, space.interior(), n_residual, resample_every),
+        Loss("boundary", zero_value, space.walls(), n_boundary),
+        Loss.data("data", data_points, torch.as_tensor(values)[:, None]),
+    ]
+    grid = space.grid(64, 128)
+    return space.problem(
+        "inverse_burgers",
+        losses,
+        _Reference(grid),
+        grid=grid,
+        unknowns={"nu": nu_init},
+        true={"nu": NU},
     )

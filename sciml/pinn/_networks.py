@@ -1,0 +1,140 @@
+"""PINN networks: a tanh MLP with optional Fourier features and random weight factorisation."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+
+class FourierFeatures(nn.Module):
+    """``x -> [cos(2 pi x B^T), sin(2 pi x B^T)]`` with a fixed Gaussian ``B``.
+
+    Random Fourier features (Tancik et al. 2020; Wang, Wang & Perdikaris 2021 for
+    PINNs) let an MLP fit high frequencies; ``B`` has shape ``(n_features, n_inputs)``,
+    entries ``N(0, scale^2)``, and is a buffer (not trained).
+
+    Parameters
+    ----------
+    n_inputs : int
+    n_features : int
+        Number of frequencies; the output has ``2 * n_features`` columns.
+    scale : float
+        Standard deviation of the frequencies (the ``sigma`` of the papers).
+
+    Examples
+    --------
+    >>> ff = FourierFeatures(2, 8, scale=1.0)
+    >>> ff(torch.zeros(3, 2)).shape
+    torch.Size([3, 16])
+    """
+
+    def __init__(self, n_inputs: int, n_features: int, scale: float = 1.0):
+        super().__init__()
+        if n_inputs < 1 or n_features < 1:
+            raise ValueError(
+                f"need n_inputs >= 1 and n_features >= 1, got {n_inputs} and {n_features}"
+            )
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+        self.register_buffer("B", scale * torch.randn(n_features, n_inputs))
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = 2 * math.pi * x @ self.B.T
+        return torch.cat([torch.cos(z), torch.sin(z)], dim=-1)
+
+
+class FactorizedLinear(nn.Module):
+    """A linear layer with random weight factorisation ``W = diag(exp(s)) V``.
+
+    Wang et al. (2022, "Random weight factorization improves the training of
+    continuous neural representations"): each output neuron gets a trainable scale
+    ``exp(s)``; at initialisation ``W`` is the usual Glorot-normal matrix,
+    ``s ~ N(mean, std^2)`` and ``V = W / exp(s)``, so the function is unchanged and
+    only the parametrisation (hence the optimiser's geometry) differs.
+
+    Examples
+    --------
+    >>> layer = FactorizedLinear(3, 4)
+    >>> layer(torch.zeros(2, 3)).shape
+    torch.Size([2, 4])
+    """
+
+    def __init__(self, in_features: int, out_features: int, mean: float = 1.0, std: float = 0.1):
+        super().__init__()
+        weight = torch.randn(out_features, in_features) * math.sqrt(
+            2.0 / (in_features + out_features)
+        )
+        s = mean + std * torch.randn(out_features)
+        self.s = nn.Parameter(s)
+        self.V = nn.Parameter(weight / s.exp()[:, None])
+        self.bias = nn.Parameter(torch.zeros(out_features))
+
+    @property
+    def weight(self) -> Tensor:
+        """The effective weight ``diag(exp(s)) V``, shape ``(out, in)``."""
+        return self.s.exp()[:, None] * self.V
+
+    def forward(self, x: Tensor) -> Tensor:
+        return nn.functional.linear(x, self.weight, self.bias)
+
+
+def mlp(
+    n_inputs: int,
+    n_outputs: int = 1,
+    *,
+    width: int = 32,
+    depth: int = 3,
+    fourier_features: int = 0,
+    fourier_scale: float = 1.0,
+    factorized: bool = False,
+    init: str = "torch",
+) -> nn.Sequential:
+    """A tanh MLP with ``depth`` hidden layers of ``width`` units.
+
+    Parameters
+    ----------
+    n_inputs, n_outputs : int
+    width, depth : int
+        Hidden units per layer and number of hidden layers (>= 1).
+    fourier_features : int
+        If > 0, a `FourierFeatures` embedding with this many frequencies (standard
+        deviation ``fourier_scale``) comes first.
+    factorized : bool
+        Use `FactorizedLinear` (random weight factorisation) instead of ``nn.Linear``.
+    init : {"torch", "xavier"}
+        Initial weights of ``nn.Linear`` layers: torch's default (uniform, variance
+        ``1 / (3 fan_in)``) or Glorot-normal with zero biases (Raissi et al. 2019).
+        `FactorizedLinear` always starts from Glorot-normal.
+
+    Examples
+    --------
+    >>> net = mlp(2, 1, width=8, depth=2)
+    >>> sum(p.numel() for p in net.parameters())
+    105
+    >>> mlp(2, 1, width=8, depth=2, fourier_features=4, factorized=True)(torch.zeros(5, 2)).shape
+    torch.Size([5, 1])
+    """
+    if depth < 1 or width < 1:
+        raise ValueError(f"need depth >= 1 and width >= 1, got depth={depth}, width={width}")
+    if fourier_features < 0:
+        raise ValueError(f"fourier_features must be >= 0, got {fourier_features}")
+    if init not in ("torch", "xavier"):
+        raise ValueError(f"init must be 'torch' or 'xavier', got {init!r}")
+    linear = FactorizedLinear if factorized else nn.Linear
+    layers: list[nn.Module] = []
+    size = n_inputs
+    if fourier_features:
+        layers.append(FourierFeatures(n_inputs, fourier_features, fourier_scale))
+        size = 2 * fourier_features
+    for _ in range(depth):
+        layers += [linear(size, width), nn.Tanh()]
+        size = width
+    layers.append(linear(size, n_outputs))
+    if init == "xavier" and not factorized:
+        for layer in layers:
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_normal_(layer.weight)
+                nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers)

@@ -1,0 +1,47 @@
+"""`mlp` and its options: Fourier features, random weight factorisation, initialisation."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from sciml.pinn import FactorizedLinear, FourierFeatures, mlp
+
+
+def test_fourier_features_are_fixed_cos_sin_of_a_gaussian_projection():
+    torch.manual_seed(0)
+    ff = FourierFeatures(2, 64, scale=3.0)
+    assert not list(ff.parameters())  # B is a buffer: not trained
+    assert 2.0 < float(ff.B.std()) < 4.0
+    x = torch.rand(5, 2)
+    z = 2 * math.pi * x @ ff.B.T
+    torch.testing.assert_close(ff(x), torch.cat([torch.cos(z), torch.sin(z)], dim=1))
+
+
+def test_factorized_linear_is_diag_exp_s_times_v_and_trains_both():
+    torch.manual_seed(0)
+    layer = FactorizedLinear(3, 200)
+    torch.testing.assert_close(layer.weight, layer.s.exp()[:, None] * layer.V)
+    assert float(layer.s.detach().mean()) == pytest.approx(1.0, abs=0.03)  # s ~ N(1, 0.1^2)
+    # the effective weight is Glorot-normal: std sqrt(2 / (3 + 200))
+    assert float(layer.weight.detach().std()) == pytest.approx(math.sqrt(2 / 203), rel=0.1)
+    x = torch.rand(4, 3)
+    torch.testing.assert_close(layer(x), x @ layer.weight.T + layer.bias)
+    layer(x).square().sum().backward()
+    assert layer.s.grad.abs().sum() > 0 and layer.V.grad.abs().sum() > 0
+
+
+def test_mlp_options():
+    torch.manual_seed(0)
+    plain = mlp(2, 1, width=16, depth=3)
+    assert [type(m) for m in plain][:2] == [nn.Linear, nn.Tanh]
+    xavier = mlp(2, 1, width=16, depth=3, init="xavier")
+    assert all(float(m.bias.abs().max()) == 0 for m in xavier if isinstance(m, nn.Linear))
+    rich = mlp(2, 3, width=16, depth=2, fourier_features=8, factorized=True)
+    assert isinstance(rich[0], FourierFeatures) and isinstance(rich[1], FactorizedLinear)
+    assert rich(torch.rand(7, 2)).shape == (7, 3)
+    with pytest.raises(ValueError, match="init"):
+        mlp(2, init="he")
+    with pytest.raises(ValueError, match="fourier_features"):
+        mlp(2, fourier_features=-1)
