@@ -334,8 +334,10 @@ def run_wedge(cell: Cell, context: Context) -> dict[str, float]:
 
 
 def _merge(model, problem: Problem, config: TrainerConfig, losses) -> int:
-    """`merge_and_refit` with the L-BFGS part of ``config`` (no penalties, no Adam)."""
-    refit = replace(config, steps=0, weights={})
+    """`merge_and_refit` with the L-BFGS part of ``config``: no Adam, and no penalties
+    (every loss but the fit ``losses`` weighted 0)."""
+    penalties = {n: 0.0 for n in problem.losses if n not in losses}
+    refit = replace(config, steps=0, weights=penalties)
     return merge_and_refit(model, problem, refit, tol=MERGE_TOL, losses=losses)
 
 
