@@ -93,7 +93,7 @@ from sciml.pinn.muntz import (
     recovered_exponents,
 )
 
-STEPS = {"full": 5000, "quick": 3000}
+STEPS = {"full": 3000, "quick": 1000}
 N_TRAIN = {"full": 512, "quick": 512}
 N_TEST = 4096
 LR = {"rmn": 1e-2, "mlp": 1e-3, "siren": 1e-4}
