@@ -496,14 +496,27 @@ def ratio_table(records: list[dict]) -> str:
 
 @dataclass(frozen=True)
 class _Grid(CellGrid):
-    """The product grid without ``*_vp`` cells outside the multi-source cases."""
+    """The product grid without ``*_vp`` cells outside the multi-source cases, ordered so
+    that a partial run is still a comparison: every RMN cell first (cheap; the exponent
+    results), then the other cells seed by seed (each seed: every case and method)."""
 
     def cells(self, seeds: int | None = None) -> list[Cell]:
-        return [
+        kept = [
             c
             for c in super().cells(seeds)
             if not c.method.endswith(VP) or CASES[c.problem].model == "multi"
         ]
+        methods, problems = list(self.methods), list(self.problems)
+        return sorted(
+            kept,
+            key=lambda c: (
+                c.method != "rmn",
+                c.seed if c.method != "rmn" else 0,
+                problems.index(c.problem),
+                methods.index(c.method),
+                c.seed,
+            ),
+        )
 
 
 METHODS = [*LR, *(m + VP for m in LR)]

@@ -93,6 +93,11 @@ class PowerTerms(nn.Module):
         terms += [(merged, float(c[k] + c[k + 1])), (freed, 0.0)]
         terms += [(float(m), float(v)) for m, v in zip(mu[k + 2 :], c[k + 2 :])]
         terms.sort()
-        self.exps.set_exponents([m for m, _ in terms])
+        # keep strictly inside the bounds and strictly increasing (a term may sit on a bound)
+        pad = 1e-6 * (self.exps.upper - self.exps.lower)
+        values = [min(max(m, self.exps.lower + pad), self.exps.upper - pad) for m, _ in terms]
+        if any(b <= a for a, b in zip(values, values[1:])):
+            return False
+        self.exps.set_exponents(values)
         self.coefficients.copy_(torch.tensor([v for _, v in terms], dtype=torch.float64))
         return True
