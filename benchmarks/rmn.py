@@ -45,17 +45,18 @@ Stages, each scored on the test points (every method gets stages 1 and 2):
 2. ``rmse``: then a float64 least-squares re-solve of the same linear parameters, all
    others fixed (`_linear_refit`), kept only when it lowers the loss on validation points
    drawn like the training points (``refit_used``).
-3. RMN only, single-centre data fits (``rmse_identified``, the exponent metrics):
+3. RMN only, single-centre models (``rmse_identified``, the exponent metrics):
    `RMN.identify` from the trained exponents: variable projection on the exponents
    (float64 Gauss-Newton, coefficients by least squares), merging of close exponents and
-   pruning of terms the data do not need. The baselines have no exponents to identify, so
-   this stage has no counterpart for them; it is a model-selection step, reported apart
-   from the RMSE comparison of stages 1 and 2.
+   pruning of terms the data do not need; for the physics-informed case on the loss's
+   rows (``r^2 (Lap u - f)`` inside, Dirichlet data on the spheres), no interior values.
+   The baselines have no exponents to identify, so this stage has no counterpart for
+   them; it is a model-selection step, reported apart from the RMSE comparison of
+   stages 1 and 2.
 
 The physics-informed case minimises
 ``mean(r^2 (Lap u - f))^2`` (the ``r^2`` weight balances the singular scales) plus Dirichlet
-data on both spheres; RMN uses its closed-form Laplacian, the MLP and SIREN autograd;
-its exponent metrics are those of the trained model (stage 2), without identification.
+data on both spheres; RMN uses its closed-form Laplacian, the MLP and SIREN autograd.
 
 Metrics: ``rmse_adam``, ``rmse`` (test RMSE in original units after stages 1 and 2),
 ``rel_l2`` (stage 2), ``n_params``, ``train_s`` (stage 1), ``refit_s``; RMN also
@@ -376,9 +377,15 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
         "train_s": train_s,
     }
     if method == "rmn":
-        if isinstance(model, RMN) and not case.pde:
+        if isinstance(model, RMN):
             start = time.perf_counter()
-            model.double().identify(x, (y - shift) / scale)
+            if case.pde:  # the equation's rows (as in the loss) and the boundary data
+                boundary = problem.losses["boundary"].sampler
+                g_b = (case.target(boundary) - shift) / scale
+                rows = (x, _forcing(x) / scale, x.square().sum(1))
+                model.double().identify(boundary, g_b, laplace=rows)
+            else:
+                model.double().identify(x, (y - shift) / scale)
             metrics["identify_s"] = time.perf_counter() - start
             metrics["rmse_identified"] = test_rmse()[0]
         metrics.update(_rmn_metrics(case, model, scale))

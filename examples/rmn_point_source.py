@@ -5,10 +5,11 @@ The field of a point charge, ``u = 1/r``, solves ``Lap u = 0`` on the shell
 linspace over (-2, 4), a log term and a bias: 27 parameters) is trained on the Laplace
 residual, computed with its closed-form Laplacian (no autograd second derivatives), plus
 the boundary data, with `sciml.pinn.Trainer` (Adam, then L-BFGS). The trained field is a
-sum of many terms; `RMN.identify` then keeps only the exponents that field needs (to
-0.1% of its size: about the PINN's accuracy), by variable projection with pruning and
-merging, and `RMN.report` prints them. Every harmonic radial term is ``r^0`` or ``r^-1``,
-so the kept exponent tells which power the physics picked.
+sum of many terms; `RMN.identify` then keeps only the exponents the equation and the
+boundary data need (variable projection on the same residual rows, with pruning and
+merging, starting from the trained exponents), and `RMN.report` prints them. Every
+harmonic radial term is ``r^0`` or ``r^-1``, so the kept exponent tells which power the
+physics picked.
 
 Run: ``python examples/rmn_point_source.py`` (a minute or two on a laptop CPU).
 """
@@ -54,16 +55,20 @@ def main() -> None:
     print(f"relative L2 error on the shell after training: {trainer.history.error[-1]:.2e}")
     print(f"trained: {int(model.active.sum())} powers and the log term in use")
 
-    # which exponents does the trained field need? (its values at the test points)
-    with torch.no_grad():
-        field = model(test)
-    model.identify(test, field, rel_tol=1e-3)
+    # which exponents do the equation and the boundary data need? variable projection on
+    # the same residual rows (r^2 Lap u = 0 inside, u = 1/r on both spheres), pruning and
+    # merging, from the trained exponents
+    x_in = interior(2000, g, torch.float64, "cpu")
+    r2 = x_in.square().sum(1)
+    model.identify(boundary, u_boundary / scale, laplace=(x_in, torch.zeros_like(r2), r2))
     print(f"identified: {model.report()}")
     with torch.no_grad():
-        error = ((model(test) - 1.0 / (test.norm(dim=1) * scale)).norm() / field.norm()).item()
+        exact = 1.0 / (test.norm(dim=1) * scale)
+        error = ((model(test) - exact).norm() / exact.norm()).item()
     print(f"relative L2 error of the identified field: {error:.2e}")
-    mu = model.exponents()[model.active].tolist()
-    dominant = mu[int(model.power_weights()[model.active].abs().argmax())] if mu else float("nan")
+    mu = model.exponents()[model.active]
+    size = (model.power_weights()[model.active] * test.norm(dim=1, keepdim=True) ** mu).abs()
+    dominant = float(mu[int(size.mean(0).argmax())]) if len(mu) else float("nan")
     print(f"recovered exponent: {dominant:.3f} (exact: -1; |error| = {abs(dominant + 1):.1e})")
 
 

@@ -28,7 +28,6 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -489,6 +488,7 @@ class RMN(_RadialSources):
         x: Tensor,
         y: Tensor,
         *,
+        laplace: tuple[Tensor, Tensor, Tensor] | None = None,
         rel_tol: float = 1e-7,
         growth: float = 3.0,
         merge_tol: float = 0.05,
@@ -506,7 +506,13 @@ class RMN(_RadialSources):
         Parameters
         ----------
         x : Tensor, shape (n, dim)
+            Points with values (data, or boundary data of a PDE).
         y : Tensor, shape (n,)
+        laplace : (points, forcing, weights), optional
+            Physics rows: ``weights * (Lap f - forcing)`` at ``points`` ``(m, dim)`` (all
+            ``(m,)``) join the least squares, with the closed-form Laplacian of each term,
+            so a Poisson problem's exponents are identified from its equation and boundary
+            data alone.
         rel_tol, growth, merge_tol : float
             As in `sparse_projection_fit`.
 
@@ -526,23 +532,52 @@ class RMN(_RadialSources):
         >>> print(model.report())
         f(x) = 3 r^-1 - 1   (r = |x - x0|; 1 of 12 powers active, no log term)
         """
-        _check_points(x, self.dim)
         y = torch.as_tensor(y)
         if y.shape != (len(x),) or not torch.isfinite(y).all():
             raise ValueError(f"y must be {len(x)} finite values, got shape {tuple(y.shape)}.")
-        x64 = x.detach().double()
-        diff = x64 - self.center.detach().double()
-        r, logr = radius(diff, singular=True, what="RMN.identify")
-        check_magnitude(logr, min(self.lower, -self.log_bound), self.upper, torch.float64, "RMN")
+        blocks = [(x, y, None)]  # (points, target, Laplacian row weights or None for values)
+        if laplace is not None:
+            points, forcing, weights = (torch.as_tensor(t) for t in laplace)
+            if forcing.shape != (len(points),) or weights.shape != (len(points),):
+                raise ValueError(
+                    f"laplace needs (points (m, {self.dim}), forcing (m,), weights (m,)), got "
+                    f"{tuple(points.shape)}, {tuple(forcing.shape)}, {tuple(weights.shape)}."
+                )
+            blocks.append((points, weights * forcing, weights))
+        radii = []
+        for points, _, _ in blocks:
+            _check_points(points, self.dim)
+            diff = points.detach().double() - self.center.detach().double()
+            r, logr = radius(diff, singular=True, what="RMN.identify")
+            low = min(self.lower, -self.log_bound) - (2 if len(radii) else 0)
+            check_magnitude(logr, low, self.upper, torch.float64, "RMN")
+            radii.append((r, logr))
+        d = self.dim
 
-        logr_np = logr.numpy()
+        def stack(value, laplacian):
+            """Columns ``(rows, m)``: ``value(r, mu)`` rows, then weighted Laplacian rows."""
 
-        def powers(mu):
-            return np.exp(logr_np[:, None] * mu[None, :])
+            def columns(mu):
+                m = torch.from_numpy(mu)[None, :]
+                out = []
+                for (r, logr), (_, _, w) in zip(radii, blocks):
+                    r, logr = r[:, None], logr[:, None]
+                    if w is None:
+                        out.append(value(r, logr, m))
+                    else:
+                        out.append(w.double()[:, None] * laplacian(logr, m))
+                return torch.cat(out).numpy()
 
-        def logs(mu):
-            return log_primitive(r[:, None], torch.from_numpy(mu)[None, :]).numpy()
+            return columns
 
+        powers = stack(
+            lambda r, logr, m: torch.exp(logr * m),
+            lambda logr, m: m * (m + d - 2) * torch.exp((m - 2) * logr),
+        )
+        logs = stack(
+            lambda r, logr, m: log_primitive(r, m),
+            lambda logr, m: (m + d - 2) * torch.exp((m - 2) * logr),
+        )
         families = [TermFamily("power", (self.lower, self.upper), powers)]
         with torch.no_grad():
             mu = self.exponents().double()[self.active].tolist()
@@ -550,11 +585,12 @@ class RMN(_RadialSources):
             if self.log_term and bool(self.log_active):
                 families.append(TermFamily("log", (-self.log_bound, self.log_bound), logs))
                 terms.append(("log", float(self.log_exponent())))
+        ones = [torch.ones(len(p)) if w is None else torch.zeros(len(p)) for p, _, w in blocks]
         fit = sparse_projection_fit(
             families,
             terms,
-            y.detach().double().numpy(),
-            fixed=np.ones((len(x), 1)),
+            torch.cat([t.detach().double() for _, t, _ in blocks]).numpy(),
+            fixed=torch.cat(ones).double()[:, None].numpy(),
             rel_tol=rel_tol,
             growth=growth,
             merge_tol=merge_tol,

@@ -113,6 +113,22 @@ def test_default_rmn_identifies_the_exponents(name):
     assert fit.rel_residual < 1e-10
 
 
+def test_identify_from_the_equation_and_boundary_data():
+    # 3-D Poisson: Lap u = 3.75 r^(-1/2), u = 1/r + r^1.5 on both spheres; no interior values
+    g = torch.Generator().manual_seed(0)
+    boundary = torch.cat([RadialShell(r, r, dim=3)(64, g, DT, "cpu") for r in (0.01, 1.0)])
+    inner = _shell(3, 500)
+    r_in, r_b = inner.norm(dim=1), boundary.norm(dim=1)
+    model = RMN(dim=3, dtype=DT)
+    model.identify(boundary, 1 / r_b + r_b**1.5, laplace=(inner, 3.75 * r_in**-0.5, r_in**2))
+    assert np.allclose(sorted(model.exponents()[model.active].tolist()), [-1.0, 1.5], atol=1e-6)
+    assert not bool(model.log_active)
+    with torch.no_grad():
+        assert torch.allclose(model(inner), 1 / r_in + r_in**1.5, rtol=1e-8)
+    with pytest.raises(ValueError, match="laplace needs"):
+        model.identify(boundary, r_b, laplace=(inner, r_in[:3], r_in))
+
+
 def test_identify_from_a_float32_model_and_training_goes_on():
     x = _shell(2, 512)
     y = _standardise(1 / x.norm(dim=1))
