@@ -30,9 +30,11 @@ root for every angle) and the same starts: seed 0 a linspace over the bounds (1.
 3.38, 4.44: no configuration's ``mu_1`` among them), seeds >= 1 sorted
 uniform draws inside the bounds (generator seeded with the seed). The wedges use 4 terms.
 After training every method (1-D ones too) runs `merge_and_refit`: exponents closer than
-``MERGE_TOL`` merge into one term, refit by L-BFGS (the budget's L-BFGS steps, no
-penalties), kept when the sum of the fit losses (not the penalties) at most doubles;
-``merges`` counts the merges kept.
+``MERGE_TOL`` merge into one term, refit by L-BFGS (the budget's L-BFGS steps; no L1
+penalty; the compatibility loss kept at full weight for ``constraint``), kept when the sum
+of the fit losses (edges and arc, or data, or residual and boundary) at most doubles;
+``merges`` counts the merges kept. The wedges train with a plain loop on `wedge_losses`
+(Adam, then L-BFGS; `_fit_wedge`), the 1-D cases with `sciml.pinn.Trainer`.
 
 1-D ansatz: bounds ``(0, 3.5)``, 2 terms (``msn2``, initial 1.17, 2.33: one term more than
 the power-law and ODE solutions need) or 4 terms (``msn4``, initial 0.7, 1.4, 2.1, 2.8: an
@@ -310,8 +312,11 @@ def run_wedge(cell: Cell, context: Context) -> dict[str, float]:
     _fit_wedge(model, edge_r, theta, arc_values, steps, lbfgs_steps, cell.method == "constraint")
     fit_s = time.perf_counter() - start
     problem = wedge_problem(edge_r=edge_r, arc_theta=theta, arc_values=arc_values)
+    # the refit after a merge keeps the method: constraint-aware refits keep the
+    # compatibility loss at its final weight
+    kept = {"constraint": 1.0} if cell.method == "constraint" else {}
     config = _config(context.quick, BUDGET_WEDGE, cell.seed, {})
-    merges = _merge(model, problem, config, ("edge0", "edge1", "arc"))
+    merges = _merge(model, problem, config, ("edge0", "edge1", "arc"), kept)
     with torch.no_grad():
         u = model.evaluate_polar(rr.flatten(), tt.flatten())
         mu_t, b_t = torch.as_tensor(mu_series), torch.as_tensor(b_series)
@@ -370,11 +375,12 @@ def _fit_wedge(model, edge_r, theta, arc_values, steps, lbfgs_steps, constraint:
     lbfgs.step(closure)
 
 
-def _merge(model, problem: Problem, config: TrainerConfig, losses) -> int:
+def _merge(model, problem: Problem, config: TrainerConfig, losses, kept=None) -> int:
     """`merge_and_refit` with the L-BFGS part of ``config``: no Adam, and no penalties
-    (every loss but the fit ``losses`` weighted 0)."""
-    penalties = {n: 0.0 for n in problem.losses if n not in losses}
-    refit = replace(config, steps=0, weights=penalties)
+    (every loss but the fit ``losses`` weighted 0, except the weights in ``kept``); the
+    merge is judged on the fit ``losses``."""
+    weights = {n: 0.0 for n in problem.losses if n not in losses} | (kept or {})
+    refit = replace(config, steps=0, weights=weights)
     return merge_and_refit(model, problem, refit, tol=MERGE_TOL, losses=losses)
 
 
