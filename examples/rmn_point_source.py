@@ -66,8 +66,10 @@ def main() -> None:
         exact = 1.0 / (test.norm(dim=1) * scale)
         error = ((model(test) - exact).norm() / exact.norm()).item()
     print(f"relative L2 error of the identified field: {error:.2e}")
-    mu = model.exponents()[model.active]
-    size = (model.power_weights()[model.active] * test.norm(dim=1, keepdim=True) ** mu).abs()
+    mu = model.exponents()[model.active].detach()
+    size = (
+        model.power_weights()[model.active].detach() * test.norm(dim=1, keepdim=True) ** mu
+    ).abs()
     dominant = float(mu[int(size.mean(0).argmax())]) if len(mu) else float("nan")
     print(f"recovered exponent: {dominant:.3f} (exact: -1; |error| = {abs(dominant + 1):.1e})")
 
