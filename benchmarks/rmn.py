@@ -504,8 +504,9 @@ def ratio_table(records: list[dict]) -> str:
 @dataclass(frozen=True)
 class _Grid(CellGrid):
     """The product grid without ``*_vp`` cells outside the multi-source cases, ordered so
-    that a partial run is still a comparison: every RMN cell first (cheap; the exponent
-    results), then the other cells seed by seed (each seed: every case and method)."""
+    that a partial run is still a comparison: the RMN cells of the exponent cases first
+    (``EXPONENT_CASES``, every seed), then seed by seed every case and method (the
+    variable-projection methods after the others, the costly PDE case last)."""
 
     def cells(self, seeds: int | None = None) -> list[Cell]:
         kept = [
@@ -514,18 +515,18 @@ class _Grid(CellGrid):
             if not c.method.endswith(VP) or CASES[c.problem].model == "multi"
         ]
         methods, problems = list(self.methods), list(self.problems)
-        return sorted(
-            kept,
-            key=lambda c: (
-                c.method != "rmn",
-                c.seed if c.method != "rmn" else 0,
-                problems.index(c.problem),
-                methods.index(c.method),
-                c.seed,
-            ),
-        )
+
+        def order(c: Cell) -> tuple:
+            if c.method == "rmn" and c.problem in EXPONENT_CASES:
+                return (0, 0, 0, problems.index(c.problem), c.seed)
+            vp = c.method.endswith(VP)
+            pde = CASES[c.problem].pde
+            return (1, c.seed, vp, pde, problems.index(c.problem), methods.index(c.method))
+
+        return sorted(kept, key=order)
 
 
+EXPONENT_CASES = ("log_r", "sqrt_r", "inv_r", "coulomb_3d")
 METHODS = [*LR, *(m + VP for m in LR)]
 register(
     "rmn",
