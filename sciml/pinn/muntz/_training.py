@@ -208,8 +208,10 @@ def merge_and_refit(
     Repeatedly merges the closest pair (`PowerTerms.merge_closest`), refits with a
     `sciml.pinn.Trainer` under ``config`` (exponent and coefficient groups) and keeps the
     result when the sum of the named losses stays below ``max(floor, growth * before)``;
-    otherwise restores the model and stops. A split pair such as ``0.43, 0.61`` standing
-    for ``0.5`` merges; two exponents the data need (``1.0, 1.5``) do not.
+    otherwise restores the model and stops. At most ``n_terms - 1`` merges (a freed term
+    can settle next to the merged one again, e.g. in the same compatibility well). A split
+    pair such as ``0.43, 0.61`` standing for ``0.5`` merges; two exponents the data need
+    (``1.0, 1.5``) do not.
 
     Parameters
     ----------
@@ -236,7 +238,7 @@ def merge_and_refit(
             f"unknown losses {sorted(unknown)}; the problem has {list(problem.losses)}"
         )
     merged = 0
-    while True:
+    while merged < model.n_terms - 1:  # each kept merge frees a term, which may fall back
         before = _fit_loss(model, problem, names)
         state = {k: v.clone() for k, v in model.state_dict().items()}
         if not model.merge_closest(tol):
@@ -246,3 +248,4 @@ def merge_and_refit(
             model.load_state_dict(state)
             return merged
         merged += 1
+    return merged
