@@ -439,8 +439,20 @@ def ratio_table(records: list[dict]) -> str:
     def mean(case, method, key):
         return stats.get((case, method), {}).get(key, (math.nan,))[0]
 
+    by_cell = {
+        (r["cell"]["problem"], r["cell"]["method"], r["cell"]["seed"]): r["metrics"] for r in latest
+    }
+
+    def common_mean(case, method, key, methods):
+        """Mean over the seeds every one of ``methods`` has for ``case`` (a fair ratio)."""
+        seeds = set.intersection(
+            *({s for (p, m, s) in by_cell if p == case and m == other} for other in methods)
+        )
+        values = [by_cell[(case, method, s)][key] for s in seeds]
+        return float(np.mean(values)) if values else math.nan
+
     lines = [
-        "### RMSE per case and stage (mean over seeds)",
+        "### RMSE per case and stage (mean over the seeds all three methods finished)",
         "",
         "`adam`: the optimiser alone (Adam on all parameters; rows marked variable projection: "
         "every method solves its linear parameters by least squares at every step); "
@@ -455,8 +467,9 @@ def ratio_table(records: list[dict]) -> str:
     rows = [(case, "") for case in CASES]
     rows += [(case, VP) for case in CASES if CASES[case].model == "multi"]
     for case, suffix in rows:
-        adam = {m: mean(case, m + suffix, "rmse_adam") for m in LR}
-        final = {m: mean(case, m + suffix, "rmse") for m in LR}
+        names = [m + suffix for m in LR]
+        adam = {m: common_mean(case, m + suffix, "rmse_adam", names) for m in LR}
+        final = {m: common_mean(case, m + suffix, "rmse", names) for m in LR}
         if not suffix and case != "smooth_2d" and math.isfinite(adam["rmn"] / adam["mlp"]):
             radial += 1
             wins += adam["mlp"] >= 1.5 * adam["rmn"]
