@@ -626,15 +626,15 @@ class RMN(_RadialSources):
     def report(self, digits: int = 4) -> str:
         """The fitted formula with the active terms, e.g. ``f(x) = 3 r^-1 - 1``.
 
-        Power terms print as ``a r^mu``, the log term as ``c log r`` when ``mu_log`` rounds
-        to 0 at ``digits`` significant digits and as ``c psi(r; mu_log)`` otherwise.
+        Power terms print as ``a r^mu``, the log term as ``c log r`` when
+        ``|mu_log| < 0.5 * 10^-digits`` and as ``c psi(r; mu_log)`` otherwise.
         """
         with torch.no_grad():
             mu, a = self.exponents().tolist(), self.power_weights().tolist()
             parts = [(c, f"r^{m:.{digits}g}") for m, c, on in zip(mu, a, self.active) if on]
             if self.log_term and bool(self.log_active):
                 m = float(self.log_exponent())
-                name = "log r" if float(f"{m:.{digits}g}") == 0 else f"psi(r; {m:.{digits}g})"
+                name = "log r" if abs(m) < 0.5 * 10**-digits else f"psi(r; {m:.{digits}g})"
                 parts.append((float(self.log_coefficient), name))
             parts.append((float(self.bias), ""))
         text = ""
