@@ -25,19 +25,26 @@ Public names
     Reports: clustered coefficient-weighted exponents, their relative error, field error.
 `RMN`, `RMNAngular`, `RMNMultiCenter`, `FieldDerivatives`
     Radial Müntz networks: ``sum a_k r^mu_k + c psi(r; mu_log) + b`` (angular modes,
-    several learnable centres), closed-form gradients and Laplacians (``derivatives``).
+    several learnable centres), closed-form gradients and Laplacians (``derivatives``),
+    `RMN.identify` / `RMN.report` for the exponents the data need.
 `log_primitive`, `radial_power_terms`, `log_primitive_terms`, `solid_harmonics`
     Limit-stable ``psi = (r^mu - 1)/mu`` and the per-term closed forms.
 `RadialShell`, `match_centers`, `TanhMLP`, `SIREN`
     Log-uniform punctured-domain sampler, centre scoring, coordinate-wise baselines.
-`muntz_param_groups`, `ExponentTrace`, `wedge_problem`
+`muntz_param_groups`, `ExponentTrace`, `wedge_problem`, `merge_and_refit`
     Training with `sciml.pinn.Trainer`: exponent/coefficient groups, an exponent-trajectory
-    hook, the wedge problem as named losses (constraint weight 0 = naive).
+    hook, the wedge problem as named losses (constraint weight 0 = naive), merging of
+    exponents that converged together (refit, kept when the fit holds).
+`sparse_projection_fit`, `TermFamily`, `SparseFit`
+    Exponent identification: variable projection (coefficients by least squares,
+    exponents by Gauss-Newton), merging of close exponents, pruning of unneeded terms;
+    `RMN.identify` applies it and `RMN.report` prints the kept terms.
 """
 
 from ._ansatz1d import MuntzAnsatz1d, clustered_collocation
 from ._baselines import SIREN, TanhMLP
 from ._exponents import MuntzExponents
+from ._identify import SparseFit, TermFamily, sparse_projection_fit
 from ._layers import MSN, MuntzEdge, MuntzLayer
 from ._powers import abs_power, signed_power
 from ._radial import (
@@ -52,7 +59,7 @@ from ._radial_domain import RadialShell
 from ._radial_multi import RMNMultiCenter, VariableProjection, match_centers
 from ._regularizers import growth_penalty, l1_penalty, muntz_divergence, muntz_penalty
 from ._report import exponent_error, recovered_exponents, relative_l2_error
-from ._training import ExponentTrace, muntz_param_groups, wedge_problem
+from ._training import ExponentTrace, merge_and_refit, muntz_param_groups, wedge_problem
 from ._wedge import (
     EDGE_TYPES,
     ConstraintSchedule,
@@ -67,6 +74,9 @@ from ._wedge import (
 __all__ = [
     "RMN",
     "SIREN",
+    "SparseFit",
+    "TermFamily",
+    "sparse_projection_fit",
     "FieldDerivatives",
     "RMNAngular",
     "RMNMultiCenter",
@@ -97,6 +107,7 @@ __all__ = [
     "growth_penalty",
     "l1_penalty",
     "muntz_divergence",
+    "merge_and_refit",
     "muntz_param_groups",
     "muntz_penalty",
     "recovered_exponents",

@@ -1,13 +1,17 @@
 """Coordinate-wise baselines for RMN: a tanh MLP and SIREN (sine network, omega_0 = 30).
 
 Both map points ``(n, d)`` to values ``(n,)`` like the radial models, so the same losses
-and trainers serve all of them. Default sizes in 2-D: MLP ``[2, 128, 128, 128, 1]`` has
-33,537 parameters, SIREN ``[2, 64, 64, 64, 1]`` has 8,577.
+and trainers serve all of them. Like the radial models they expose the parameters the
+output is linear in (``coefficient_parameters``: the last layer) and the matching features
+(``linear_features``: last hidden layer and ones), so a least-squares re-solve or
+`VariableProjection` treats every model alike. Default sizes in 2-D: MLP
+``[2, 128, 128, 128, 1]`` has 33,537 parameters, SIREN ``[2, 64, 64, 64, 1]`` has 8,577.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor, nn
@@ -21,7 +25,32 @@ def _check(dim: int, width: int, depth: int) -> None:
             raise ValueError(f"{name} must be a positive int, got {value!r}.")
 
 
-class TanhMLP(nn.Module):
+class _LinearHead(nn.Module):
+    """What both baselines share: a hidden feature map and a linear output layer."""
+
+    def hidden(self, x: Tensor) -> Tensor:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def output_layer(self) -> nn.Linear:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Values, shape ``(n,)``."""
+        return self.output_layer()(self.hidden(x)).squeeze(-1)
+
+    def coefficient_parameters(self) -> Iterator[nn.Parameter]:
+        """The output layer's weight and bias (the output is linear in them)."""
+        yield self.output_layer().weight
+        yield self.output_layer().bias
+
+    def linear_features(self, x: Tensor) -> Tensor:
+        """Last hidden layer and a column of ones, ``(n, width + 1)``;
+        ``forward(x) == linear_features(x) @ [weight, bias]``."""
+        h = self.hidden(x)
+        return torch.cat([h, torch.ones_like(h[:, :1])], dim=1)
+
+
+class TanhMLP(_LinearHead):
     """``[dim -> width x depth -> 1]`` with tanh activations (PyTorch's default init).
 
     Examples
@@ -39,12 +68,15 @@ class TanhMLP(nn.Module):
             layers += [nn.Linear(a, b), nn.Tanh()]
         self.net = nn.Sequential(*layers, nn.Linear(width, 1))
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Values, shape ``(n,)``."""
-        return self.net(x).squeeze(-1)
+    def hidden(self, x: Tensor) -> Tensor:
+        """Last hidden layer's activations, ``(n, width)``."""
+        return self.net[:-1](x)
+
+    def output_layer(self) -> nn.Linear:
+        return self.net[-1]
 
 
-class SIREN(nn.Module):
+class SIREN(_LinearHead):
     """SIREN (Sitzmann et al. 2020): ``sin(omega_0 (W x + b))`` layers and a linear output.
 
     Standard initialisation: first layer ``U(-1/d_in, 1/d_in)``, later layers
@@ -72,8 +104,11 @@ class SIREN(nn.Module):
                 bound = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / self.omega_0
                 layer.weight.uniform_(-bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """Values, shape ``(n,)``."""
+    def hidden(self, x: Tensor) -> Tensor:
+        """Last hidden layer's activations, ``(n, width)``."""
         for layer in self.layers[:-1]:
             x = torch.sin(self.omega_0 * layer(x))
-        return self.layers[-1](x).squeeze(-1)
+        return x
+
+    def output_layer(self) -> nn.Linear:
+        return self.layers[-1]

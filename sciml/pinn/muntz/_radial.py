@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from ._exponents import MuntzExponents
+from ._identify import SparseFit, TermFamily, sparse_projection_fit
 from ._powers import DEFAULT_EPS, abs_power, check_bounds, check_finite
 
 __all__ = [
@@ -421,12 +422,25 @@ class RMN(_RadialSources):
         check_centers(x0[None], self.domain)
         self._init_centers(x0, learn_center, dtype, device)
         self.n_powers = n_powers
+        # terms switched off by `identify` (pruned or merged) keep their slot, weight 0
+        self.register_buffer("active", torch.ones(n_powers, dtype=torch.bool, device=device))
+        self.register_buffer("log_active", torch.tensor(self.log_term, device=device))
 
     # -------------------------------------------------------------- parameters
 
     def exponents(self) -> Tensor:
         """Radial exponents ``mu``, shape ``(K,)``, increasing."""
         return self.exps()
+
+    def power_weights(self) -> Tensor:
+        """Effective power coefficients ``a`` (zero for terms `identify` switched off), ``(K,)``."""
+        return self.coefficients * self.active
+
+    def log_weight(self) -> Tensor:
+        """Effective log coefficient ``c`` (0-d; zero without, or after pruning, the log term)."""
+        if not self.log_term:
+            return torch.zeros((), dtype=self.bias.dtype, device=self.bias.device)
+        return self.log_coefficient * self.log_active
 
     def log_exponent(self) -> Tensor:
         """``mu_log`` of the log-primitive (0-d; zero when there is no log term)."""
@@ -439,9 +453,9 @@ class RMN(_RadialSources):
     def forward(self, x: Tensor) -> Tensor:
         """``f(x)``, shape ``(n,)``, for points ``x`` of shape ``(n, dim)``."""
         _, r, _ = self._radius(x, 0)
-        out = abs_power(r, self.exponents()) @ self.coefficients + self.bias
+        out = abs_power(r, self.exponents()) @ self.power_weights() + self.bias
         if self.log_term:
-            out = out + self.log_coefficient * log_primitive(r, self.log_exponent())
+            out = out + self.log_weight() * log_primitive(r, self.log_exponent())
         return out
 
     def derivatives(self, x: Tensor) -> FieldDerivatives:
@@ -450,13 +464,13 @@ class RMN(_RadialSources):
         Differentiable in the parameters (train through them); no autograd in ``x``.
         """
         diff, r, logr = self._radius(x, 2)
-        mu, a = self.exponents(), self.coefficients
+        mu, a = self.exponents(), self.power_weights()
         q = abs_power(r, mu - 2)
         value = abs_power(r, mu) @ a + self.bias
         gcoef = q @ (a * mu)
         lap = q @ (a * mu * (mu + self.dim - 2))
         if self.log_term:
-            c, m = self.log_coefficient, self.log_exponent()
+            c, m = self.log_weight(), self.log_exponent()
             qlog = torch.exp((m - 2) * logr)
             value = value + c * log_primitive(r, m)
             gcoef = gcoef + c * qlog
@@ -466,6 +480,173 @@ class RMN(_RadialSources):
     def laplacian(self, x: Tensor) -> Tensor:
         """Closed-form Laplacian, shape ``(n,)``."""
         return self.derivatives(x).laplacian
+
+    # -------------------------------------------------------------- identification
+
+    def identify(
+        self,
+        x: Tensor,
+        y: Tensor,
+        *,
+        laplace: tuple[Tensor, Tensor, Tensor] | None = None,
+        rel_tol: float = 1e-7,
+        growth: float = 3.0,
+        merge_tol: float = 0.05,
+    ) -> SparseFit:
+        """Fit ``y`` at ``x`` with as few exponents as the data need; the model keeps them.
+
+        Starting from the current exponents (of the active terms; e.g. after training),
+        `sparse_projection_fit` in float64 optimises the exponents with the coefficients
+        and bias solved by least squares (variable projection), merges same-family exponents
+        closer than ``merge_tol`` and prunes terms while the relative residual stays under
+        ``max(rel_tol, growth * dense)``. The kept terms are written back (exponents,
+        coefficients, bias); the others are switched off (``active``, ``log_active``) but
+        keep their slots, so the parameter count is unchanged and training can go on.
+
+        Parameters
+        ----------
+        x : Tensor, shape (n, dim)
+            Points with values (data, or boundary data of a PDE).
+        y : Tensor, shape (n,)
+        laplace : (points, forcing, weights), optional
+            Physics rows: ``weights * (Lap f - forcing)`` at ``points`` ``(m, dim)`` (all
+            ``(m,)``) join the least squares, with the closed-form Laplacian of each term,
+            so a Poisson problem's exponents are identified from its equation and boundary
+            data alone.
+        rel_tol, growth, merge_tol : float
+            As in `sparse_projection_fit`.
+
+        Returns
+        -------
+        SparseFit
+            Terms ``("power", mu)`` and ``("log", mu_log)`` with their coefficients.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sciml.pinn.muntz import RadialShell
+        >>> x = RadialShell(0.01, 1.0, dim=2)(512, torch.Generator().manual_seed(0),
+        ...                                   torch.float64, "cpu")
+        >>> model = RMN(dtype=torch.float64)
+        >>> fit = model.identify(x, 3.0 / x.norm(dim=1) - 1.0)
+        >>> print(model.report())
+        f(x) = 3 r^-1 - 1   (r = |x - x0|; 1 of 12 powers active, no log term)
+        """
+        y = torch.as_tensor(y)
+        if y.shape != (len(x),) or not torch.isfinite(y).all():
+            raise ValueError(f"y must be {len(x)} finite values, got shape {tuple(y.shape)}.")
+        blocks = [(x, y, None)]  # (points, target, Laplacian row weights or None for values)
+        if laplace is not None:
+            points, forcing, weights = (torch.as_tensor(t) for t in laplace)
+            if forcing.shape != (len(points),) or weights.shape != (len(points),):
+                raise ValueError(
+                    f"laplace needs (points (m, {self.dim}), forcing (m,), weights (m,)), got "
+                    f"{tuple(points.shape)}, {tuple(forcing.shape)}, {tuple(weights.shape)}."
+                )
+            blocks.append((points, weights * forcing, weights))
+        radii = []
+        for points, _, _ in blocks:
+            _check_points(points, self.dim)
+            diff = points.detach().double() - self.center.detach().double()
+            r, logr = radius(diff, singular=True, what="RMN.identify")
+            low = min(self.lower, -self.log_bound) - (2 if len(radii) else 0)
+            check_magnitude(logr, low, self.upper, torch.float64, "RMN")
+            radii.append((r, logr))
+        d = self.dim
+
+        def stack(value, laplacian):
+            """Columns ``(rows, m)``: ``value(r, mu)`` rows, then weighted Laplacian rows."""
+
+            def columns(mu):
+                m = torch.from_numpy(mu)[None, :]
+                out = []
+                for (r, logr), (_, _, w) in zip(radii, blocks):
+                    r, logr = r[:, None], logr[:, None]
+                    if w is None:
+                        out.append(value(r, logr, m))
+                    else:
+                        out.append(w.double()[:, None] * laplacian(logr, m))
+                return torch.cat(out).numpy()
+
+            return columns
+
+        powers = stack(
+            lambda r, logr, m: torch.exp(logr * m),
+            lambda logr, m: m * (m + d - 2) * torch.exp((m - 2) * logr),
+        )
+        logs = stack(
+            lambda r, logr, m: log_primitive(r, m),
+            lambda logr, m: (m + d - 2) * torch.exp((m - 2) * logr),
+        )
+        families = [TermFamily("power", (self.lower, self.upper), powers)]
+        with torch.no_grad():
+            mu = self.exponents().double()[self.active].tolist()
+            terms = [("power", m) for m in mu]
+            if self.log_term and bool(self.log_active):
+                families.append(TermFamily("log", (-self.log_bound, self.log_bound), logs))
+                terms.append(("log", float(self.log_exponent())))
+        ones = [torch.ones(len(p)) if w is None else torch.zeros(len(p)) for p, _, w in blocks]
+        fit = sparse_projection_fit(
+            families,
+            terms,
+            torch.cat([t.detach().double() for _, t, _ in blocks]).numpy(),
+            fixed=torch.cat(ones).double()[:, None].numpy(),
+            rel_tol=rel_tol,
+            growth=growth,
+            merge_tol=merge_tol,
+        )
+        self._set_terms(fit)
+        return fit
+
+    @torch.no_grad()
+    def _set_terms(self, fit: SparseFit) -> None:
+        """Write `sparse_projection_fit`'s terms into the model, switching the rest off."""
+        pairs = [(name, m, float(c)) for (name, m), c in zip(fit.terms, fit.coefficients)]
+        kept = [(m, c) for name, m, c in pairs if name == "power"]
+        if len(kept) > self.n_powers:
+            raise ValueError(f"{len(kept)} powers do not fit into {self.n_powers} slots.")
+        # unused slots park at grid points away from the kept exponents (order must be strict)
+        span = self.upper - self.lower
+        n_grid = 4 * self.n_powers
+        grid = [self.lower + span * (k + 0.5) / n_grid for k in range(n_grid)]
+        free = [g for g in grid if all(abs(g - m) > 1e-3 * span for m, _ in kept)]
+        parked = free[:: max(1, len(free) // max(1, self.n_powers - len(kept)))]
+        slots = sorted(kept + [(g, 0.0) for g in parked[: self.n_powers - len(kept)]])
+        self.exps.set_exponents([m for m, _ in slots])
+        self.coefficients.copy_(torch.tensor([c for _, c in slots], dtype=torch.float64))
+        self.active.copy_(torch.tensor([c != 0.0 for _, c in slots]))
+        self.bias.copy_(torch.as_tensor(fit.fixed_coefficients[0]))
+        if self.log_term:
+            logs = [(m, c) for name, m, c in pairs if name == "log"]
+            m, c = logs[0] if logs else (0.0, 0.0)
+            self.raw_log_exponent.copy_(torch.as_tensor(math.atanh(m / self.log_bound)))
+            self.log_coefficient.copy_(torch.as_tensor(c))
+            self.log_active.fill_(bool(logs))
+
+    def report(self, digits: int = 4) -> str:
+        """The fitted formula with the active terms, e.g. ``f(x) = 3 r^-1 - 1``.
+
+        Power terms print as ``a r^mu``, the log term as ``c log r`` when
+        ``|mu_log| < 0.5 * 10^-digits`` and as ``c psi(r; mu_log)`` otherwise.
+        """
+        with torch.no_grad():
+            mu, a = self.exponents().tolist(), self.power_weights().tolist()
+            parts = [(c, f"r^{m:.{digits}g}") for m, c, on in zip(mu, a, self.active) if on]
+            if self.log_term and bool(self.log_active):
+                m = float(self.log_exponent())
+                name = "log r" if abs(m) < 0.5 * 10**-digits else f"psi(r; {m:.{digits}g})"
+                parts.append((float(self.log_coefficient), name))
+            parts.append((float(self.bias), ""))
+        text = ""
+        for c, name in parts:
+            sign = "-" if c < 0 else "+"
+            term = f"{abs(c):.{digits}g}" + (f" {name}" if name else "")
+            text += (f" {sign} " if text else ("-" if c < 0 else "")) + term
+        n_on = int(self.active.sum())
+        log_note = "log term active" if self.log_term and bool(self.log_active) else "no log term"
+        return (
+            f"f(x) = {text}   (r = |x - x0|; {n_on} of {self.n_powers} powers active, {log_note})"
+        )
 
     def extra_repr(self) -> str:
         return (

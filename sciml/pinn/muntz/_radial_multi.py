@@ -170,11 +170,7 @@ class RMNMultiCenter(_RadialSources):
 
     def set_linear_vector(self, theta: Tensor) -> None:
         """Write ``theta`` (order of `linear_features`) into the linear parameters."""
-        with torch.no_grad():
-            offset = 0
-            for p in self.coefficient_parameters():
-                p.copy_(theta[offset : offset + p.numel()].reshape(p.shape))
-                offset += p.numel()
+        write_linear_vector(self, theta)
 
     def solve_linear(self, x: Tensor, y: Tensor, *, rcond: float | None = None) -> Tensor:
         """Least-squares coefficients and bias for the current centres and exponents.
@@ -186,7 +182,7 @@ class RMNMultiCenter(_RadialSources):
         """
         with torch.no_grad():
             theta = _lstsq(self.linear_features(x).double(), y.double(), rcond, self.bias.dtype)
-        self.set_linear_vector(theta)
+        write_linear_vector(self, theta)
         return theta
 
     @staticmethod
@@ -234,6 +230,15 @@ class RMNMultiCenter(_RadialSources):
         raise ValueError(f"only {len(chosen)} points are {min_separation} apart; need {n_sources}.")
 
 
+def write_linear_vector(model: nn.Module, theta: Tensor) -> None:
+    """Write ``theta`` into ``model.coefficient_parameters()``, in order, reshaped."""
+    with torch.no_grad():
+        offset = 0
+        for p in model.coefficient_parameters():
+            p.copy_(theta[offset : offset + p.numel()].reshape(p.shape))
+            offset += p.numel()
+
+
 def _lstsq(F: Tensor, y: Tensor, rcond: float | None, dtype: torch.dtype) -> Tensor:
     if rcond is None:
         rcond = 1e-10 if dtype == torch.float64 else 1e-6
@@ -243,39 +248,43 @@ def _lstsq(F: Tensor, y: Tensor, rcond: float | None, dtype: torch.dtype) -> Ten
 
 
 class VariableProjection:
-    """Trainer hook (``combine``): exact coefficients every step, gradient steps on the rest.
+    """Trainer hook (``combine``): exact linear parameters every step, gradient steps on the rest.
 
-    At every Adam step the coefficients and bias of ``model`` are set to the least-squares
-    fit of ``y`` on ``x`` for the current centres and exponents (`RMNMultiCenter.solve_linear`)
-    and only the centres and exponents get a gradient: that of the reduced loss
-    ``mean((F(c, mu) theta*(c, mu) - y)^2)``, which equals the full loss's gradient at
-    ``theta*`` (Golub & Pereyra 1973; Kaufman's variant, ``theta*`` held fixed in the
-    backward pass). The linear parameters get no gradient, so Adam leaves them alone. The
-    loss that drives it is this data misfit, not the problem's losses: use it for a plain
-    least-squares fit of ``y`` (the problem's data loss on the same ``x, y``).
+    At every optimiser step the parameters the output is linear in
+    (``model.coefficient_parameters()``: coefficients and bias of `RMNMultiCenter`, the last
+    layer of `TanhMLP` / `SIREN`) are set to the float64 least-squares fit of ``y`` on
+    ``model.linear_features(x)``, and only the other parameters (centres and exponents;
+    hidden layers) get a gradient: that of the reduced loss
+    ``mean((F theta*(.) - y)^2)``, which equals the full loss's gradient at ``theta*``
+    (Golub & Pereyra 1973; Kaufman's variant, ``theta*`` held fixed in the backward pass).
+    The loss that drives it is this data misfit, not the problem's losses: use it for a
+    plain least-squares fit of ``y`` (the problem's data loss on the same ``x, y``).
 
     Parameters
     ----------
-    model : RMNMultiCenter
+    model : RMNMultiCenter or TanhMLP or SIREN
+        Any model with ``linear_features(x)`` and ``coefficient_parameters()`` in the same order.
     x, y : Tensor
         Fit points ``(n, d)`` and targets ``(n,)``.
     rcond : float, optional
         As in `RMNMultiCenter.solve_linear`.
     """
 
-    def __init__(self, model: RMNMultiCenter, x: Tensor, y: Tensor, *, rcond=None) -> None:
+    def __init__(self, model: nn.Module, x: Tensor, y: Tensor, *, rcond=None) -> None:
         self.model, self.x, self.y, self.rcond = model, x, y, rcond
+        linear = {id(p) for p in model.coefficient_parameters()}
+        self.nonlinear = [p for p in model.parameters() if id(p) not in linear]
 
     def combine(self, trainer, step: int, losses) -> object:
         from sciml.pinn import GRADIENTS_SET
 
         m = self.model
-        x = self.x.to(m.bias)
-        F = m.linear_features(x)
+        dtype = next(m.parameters()).dtype
+        F = m.linear_features(self.x.to(dtype=dtype, device=next(m.parameters()).device))
         theta = _lstsq(F.detach().double(), self.y.double().to(F.device), self.rcond, F.dtype)
-        m.set_linear_vector(theta)
+        write_linear_vector(m, theta)
         loss = (F @ theta.to(F) - self.y.to(F)).square().mean()
-        params = [p for p in (*m.center_parameters(), *m.exponent_parameters()) if p.requires_grad]
+        params = [p for p in self.nonlinear if p.requires_grad]
         for p, g in zip(params, torch.autograd.grad(loss, params)):
             p.grad = g
         return GRADIENTS_SET

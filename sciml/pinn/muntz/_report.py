@@ -22,7 +22,9 @@ def _exponents_and_coefficients(model) -> tuple[np.ndarray, np.ndarray]:
         mu, c = model
     elif hasattr(model, "exponents") and hasattr(model, "coefficients"):
         with torch.no_grad():
-            mu, c = model.exponents(), model.coefficients
+            # terms a model switched off (`RMN.identify`) count as zero coefficients
+            weights = getattr(model, "power_weights", None)
+            mu, c = model.exponents(), (weights() if callable(weights) else model.coefficients)
     else:
         raise TypeError(
             "expected a model with exponents() and coefficients (MuntzAnsatz1d, WedgeAnsatz) "

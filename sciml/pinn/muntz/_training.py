@@ -1,6 +1,6 @@
 """Glue between the Müntz ansatzes and `sciml.pinn.Trainer`.
 
-Three small pieces shared by the ``msn`` benchmark and the examples:
+Four small pieces shared by the ``msn`` benchmark and the examples:
 
 - `muntz_param_groups`: the ``{"exponents": ..., "coefficients": ...}`` parameter groups,
   so that ``TrainerConfig(group_lrs=...)`` gives each its own learning rate.
@@ -9,19 +9,23 @@ Three small pieces shared by the ``msn`` benchmark and the examples:
 - `wedge_problem`: the wedge Laplace problem as a `sciml.pinn.Problem` with losses
   ``edge0``, ``edge1``, ``arc`` and ``constraint`` (weight 0 by default; give it a
   `ConstraintSchedule` through ``TrainerConfig(weights={"constraint": ...})``).
+- `merge_and_refit`: after training, merge exponents that converged to within a
+  tolerance (`PowerTerms.merge_closest`), refit, and keep the merge when the fit holds.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from .._problem import Loss, Problem
+from .._trainer import Trainer
 
-__all__ = ["ExponentTrace", "muntz_param_groups", "wedge_problem"]
+__all__ = ["ExponentTrace", "merge_and_refit", "muntz_param_groups", "wedge_problem"]
 
 EXPONENTS, COEFFICIENTS = "exponents", "coefficients"
 
@@ -177,3 +181,71 @@ def wedge_problem(
         Loss("constraint", _constraint, torch.zeros(1, 1), weight=0.0),
     ]
     return Problem(losses, reference=reference, error_points=error_points, name=name)
+
+
+def _fit_loss(model: nn.Module, problem: Problem, names) -> float:
+    """Unweighted sum of the named losses at their fixed points."""
+    dtype = next(model.parameters()).dtype
+    with torch.enable_grad():  # some losses differentiate in the points
+        values = [
+            problem.losses[n].value(model, problem.losses[n].sampler.to(dtype)) for n in names
+        ]
+    return float(sum(v.detach() for v in values))
+
+
+def merge_and_refit(
+    model: nn.Module,
+    problem: Problem,
+    config,
+    *,
+    tol: float = 0.25,
+    growth: float = 2.0,
+    floor: float = 1e-20,
+    losses: Sequence[str] | None = None,
+) -> int:
+    """Merge exponents closer than ``tol`` and refit, keeping merges that fit as well.
+
+    Repeatedly merges the closest pair (`PowerTerms.merge_closest`), refits with a
+    `sciml.pinn.Trainer` under ``config`` (exponent and coefficient groups) and keeps the
+    result when the sum of the named losses stays below ``max(floor, growth * before)``;
+    otherwise restores the model and stops. At most ``n_terms - 1`` merges (a freed term
+    can settle next to the merged one again, e.g. in the same compatibility well). A split
+    pair such as ``0.43, 0.61`` standing for ``0.5`` merges; two exponents the data need
+    (``1.0, 1.5``) do not.
+
+    Parameters
+    ----------
+    model : MuntzAnsatz1d or WedgeAnsatz
+    problem : Problem
+        The losses it was trained on (with fixed points: ``sampler`` tensors).
+    config : TrainerConfig
+        For the refit (e.g. a few hundred L-BFGS steps).
+    tol, growth, floor : float
+    losses : sequence of str, optional
+        Losses that measure the fit (default: all of ``problem``'s).
+
+    Returns
+    -------
+    int
+        Number of merges kept.
+    """
+    if not (math.isfinite(growth) and growth >= 1):
+        raise ValueError(f"growth must be a finite float >= 1, got {growth}")
+    names = list(problem.losses) if losses is None else list(losses)
+    unknown = set(names) - set(problem.losses)
+    if unknown:
+        raise ValueError(
+            f"unknown losses {sorted(unknown)}; the problem has {list(problem.losses)}"
+        )
+    merged = 0
+    while merged < model.n_terms - 1:  # each kept merge frees a term, which may fall back
+        before = _fit_loss(model, problem, names)
+        state = {k: v.clone() for k, v in model.state_dict().items()}
+        if not model.merge_closest(tol):
+            return merged
+        Trainer(model, problem, config, param_groups=muntz_param_groups(model)).fit()
+        if _fit_loss(model, problem, names) > max(floor, growth * before):
+            model.load_state_dict(state)
+            return merged
+        merged += 1
+    return merged
