@@ -87,23 +87,16 @@ def raissi_solution(name: str, directory: str | Path) -> GridSolution:
     """
     if name not in RAISSI_FILES:
         raise ValueError(f"unknown solution {name!r}; available: {sorted(RAISSI_FILES)}")
-    from scipy.io import loadmat
-    from scipy.io.matlab import MatReadError
+    from sciml.data import load
 
     filename, u_key, t_key = RAISSI_FILES[name]
     path = Path(directory) / filename
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist (the {name} solution of Raissi et al.)")
-    try:
-        data = loadmat(path)  # MATLAB arrays only: no code is executed
-    except (ValueError, TypeError, OSError, MatReadError) as exc:
-        raise ValueError(f"{path} is not a readable MATLAB file ({exc})") from None
-    missing = [k for k in (u_key, t_key, "x") if k not in data]
-    if missing:
-        raise ValueError(f"{path} has no variables {missing}; is it the published {filename}?")
-    t = np.asarray(data[t_key], dtype=float).reshape(-1)
-    x = np.asarray(data["x"], dtype=float).reshape(-1)
-    u = np.asarray(data[u_key])
-    if u.shape != (len(x), len(t)):
-        raise ValueError(f"{path}: {u_key} has shape {u.shape}, expected {(len(x), len(t))}")
-    return GridSolution(name, t, x, u.T)
+    # sciml.data.load parses the file in a limited child process (a corrupt file cannot
+    # crash this one) and checks the shapes against the coordinates
+    data = load(path, variables={"u": u_key, "t": t_key, "x": "x"})
+    t, x = data.grid.coords["t"], data.grid.coords["x"]
+    values = np.asarray(data.values[0])  # (nt, nx, n_channels)
+    u = values[..., 0] if values.shape[-1] == 1 else values[..., 0] + 1j * values[..., 1]
+    return GridSolution(name, t, x, u)
