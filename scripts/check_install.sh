@@ -16,8 +16,11 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 
 echo "check_install: building the wheel"
 "${PIP[@]}" wheel --quiet --no-deps --no-build-isolation --wheel-dir "$WORK/dist" "$ROOT"
+# the listing is read whole first: `grep -q` in a pipe would stop reading early and, under
+# pipefail, the writer's broken pipe would count as a missing file
+listing="$("$PY" -m zipfile -l "$WORK"/dist/sciml-*.whl)"
 for shipped in sciml/benchmarks/solvers.py sciml/datafiles/burgers.h5; do
-    "$PY" -m zipfile -l "$WORK"/dist/sciml-*.whl | grep -q "$shipped" \
+    grep -q "$shipped" <<<"$listing" \
         || { echo "check_install: the wheel lacks $shipped" >&2; exit 1; }
 done
 
