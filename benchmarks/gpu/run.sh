@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The GPU grid: the non-quick benchmark grids in priority order, within a wall-clock budget,
+# resumable across calls (and machines: committed results are the starting point).
+#
+#   bash benchmarks/gpu/run.sh [--budget-s 540] [--out DIR] [--workers 4] [--dry]
+#
+# --out       results folder (default $OUT when set, else results/gpu); NAME.jsonl per
+#             benchmark and run.log: at most 8 files, so that all of it comes back from a lease
+# --resume-from DIR   committed results copied into --out first, when --out lacks them
+#             (default benchmarks/results/gpu; "none" to start empty)
+# --budget-s  the whole call, set-up included; no cell starts after it and cells still running
+#             are stopped unrecorded, so the next call does them
+# --workers   cell processes sharing the GPU (fno-step always runs alone, for its timings)
+# --dry       CPU, the quick grids: the first stage runs cells, the others only check their
+#             filters (a 1 s budget); what the test suite runs so that this script cannot rot
+#
+# Wheels in .whl/ (e.g. neuraloperator and its pure-Python needs) are installed first, and
+# sciml itself into a temporary folder when it is not importable with its benchmarks.
+set -euo pipefail
+
+budget=540
+out=${OUT:-results/gpu}
+resume_from=benchmarks/results/gpu
+workers=4
+dry=0
+python=${PYTHON:-python3}
+
+usage() { echo "usage: bash benchmarks/gpu/run.sh [--budget-s S] [--out DIR] [--resume-from DIR|none] [--workers N] [--dry]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+    case $1 in
+        --budget-s) budget=${2:?}; shift 2 ;;
+        --out) out=${2:?}; shift 2 ;;
+        --resume-from) resume_from=${2:?}; shift 2 ;;
+        --workers) workers=${2:?}; shift 2 ;;
+        --dry) dry=1; shift ;;
+        *) usage ;;
+    esac
+done
+[[ $budget =~ ^[0-9]+$ && $budget -gt 0 ]] || { echo "run.sh: --budget-s must be a whole number of seconds > 0, got '$budget'" >&2; exit 2; }
+[[ $workers =~ ^[0-9]+$ && $workers -gt 0 ]] || { echo "run.sh: --workers must be an integer >= 1, got '$workers'" >&2; exit 2; }
+
+start=$(date +%s)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+exec > >(tee -a "$out/run.log") 2>&1
+echo "== run.sh $(date -u +%FT%TZ): budget ${budget}s, out $out, dry=$dry"
+
+if [ $dry = 1 ]; then
+    device=cpu; grid=(--quick); export OMP_NUM_THREADS=1
+else
+    device=cuda; grid=()
+    if ! "$python" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+        echo "run.sh: torch sees no CUDA device; on a CPU use --dry" >&2
+        exit 2
+    fi
+    "$python" -c "import torch; print('device:', torch.cuda.get_device_name(), '| torch', torch.__version__, '| CUDA', torch.version.cuda)"
+fi
+
+site=$(mktemp -d)
+trap 'rm -rf "$site"' EXIT
+if compgen -G ".whl/*.whl" > /dev/null; then
+    "$python" -m pip install -q --no-index --no-deps --no-compile --target "$site" .whl/*.whl
+fi
+export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
+if ! (cd "$site" && "$python" -c "import sciml.benchmarks") 2> /dev/null; then
+    "$python" -m pip install -q --no-index --no-deps --no-build-isolation --target "$site" .
+fi
+
+if [ "$resume_from" != none ] && [ -d "$resume_from" ]; then
+    for file in "$resume_from"/*.jsonl; do
+        [ -e "$file" ] && [ ! -e "$out/$(basename "$file")" ] && cp "$file" "$out/"
+    done
+fi
+
+# Stages in priority order: benchmark, then its filters (full grid @ quick grid for --dry).
+# Seed 0 of every method comes before the other seeds, so a cut run still compares them all.
+eager="--method fp32 --method tf32 --method bf16"
+stages=(
+    "fno-step|$eager"
+    "resolution-transfer|--problem darcy_fno --seeds 1"
+    "fno-step|"
+    "resolution-transfer|--problem darcy_fno"
+    "resolution-transfer|--problem darcy_transolver --problem moments --seeds 1"
+    "resolution-transfer|--problem darcy_transolver --problem moments"
+    "repair|--setting n128 --seeds 1@--setting n32 --seeds 1"
+    "conflict|--problem heat_10d --problem heat_50d --seeds 1@--problem heat --seeds 1"
+    "repair|--setting n128@--setting n32"
+    "conflict|--problem heat_10d --problem heat_50d@--problem heat"
+    "rmn|"
+    "msn|"
+)
+status=0
+for stage in "${stages[@]}"; do
+    name=${stage%%|*}
+    filters=${stage#*|}
+    if [ $dry = 1 ] && [[ $filters == *@* ]]; then filters=${filters#*@}; else filters=${filters%@*}; fi
+    left=$((budget - ($(date +%s) - start) - 5))
+    if [ $dry = 1 ]; then  # the first stage runs cells, leaving 5 s for each later check
+        [ "$stage" = "${stages[0]}" ] && left=$((left - 5 * (${#stages[@]} - 1))) || left=1
+        [ $left -ge 1 ] || left=1
+    fi
+    if [ $left -lt 15 ] && [ $dry = 0 ]; then
+        echo "== budget spent: $name and later stages are left for the next call"
+        break
+    fi
+    stage_workers=$workers
+    [ "$name" = fno-step ] && stage_workers=1
+    echo "== $name ${filters:-(whole grid)}: ${left}s"
+    # -P: import sciml from PYTHONPATH (the installed copy), not the checkout's folder
+    # shellcheck disable=SC2086
+    "$python" -P -m sciml.cli bench run "$name" "${grid[@]}" $filters --device $device \
+        --workers $stage_workers --out "$out" --budget-s $left || status=$?
+done
+echo "== done in $(($(date +%s) - start))s; records per file:"
+for file in "$out"/*.jsonl; do [ -e "$file" ] && echo "   $(wc -l < "$file") $(basename "$file")"; done
+# a failed cell (exit 1) is in its record; a usage error (2) is not
+[ $status = 2 ] && exit 2
+exit 0
