@@ -457,7 +457,9 @@ def ratio_table(records: list[dict]) -> str:
         "`adam`: the optimiser alone (Adam on all parameters; rows marked variable projection: "
         "every method solves its linear parameters by least squares at every step); "
         "`re-solved`: after a final float64 least-squares re-solve of the linear parameters "
-        "(every method). MLP/RMN > 1: RMN better.",
+        "(every method). MLP/RMN > 1: RMN better. The RMN models (not `RMNAngular`, "
+        "`crack_tip`) get the data's radii (`radial_range`: coefficients stored at each "
+        "power's largest size there); the MLP and SIREN get inputs in [-1, 1]^d.",
         "",
         "| case | RMN adam | MLP adam | SIREN adam | MLP/RMN adam | RMN re-solved "
         "| MLP re-solved | SIREN re-solved | MLP/RMN re-solved |",
