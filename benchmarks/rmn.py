@@ -31,8 +31,9 @@ diagonal), so that each power's coefficient is stored at the term's largest size
 same functions; Adam's equal-size steps then move every term by comparable amounts). The
 MLP and SIREN get the domain the usual way, inputs in ``[-1, 1]^d``. ``radial_range`` was
 added after the first full grid (RMN Adam-only then beat the MLP on 5 of 9 cases; that
-grid's RMN records are in ``results/superseded/rmn_without_radial_range.jsonl``) and chosen
-on seed 0 of ``log_r``, ``sqrt_r`` and the multi-source cases; nothing else changed.
+grid's RMN records are in ``results/superseded/rmn_without_radial_range.jsonl``), after a
+trial on seed 0 of every RMN case (better on ``log_r``, ``sqrt_r`` and the multi-source
+cases, worse on ``inv_r``, ``coulomb_3d`` and ``multi_power``); nothing else changed.
 `RMNAngular` (``crack_tip``) does not take it; its records are the first grid's.
 
 Training (identical for all methods; only the learning rate is per method): Adam with a
