@@ -24,6 +24,18 @@ one included, holds the same share of points; the multi-source cases mix uniform
 the square (half) with log-uniform radii around each source (half). Test points are drawn the
 same way with another seed, so RMSE weights the singular region as training does.
 
+Models: the defaults (`RMN`: 12 powers and the log term, 27 parameters; `RMNMultiCenter`:
+6 powers and a log term per source; `RMNAngular`), the radial ones given the radii of the
+data (``radial_range``: ``[0.01, 1]``; multi-source ``[0.01, 2 sqrt(d)]``, the box's
+diagonal), so that each power's coefficient is stored at the term's largest size there (the
+same functions; Adam's equal-size steps then move every term by comparable amounts). The
+MLP and SIREN get the domain the usual way, inputs in ``[-1, 1]^d``. ``radial_range`` was
+added after the first full grid (RMN Adam-only then beat the MLP on 5 of 9 cases; that
+grid's RMN records are in ``results/superseded/rmn_without_radial_range.jsonl``), after a
+trial on seed 0 of every RMN case (better on ``log_r``, ``sqrt_r`` and the multi-source
+cases, worse on ``inv_r``, ``coulomb_3d`` and ``multi_power``); nothing else changed.
+`RMNAngular` (``crack_tip``) does not take it; its records are the first grid's.
+
 Training (identical for all methods; only the learning rate is per method): Adam with a
 cosine decay to 1% of the base rate, float32, the same step budget ``STEPS`` for every
 method, full batch of fixed points. Base learning rates: MLP 1e-3, SIREN 1e-4 (the usual
@@ -215,9 +227,12 @@ def _model(method: str, case: Case, x: Tensor, y: Tensor, seed: int) -> torch.nn
         return RMNAngular(dim=case.dim, generator=g)
     if case.model == "multi":
         return RMNMultiCenter(
-            _initial_centers(case, x, y), domain=([-1.0] * case.dim, [1.0] * case.dim), generator=g
+            _initial_centers(case, x, y),
+            domain=([-1.0] * case.dim, [1.0] * case.dim),
+            radial_range=(R_MIN, 2 * math.sqrt(case.dim)),  # up to the box's diagonal
+            generator=g,
         )
-    return RMN(dim=case.dim, generator=g)
+    return RMN(dim=case.dim, radial_range=(R_MIN, R_MAX), generator=g)
 
 
 # ------------------------------------------------------------------ problems
@@ -443,7 +458,9 @@ def ratio_table(records: list[dict]) -> str:
         "`adam`: the optimiser alone (Adam on all parameters; rows marked variable projection: "
         "every method solves its linear parameters by least squares at every step); "
         "`re-solved`: after a final float64 least-squares re-solve of the linear parameters "
-        "(every method). MLP/RMN > 1: RMN better.",
+        "(every method). MLP/RMN > 1: RMN better. The RMN models (not `RMNAngular`, "
+        "`crack_tip`) get the data's radii (`radial_range`: coefficients stored at each "
+        "power's largest size there); the MLP and SIREN get inputs in [-1, 1]^d.",
         "",
         "| case | RMN adam | MLP adam | SIREN adam | MLP/RMN adam | RMN re-solved "
         "| MLP re-solved | SIREN re-solved | MLP/RMN re-solved |",

@@ -196,6 +196,21 @@ def _check_dim(dim: int) -> int:
     return dim
 
 
+def _check_radial_range(radial_range: Sequence[float] | None) -> tuple[float, float] | None:
+    if radial_range is None:
+        return None
+    try:
+        r_min, r_max = (float(v) for v in radial_range)
+    except (TypeError, ValueError):
+        r_min = r_max = math.nan
+    if not (0 < r_min < r_max < math.inf):
+        raise ValueError(
+            f"radial_range must be (r_min, r_max) with 0 < r_min < r_max < inf, "
+            f"got {radial_range!r}."
+        )
+    return r_min, r_max
+
+
 def _check_log_bound(log_bound: float) -> float:
     if not (math.isfinite(log_bound) and log_bound > 0):
         raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
@@ -281,8 +296,9 @@ class _RadialSources(nn.Module):
     """What `RMN` (one centre) and `RMNMultiCenter` (``J`` centres) share.
 
     A subclass sets ``dim``, ``domain``, ``lower``, ``upper``, ``log_term``, ``log_bound``,
-    ``exps`` and ``coefficients``, calls `_init_log_term_and_bias` and `_init_centers`; the
-    class attributes name its log parameters and centre(s) (singular for `RMN`).
+    ``radial_range``, ``exps`` and ``coefficients``, calls `_init_log_term_and_bias` and
+    `_init_centers`; the class attributes name its log parameters and centre(s) (singular
+    for `RMN`).
     """
 
     _LOG_COEFFICIENT = "log_coefficient"
@@ -295,6 +311,17 @@ class _RadialSources(nn.Module):
             for name in (self._LOG_COEFFICIENT, self._RAW_LOG_EXPONENT):
                 setattr(self, name, nn.Parameter(torch.zeros(shape, dtype=dtype, device=device)))
         self.bias = nn.Parameter(torch.zeros((), dtype=dtype, device=device))
+
+    def power_scales(self, mu: Tensor) -> Tensor:
+        """``1 / max(r_min^mu, r_max^mu)`` per exponent (ones without ``radial_range``).
+
+        The effective coefficient of ``r^mu_k`` is ``coefficients_k * power_scales(mu)_k``:
+        each stored coefficient is the term's largest size on the radial range.
+        """
+        if self.radial_range is None:
+            return torch.ones_like(mu)
+        log_min, log_max = (math.log(r) for r in self.radial_range)
+        return torch.exp(-torch.maximum(mu * log_min, mu * log_max))
 
     def _init_centers(self, centers: Tensor, learn: bool, dtype, device) -> None:
         """Register the centre(s) as a parameter when ``learn``, else as a buffer."""
@@ -364,6 +391,12 @@ class RMN(_RadialSources):
         Initial exponents (`MuntzExponents`).
     init_scale : float
         Power coefficients start as ``init_scale * N(0, 1)`` (``generator``); ``c = b = 0``.
+    radial_range : (float, float), optional
+        ``(r_min, r_max)``, the radii of the data. When given, the coefficient of ``r^mu_k``
+        is stored as its term's largest size on that range, ``a_k max(r_min^mu_k,
+        r_max^mu_k)`` (`power_scales`): the same functions, but every stored coefficient
+        moves the output by a comparable amount, which first-order optimisers (Adam) need
+        when ``r^mu`` spans many decades (``r^-2`` on ``[0.01, 1]``: four).
     generator : torch.Generator, optional
     dtype, device
 
@@ -394,12 +427,14 @@ class RMN(_RadialSources):
         domain: Sequence | None = None,
         init: str | Sequence[float] = "linspace",
         init_scale: float = 0.02,
+        radial_range: Sequence[float] | None = None,
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
         self.dim = _check_dim(dim)
+        self.radial_range = _check_radial_range(radial_range)
         self.lower, self.upper = check_bounds(bounds)
         self.log_bound = _check_log_bound(log_bound)
         if not (math.isfinite(init_scale) and init_scale >= 0):
@@ -433,8 +468,9 @@ class RMN(_RadialSources):
         return self.exps()
 
     def power_weights(self) -> Tensor:
-        """Effective power coefficients ``a`` (zero for terms `identify` switched off), ``(K,)``."""
-        return self.coefficients * self.active
+        """Effective coefficients ``a`` of ``r^mu`` (zero for terms `identify` switched off),
+        ``(K,)``; with ``radial_range``, ``coefficients * power_scales(mu)``."""
+        return self.coefficients * self.active * self.power_scales(self.exponents())
 
     def log_weight(self) -> Tensor:
         """Effective log coefficient ``c`` (0-d; zero without, or after pruning, the log term)."""
@@ -613,7 +649,8 @@ class RMN(_RadialSources):
         parked = free[:: max(1, len(free) // max(1, self.n_powers - len(kept)))]
         slots = sorted(kept + [(g, 0.0) for g in parked[: self.n_powers - len(kept)]])
         self.exps.set_exponents([m for m, _ in slots])
-        self.coefficients.copy_(torch.tensor([c for _, c in slots], dtype=torch.float64))
+        a = torch.tensor([c for _, c in slots], dtype=torch.float64)
+        self.coefficients.copy_(a / self.power_scales(self.exponents().double()))
         self.active.copy_(torch.tensor([c != 0.0 for _, c in slots]))
         self.bias.copy_(torch.as_tensor(fit.fixed_coefficients[0]))
         if self.log_term:

@@ -32,6 +32,7 @@ from ._radial import (
     _check_dim,
     _check_domain,
     _check_log_bound,
+    _check_radial_range,
     _RadialSources,
     check_centers,
     init_coefficients,
@@ -60,6 +61,9 @@ class RMNMultiCenter(_RadialSources):
         Box the centres must start in; a learned centre leaving it triggers a warning.
     init_scale : float
         Power coefficients start as ``init_scale * N(0, 1)``.
+    radial_range : (float, float), optional
+        ``(r_min, r_max)``, the distances of the data from the centres; coefficients are
+        then stored relative to each term's largest size on it (as in `RMN`).
     generator, dtype, device
 
     Examples
@@ -85,12 +89,14 @@ class RMNMultiCenter(_RadialSources):
         learn_centers: bool = True,
         domain: Sequence | None = None,
         init_scale: float = 0.02,
+        radial_range: Sequence[float] | None = None,
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
         dtype = dtype or torch.get_default_dtype()
+        self.radial_range = _check_radial_range(radial_range)
         c0 = torch.as_tensor(centers, dtype=torch.float64)
         if c0.ndim != 2 or c0.shape[0] < 1 or not torch.isfinite(c0).all():
             raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}.")
@@ -118,6 +124,10 @@ class RMNMultiCenter(_RadialSources):
             return torch.zeros(self.n_sources, dtype=self.bias.dtype, device=self.bias.device)
         return self.log_bound * torch.tanh(self.raw_log_exponents)
 
+    def power_weights(self) -> Tensor:
+        """Effective coefficients ``a`` of ``r_j^mu_jk``, ``(J, K)`` (see `power_scales`)."""
+        return self.coefficients * self.power_scales(self.exponents())
+
     def center_parameters(self) -> Iterator[nn.Parameter]:
         if isinstance(self.centers, nn.Parameter):
             yield self.centers
@@ -125,7 +135,7 @@ class RMNMultiCenter(_RadialSources):
     def forward(self, x: Tensor) -> Tensor:
         """``f(x)``, shape ``(n,)``, for points ``(n, d)``."""
         _, r, _ = self._radius(x, 0)
-        out = (abs_power(r, self.exponents()) * self.coefficients).sum((-1, -2)) + self.bias
+        out = (abs_power(r, self.exponents()) * self.power_weights()).sum((-1, -2)) + self.bias
         if self.log_term:
             psi = log_primitive(r, self.log_exponents())  # (n, J)
             out = out + psi @ self.log_coefficients
@@ -134,7 +144,7 @@ class RMNMultiCenter(_RadialSources):
     def derivatives(self, x: Tensor) -> FieldDerivatives:
         """Closed-form value ``(n,)``, gradient ``(n, d)``, Laplacian ``(n,)``."""
         diff, r, logr = self._radius(x, 2)
-        mu, a, d = self.exponents(), self.coefficients, self.dim
+        mu, a, d = self.exponents(), self.power_weights(), self.dim
         q = abs_power(r, mu - 2)  # (n, J, K)
         value = (abs_power(r, mu) * a).sum((-1, -2)) + self.bias
         gcoef = (q * a * mu).sum(-1)  # (n, J)
@@ -154,11 +164,13 @@ class RMNMultiCenter(_RadialSources):
     # ------------------------------------------------------------------ fitting helpers
 
     def linear_features(self, x: Tensor) -> Tensor:
-        """Columns the output is linear in, ``(n, J K + J + 1)``: ``r_j^mu_jk`` (source-major),
-        then ``psi(r_j; mu_log,j)`` (with log terms), then ones (bias); differentiable in the
-        centres and exponents. ``forward(x) == linear_features(x) @ linear_vector()``."""
+        """Columns the output is linear in, ``(n, J K + J + 1)``: ``r_j^mu_jk`` times
+        `power_scales` (source-major), then ``psi(r_j; mu_log,j)`` (with log terms), then
+        ones (bias); differentiable in the centres and exponents.
+        ``forward(x) == linear_features(x) @ linear_vector()``."""
         _, r, _ = self._radius(x, 0)
-        cols = [abs_power(r, self.exponents()).reshape(len(x), -1)]
+        mu = self.exponents()
+        cols = [(abs_power(r, mu) * self.power_scales(mu)).reshape(len(x), -1)]
         if self.log_term:
             cols.append(log_primitive(r, self.log_exponents()))
         cols.append(torch.ones(len(x), 1, dtype=r.dtype, device=r.device))

@@ -226,3 +226,17 @@ def test_variable_projection_solves_the_last_layer_of_an_mlp():
     theta = torch.cat([last.weight.reshape(-1), last.bias]).detach()
     assert model.net[0].weight.grad.abs().max() > 0  # the hidden layers got a gradient
     assert (F @ theta - y).norm() <= 1.01 * (F @ best - y).norm()
+
+
+def test_identify_writes_back_coefficients_of_a_model_with_radial_range():
+    x = _shell(2, 512)
+    r = x.norm(dim=1)
+    model = RMN(dtype=DT, radial_range=(0.01, 1.0))
+    model.identify(x, 3.0 / r - 1.0)
+    assert model.report() == (
+        "f(x) = 3 r^-1 - 1   (r = |x - x0|; 1 of 12 powers active, no log term)"
+    )
+    # stored coefficient: 3 r^-1 at its largest on [0.01, 1] is 300
+    assert float(model.coefficients[model.active].detach()) == pytest.approx(300.0, rel=1e-10)
+    with torch.no_grad():
+        assert torch.allclose(model(x), 3.0 / r - 1.0, rtol=1e-10)

@@ -108,3 +108,23 @@ def test_solve_linear_and_variable_projection():
     model.solve_linear(x, y)
     assert (model(x) - y).square().mean() < 1e-3 * start
     assert match_centers(model.centers.detach(), TRUE).max() < 1e-3
+
+
+def test_radial_range_keeps_features_forward_and_derivatives_consistent():
+    g = torch.Generator().manual_seed(0)
+    scaled = RMNMultiCenter(
+        TRUE + 0.05, n_powers=4, radial_range=(0.01, 3.0), generator=g, dtype=DT
+    )
+    plain = RMNMultiCenter(TRUE + 0.05, n_powers=4, dtype=DT)
+    with torch.no_grad():
+        scaled.coefficients.normal_(generator=g)
+        scaled.log_coefficients.normal_(generator=g)
+        plain.load_state_dict(scaled.state_dict())
+        plain.coefficients.mul_(scaled.power_scales(scaled.exponents()))
+    x, _ = _data(40)
+    assert torch.allclose(scaled(x), plain(x), rtol=1e-12)
+    assert torch.allclose(scaled.linear_features(x) @ scaled.linear_vector(), scaled(x), rtol=1e-12)
+    x.requires_grad_(True)
+    d, u = scaled.derivatives(x), scaled(x)
+    assert torch.allclose(d.grad, grad(u, x), rtol=1e-9, atol=1e-9)
+    assert torch.allclose(d.laplacian, laplacian(u, x), rtol=1e-8, atol=1e-8)
