@@ -19,7 +19,11 @@ Per channel ``c`` the pipeline is
 5. the constant column ``1``: with equal subdomains its weak integral is nearly the same
    number on every row, so it acts as an intercept. It is projected out of the other
    columns during selection and then kept only if the same criterion prefers the model
-   with it (a constant fitted to round-off or to a slight offset never pays the penalty);
+   with it (a constant fitted to round-off or to a slight offset never pays the penalty).
+   When it is kept, the refinement runs once more on the unprojected columns with ``1`` as
+   a candidate, so that the constant can be swapped for a term it stood in for (on Nagumo
+   at 20% noise the projected search returned ``1, u^2, u^3, u_xx`` instead of ``u, u^2,
+   u^3, u_xx``);
 6. fallback, two-sided: the full-library baseline (MSTLS, `sciml.discovery.baselines.mstls`,
    Messenger & Bortz's modified sequential thresholding; or plain STLSQ) replaces EqOD's
    model when it explains the data as well (residual within one gain factor 1.15) with
@@ -346,9 +350,12 @@ class EqOD(DiscoveryEstimator):
         # The constant column: kept only when the criterion prefers the model with it.
         coef, r = _lstsq(G, b, support)
         if const is not None:
-            coef_c, r_c = _lstsq(G, b, support + [const])
+            _, r_c = _lstsq(G, b, support + [const])
             if criterion(r_c, len(support) + 1) < criterion(r, len(support)):
-                coef, r = coef_c, r_c
+                # Kept: with the intercept no longer implicit, the same refinement may
+                # trade it for a term it stood in for (Nagumo's ``u``: [1, u^2, u^3, u_xx]).
+                candidates = resolvable(G, [const, *cols])
+                coef, r = _lstsq(G, b, refine(G, b, candidates, support + [const]))
         coef, r = self._two_sided_fallback(G, b, coef, r, channel)
         r2 = 1.0 - r**2
         identified = bool(r2 >= self.min_r2 and np.any(coef != 0))
