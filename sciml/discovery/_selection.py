@@ -94,6 +94,14 @@ def resolvable(G: np.ndarray, cols: list[int]) -> list[int]:
     return kept
 
 
+def _normal_inverse(G: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(X^T X)^-1``, the coefficients and the residual sum of squares on ``X``, the
+    unit-scaled columns of ``G``, from a QR factorisation."""
+    Q, R = np.linalg.qr(G / np.linalg.norm(G, axis=0))
+    r_inv = np.linalg.solve(R, np.eye(G.shape[1]))
+    return r_inv @ r_inv.T, r_inv @ (Q.T @ b), float(np.sum((b - Q @ (Q.T @ b)) ** 2))
+
+
 class EliminationPath:
     """Nested supports from backward elimination (see the module docstring).
 
@@ -117,18 +125,18 @@ class EliminationPath:
         supports: list[list[int]] = [[]]
         rss = [total]
         if cols:
-            norms = np.linalg.norm(G[:, cols], axis=0)
-            Q, R = np.linalg.qr(G[:, cols] / norms)
-            r_inv = np.linalg.solve(R, np.eye(len(cols)))
-            inverse = r_inv @ r_inv.T  # (X^T X)^-1, downdated as columns leave
-            coef = r_inv @ (Q.T @ b)
             active = list(cols)
-            current = float(np.sum((b - Q @ (Q.T @ b)) ** 2))
+            inverse, coef, current = _normal_inverse(G[:, active], b)
             for _ in range(len(cols)):
                 supports.append(list(active))
                 rss.append(current)
                 # RSS increase when dropping column a: coef_a^2 / [(X^T X)^-1]_aa.
                 diag = np.diag(inverse)
+                if not np.all(diag >= 1.0):
+                    # Impossible for unit columns ([(X^T X)^-1]_aa >= 1/|x_a|^2): the
+                    # downdates cancelled (condition ~1e8, a field on a 1e8 offset).
+                    inverse, coef, _ = _normal_inverse(G[:, active], b)
+                    diag = np.diag(inverse)
                 a = int(np.argmin(coef**2 / diag))
                 current += float(coef[a] ** 2 / diag[a])
                 keep = np.arange(len(active)) != a
