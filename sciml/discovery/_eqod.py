@@ -140,6 +140,9 @@ def _channel_scales(data: PDEData) -> np.ndarray:
     return np.max(np.abs(values), axis=axes).astype(np.float64)
 
 
+_LOG_TINY, _LOG_MAX = np.log(np.finfo(np.float64).tiny), np.log(np.finfo(np.float64).max)
+
+
 def _unscale(coef: np.ndarray, library: list[Term], scales: np.ndarray, channel: int) -> np.ndarray:
     """Coefficients of the scaled fit (``w = u / s``) in the data's units.
 
@@ -154,13 +157,14 @@ def _unscale(coef: np.ndarray, library: list[Term], scales: np.ndarray, channel:
         log_factor = logs[channel] - float(np.dot(term.powers, logs))
         if term.derivative is not None:
             log_factor -= logs[term.derivative[0]]
-        with np.errstate(over="ignore"):
-            out[k] = np.sign(value) * np.exp(np.log(abs(value)) + log_factor)
-        if not np.isfinite(out[k]):
+        log_value = np.log(abs(value)) + log_factor
+        if not _LOG_TINY <= log_value <= _LOG_MAX:  # overflow, or underflow to 0
             raise ValueError(
-                f"the coefficient of {term.name} is beyond the float64 range for data of "
-                f"magnitude {scales[channel]:.3g}; rescale the data (e.g. divide by its maximum)"
+                f"the coefficient of {term.name} (about 1e{log_value / np.log(10):.0f}) is "
+                f"beyond the float64 range for data of magnitude {scales[channel]:.3g}; rescale "
+                "the data (e.g. divide by its maximum)"
             )
+        out[k] = np.sign(value) * np.exp(log_value)
     return out
 
 
