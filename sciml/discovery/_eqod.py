@@ -3,7 +3,9 @@
 Per channel ``c`` the pipeline is
 
 1. scaling: each channel is divided by its largest magnitude (so ``1e300``-scaled or
-   ``1e-300``-scaled fields fit like unit ones); coefficients are mapped back exactly;
+   ``1e-300``-scaled fields fit like unit ones); coefficients are mapped back exactly,
+   and one that is not a normal float64 in the data's units (``u^3`` of Allen-Cahn scaled
+   by ``1e300`` has coefficient ``-1e-600``) is a ValueError, never a silent 0 or inf;
 2. weak form (`weak_system`): ``b = G xi`` with rows = subdomains, columns = the
    PDE-FIND library (`build_library`; cross-channel terms such as ``u*v^2`` and ``v_xx``
    included), the data never differentiated for exact terms;
