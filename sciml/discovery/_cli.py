@@ -17,8 +17,8 @@ def add_discover_commands(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "discover",
         help="discover the governing equation of a data file with EqOD",
-        description="Fit EqOD (weak form, Galilean test, stability selection) to trajectory "
-        "data and print u_t = ... per channel. Without PATH: the shipped Burgers file.",
+        description="Fit EqOD (weak form, Galilean test, information-criterion selection) to "
+        "trajectory data and print u_t = ... per channel. Without PATH: the shipped Burgers file.",
     )
     parser.add_argument(
         "path",
@@ -53,7 +53,10 @@ def add_discover_commands(subparsers: Any) -> None:
         help="periodic axes, for formats that do not record it (e.g. x)",
     )
     parser.add_argument(
-        "--seed", type=nonnegative_int, default=0, help="stability-selection seed (0)"
+        "--seed",
+        type=nonnegative_int,
+        default=0,
+        help="seed of the reported selection frequencies (complementary pairs; 0)",
     )
     parser.add_argument(
         "--plot",

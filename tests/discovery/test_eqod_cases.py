@@ -55,6 +55,14 @@ def test_noisy_cases_five_seeds(name, level, options):
 
 
 @pytest.mark.parametrize("seeds", [pytest.param(range(5), marks=pytest.mark.slow), range(2)])
+def test_kept_constant_is_traded_for_the_term_it_stood_in_for(seeds):
+    # Nagumo at 20% noise: with the intercept projected out, selection took u^2, u^3, u_xx
+    # and the constant then stood in for u (u_t = -0.038 + 0.796 u^2 - 0.756 u^3 + ...) in
+    # seeds 0, 1, 2 and 4; the refinement with the constant as a candidate swaps it for u.
+    assert _noisy_cases("nagumo", 0.20, seeds) == 0
+
+
+@pytest.mark.parametrize("seeds", [pytest.param(range(5), marks=pytest.mark.slow), range(2)])
 @pytest.mark.parametrize(("name", "level"), [("nls", 0.10), ("lambda_omega", 0.02)])
 def test_coupled_1d(name, level, seeds):
     assert _noisy_cases(name, level, seeds) <= 1
@@ -84,6 +92,17 @@ def test_offset_never_gives_a_constant(offset):
     assert model.equations_[0]["terms"]["u_xx"] == pytest.approx(0.1, rel=1e-3)
 
 
+def test_offset_fit_raises_no_floating_point_warning():
+    # On a 1e8 offset the downdated (X^T X)^-1 cancelled to 0 on some row halves ("divide by
+    # zero" RuntimeWarning); the path now refactorises when a diagonal entry drops below 1.
+    data = generate("heat", seed=0)
+    shifted = data.replace(values=data.values + 1e8 * data.values.std())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = EqOD(random_state=0).fit(shifted)
+    assert model.equations_[0]["terms"].keys() == {"u_xx"}
+
+
 @pytest.mark.parametrize("name", ["heat", "fisher_kpp", "burgers", "nls", "lambda_omega"])
 def test_no_constant_on_clean_data(name):
     data = generate(name, seed=0)
@@ -103,10 +122,14 @@ def test_extreme_scales_give_the_right_equation(scale):
     assert terms["u^2"] * scale == pytest.approx(-1.0, rel=1e-3)
 
 
-def test_coefficient_beyond_float_range_is_a_clear_error():
+@pytest.mark.parametrize(("scale", "size"), [(1e-200, "1e400"), (1e300, "1e-600")])
+def test_coefficient_beyond_float_range_is_a_clear_error(scale, size):
+    # u^3's coefficient scales as 1 / scale^2: it overflows at 1e-200 and underflows at 1e300
+    # (it used to be returned as 0, dropping the term without a word).
     data = generate("allen_cahn", seed=0)
-    with pytest.raises(ValueError, match=r"coefficient of u\^3 is beyond the float64 range"):
-        _fit(data.replace(values=data.values * 1e-200))
+    message = rf"coefficient of u\^3 \(about {size}\) is beyond the float64 range"
+    with pytest.raises(ValueError, match=message):
+        _fit(data.replace(values=data.values * scale))
 
 
 def test_nonfinite_values_are_refused():
@@ -172,7 +195,12 @@ def test_third_party_file_clean(name):
 
 
 #: u_xx's share of AC.mat's weak-form target is 0.34% (its coefficient is 1e-4), below the
-#: 4% residual that 10% noise leaves: no residual-based rule can see it.
+#: 4% residual that 10% noise leaves. Added to u, u^3 it lowers the relative weak residual by
+#: 0.28-0.54% (seeds 0-4) and ranks 1st to 4th of the 17 candidate third terms; extra terms
+#: lower it by up to 1.8% (u^2, seed 1): no residual-based rule can tell it from noise.
+#: Test functions 3-6 times narrower in x (half-width 20 or 10 points, not 64) make it the
+#: best third term (6 of 6 fits, seeds 0-2), still with a gain of only 0.5-1.2%. WSINDy and
+#: PySINDy weak miss it too (eqod-real).
 BELOW_NOISE = pytest.mark.xfail(reason="AC.mat's u_xx is below the noise", strict=True)
 NOISY_FILES = [pytest.param(n, marks=BELOW_NOISE) if n == "raissi/AC.mat" else n for n in FILES]
 
