@@ -34,6 +34,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -95,9 +96,10 @@ def _disk_cached(key: dict, make) -> np.ndarray:
 def darcy_values(finest: int, n_samples: int) -> np.ndarray:
     """``(n_samples, finest, finest, 2)``: channels a, u; data seed 0 for every cell."""
     key = {"pde": "darcy", "n": finest, "n_samples": n_samples, "seed": 0}
-    return _disk_cached(
-        key, lambda: generate("darcy", n=finest, n_samples=n_samples, seed=0).values
-    )
+    make = lambda: generate(  # noqa: E731
+        "darcy", n=finest, n_samples=n_samples, seed=0, workers=os.cpu_count() or 1
+    ).values
+    return _disk_cached(key, make)
 
 
 @functools.lru_cache(maxsize=4)

@@ -18,12 +18,26 @@ def nonnegative_int(text: str) -> int:
 
 def nonnegative_float(text: str) -> float:
     """A finite number >= 0."""
+    return _float_above(text, 0.0, strict=False)
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    return _float_above(text, 0.0, strict=True)
+
+
+def _float_above(text: str, low: float, strict: bool) -> float:
+    relation = ">" if strict else ">="
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number {relation} {low:g}, got {text!r}"
+        ) from None
+    if not math.isfinite(value) or (value <= low if strict else value < low):
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number {relation} {low:g}, got {text!r}"
+        )
     return value
 
 

@@ -13,10 +13,11 @@ A benchmark module in ``benchmarks/`` registers itself::
 Then ``sciml bench run name --quick --out results`` and ``sciml bench report results``.
 """
 
-from ._measure import Context, PeakMemory, environment, resolve_device
+from ._measure import Context, PeakMemory, environment, resolve_device, synchronize
 from ._registry import Benchmark, Cell, CellGrid, get, load_benchmarks, register, registered
 from ._report import markdown_table, report, summarize
 from ._results import read_records
+from ._roofline import SPEC_PEAKS, OpCounts, count_ops, measure_peaks, spec_peaks
 from ._runner import RunSummary, run
 
 __all__ = [
@@ -24,17 +25,23 @@ __all__ = [
     "Cell",
     "CellGrid",
     "Context",
+    "OpCounts",
     "PeakMemory",
     "RunSummary",
+    "SPEC_PEAKS",
+    "count_ops",
     "environment",
     "get",
     "load_benchmarks",
     "markdown_table",
+    "measure_peaks",
     "read_records",
     "register",
     "registered",
     "report",
     "resolve_device",
     "run",
+    "spec_peaks",
     "summarize",
+    "synchronize",
 ]

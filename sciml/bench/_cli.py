@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .._argtypes import positive_int
+from .._argtypes import positive_float, positive_int
 
 
 def add_bench_commands(subparsers: Any) -> None:
@@ -59,6 +59,34 @@ def add_bench_commands(subparsers: Any) -> None:
         action="store_true",
         help="run again cells recorded as crashed (their worker died); skipped by default",
     )
+    run.add_argument(
+        "--method",
+        action="append",
+        dest="methods",
+        metavar="M",
+        help="run only the cells of method M (repeatable)",
+    )
+    run.add_argument(
+        "--problem",
+        action="append",
+        dest="problems",
+        metavar="P",
+        help="run only the cells of problem P (repeatable)",
+    )
+    run.add_argument(
+        "--setting",
+        action="append",
+        dest="settings",
+        metavar="S",
+        help="run only the cells of setting S (repeatable)",
+    )
+    run.add_argument(
+        "--budget-s",
+        type=positive_float,
+        metavar="SECONDS",
+        help="stop after this many seconds of wall-clock time: no cell starts later, cells "
+        "still running are stopped unrecorded, and the next run does them",
+    )
     run.add_argument("--benchmarks", type=Path, help=directory_help)
     run.set_defaults(handler=_run)
 
@@ -101,6 +129,10 @@ def _run(args: argparse.Namespace) -> int:
             fresh=args.fresh,
             retry_crashed=args.retry_crashed,
             benchmark_dir=args.benchmarks,
+            methods=args.methods,
+            problems=args.problems,
+            settings=args.settings,
+            budget_s=args.budget_s,
         )
     for warning in caught:
         print(f"sciml: warning: {warning.message}")
@@ -115,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
             f"crashed: {record['benchmark']} {cell['method']}/{cell['problem']}/"
             f"{cell['setting']} seed {cell['seed']}: {record['error']}"
         )
+    if summary.left:
+        print(f"{summary.left} cell(s) left for the next run: the time budget is spent")
     if summary.skipped_crashed:
         print(f"{summary.skipped_crashed} cell(s) crashed in an earlier run and were skipped")
     if crashed or summary.skipped_crashed:

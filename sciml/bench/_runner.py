@@ -34,13 +34,15 @@ BACKENDS = ("local", "ray")
 class RunSummary:
     """What a run did: records written now and cells skipped as already done.
 
-    ``skipped_crashed`` counts the skipped cells whose last record is ``crashed``.
+    ``skipped_crashed`` counts the skipped cells whose last record is ``crashed``;
+    ``left`` the cells that the time budget left for a later run.
     """
 
     out: Path
     written: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0
     skipped_crashed: int = 0
+    left: int = 0
 
     @property
     def n_errors(self) -> int:
@@ -73,6 +75,10 @@ def run(
     retry_crashed: bool = False,
     benchmark_dir: str | Path | None = None,
     progress: bool | None = None,
+    methods: Sequence[str] | None = None,
+    problems: Sequence[str] | None = None,
+    settings: Sequence[str] | None = None,
+    budget_s: float | None = None,
 ) -> RunSummary:
     """Run the cells of the named benchmarks and append their records under ``out``.
 
@@ -100,7 +106,15 @@ def run(
         that a cell that kills its worker is not retried forever).
     progress : bool, optional
         Show a progress bar; by default only on a terminal.
+    methods, problems, settings : sequence of str, optional
+        Run only the cells of these methods / problems / settings (each label must occur
+        in some grid).
+    budget_s : float, optional
+        Wall-clock budget in seconds (local backend): no cell starts after it, and cells
+        still running when it ends are stopped and not recorded, so that the next run
+        does them. `RunSummary.left` counts them.
     """
+    started = time.monotonic()
     benchmark_dir = Path(benchmark_dir) if benchmark_dir is not None else None
     load_benchmarks(benchmark_dir)
     benchmarks = [get(name) for name in names]
@@ -112,6 +126,16 @@ def run(
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
         raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    if budget_s is not None:
+        if isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0:
+            raise ValueError(f"budget_s must be a number of seconds > 0, got {budget_s!r}")
+        if backend != "local":
+            raise ValueError("budget_s needs the local backend")
+    deadline = None if budget_s is None else started + budget_s
+    grids = {b.name: b.cells(quick=quick, seeds=seeds) for b in benchmarks}
+    _check_labels("method", methods, {c.method for cells in grids.values() for c in cells})
+    _check_labels("problem", problems, {c.problem for cells in grids.values() for c in cells})
+    _check_labels("setting", settings, {c.setting for cells in grids.values() for c in cells})
     device = resolve_device(device)
     out = _writable_dir(out)
 
@@ -125,7 +149,13 @@ def run(
         records = read_records(path)
         ok = finished_cells(records, with_crashed=False)
         done = finished_cells(records, with_crashed=not retry_crashed)
-        cells = benchmark.cells(quick=quick, seeds=seeds)
+        cells = [
+            c
+            for c in grids[benchmark.name]
+            if (methods is None or c.method in methods)
+            and (problems is None or c.problem in problems)
+            and (settings is None or c.setting in settings)
+        ]
         summary.skipped += sum(cell in done for cell in cells)
         summary.skipped_crashed += sum(cell in done and cell not in ok for cell in cells)
         tasks += [
@@ -136,21 +166,34 @@ def run(
 
     env = environment(device)
     bar = tqdm(total=len(tasks), desc="benchmark cells", unit="cell", disable=_quiet(progress))
-    for task, record in _execute_all(tasks, workers, backend):
+    for task, record in _execute_all(tasks, workers, backend, deadline):
         record["env"] = env
         append_record(results_path(out, task.benchmark), record)
         summary.written.append(record)
         bar.set_postfix_str(f"{task.benchmark}/{task.cell.method}/{record['status']}")
         bar.update()
     bar.close()
+    summary.left = len(tasks) - len(summary.written)
     return summary
 
 
-def _execute_all(tasks: list[_Task], workers: int, backend: str) -> Iterator[tuple[_Task, dict]]:
+def _check_labels(kind: str, wanted: Sequence[str] | None, known: set[str]) -> None:
+    if wanted is None:
+        return
+    if isinstance(wanted, str) or not wanted:
+        raise ValueError(f"{kind}s must be a non-empty sequence of labels, got {wanted!r}")
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        raise ValueError(f"unknown {kind} {unknown[0]!r}; the grid has {', '.join(sorted(known))}")
+
+
+def _execute_all(
+    tasks: list[_Task], workers: int, backend: str, deadline: float | None
+) -> Iterator[tuple[_Task, dict]]:
     if backend == "ray":
         yield from _execute_ray(tasks)
     else:
-        yield from run_in_workers(tasks, execute_task, workers, crashed_record)
+        yield from run_in_workers(tasks, execute_task, workers, crashed_record, deadline)
 
 
 def _execute_ray(tasks: list[_Task]) -> Iterator[tuple[_Task, dict]]:

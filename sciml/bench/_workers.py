@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -30,14 +31,19 @@ def run_in_workers(
     execute: Callable[[Any], dict[str, Any]],
     n_workers: int,
     on_crash: Callable[[Any, int, float], dict[str, Any]],
+    deadline: float | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Run ``execute(task)`` for every task in ``n_workers`` processes; yield as they finish.
 
     ``execute`` must be importable by a spawned process. When a worker dies during a
     task, ``on_crash(task, exitcode, seconds)`` makes the record instead (``exitcode``
-    is negative for a signal, as in `multiprocessing.Process.exitcode`).
+    is negative for a signal, as in `multiprocessing.Process.exitcode`). At
+    ``deadline`` (a `time.monotonic` value) the workers still busy are killed and
+    their tasks, like those not started, yield nothing.
     """
     queue = deque(tasks)
+    if deadline is not None and time.monotonic() >= deadline:
+        return
     lifeline, keep_alive = _context().Pipe(duplex=False)
     workers = [_Worker(execute, lifeline) for _ in range(min(n_workers, len(queue)))]
     busy: dict[_Worker, tuple[Any, float]] = {}
@@ -46,7 +52,10 @@ def run_in_workers(
             busy[worker] = (queue.popleft(), time.perf_counter())
             worker.send(busy[worker][0])
         while busy:
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+            if not ready and deadline is not None and time.monotonic() >= deadline:
+                return  # `finally` kills the busy workers
             for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
                 task, started = busy.pop(worker)
                 record = worker.receive()
@@ -55,7 +64,7 @@ def run_in_workers(
                     workers.remove(worker)
                     worker = None
                 yield task, record
-                if queue:
+                if queue and (deadline is None or time.monotonic() < deadline):
                     if worker is None:
                         worker = _Worker(execute, lifeline)
                         workers.append(worker)
@@ -63,7 +72,10 @@ def run_in_workers(
                     worker.send(busy[worker][0])
     finally:
         for worker in workers:
-            worker.stop()
+            if worker in busy:
+                worker.kill()
+            else:
+                worker.stop()
         lifeline.close()
         keep_alive.close()
 
@@ -101,6 +113,16 @@ class _Worker:
             self.process.join()
         return self.process.exitcode
 
+    def kill(self) -> None:
+        """End the worker now, in the middle of its task, with the processes it started."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own group: see `_serve`
+        except OSError:  # gone, or not yet in a group of its own
+            pass
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
     def stop(self) -> None:
         if self.process.is_alive():
             self.send(None)
@@ -123,6 +145,7 @@ def _serve(
     conn: Connection, execute: Callable[[Any], dict[str, Any]], lifeline: Connection
 ) -> None:
     """Worker side: run tasks until told to stop (None) or the parent is gone."""
+    os.setpgid(0, 0)  # a process group of its own, so that `kill` also ends its children
     threading.Thread(target=_exit_at_end_of, args=(lifeline,), daemon=True).start()
     while True:
         try:

@@ -107,6 +107,48 @@ def test_killed_run_resumes_without_repeating(toy_dir, tmp_path):
     assert 12 <= len(runs) <= 13
 
 
+def test_budget_stops_cleanly_and_the_next_run_continues(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sciml.cli", "bench", "run", "toy", "--device", "cpu"]
+    command += ["--out", str(out), "--benchmarks", str(toy_dir)]
+    env = dict(os.environ, TOY_SLEEP="3", OMP_NUM_THREADS="1")
+    start = time.monotonic()
+    first = subprocess.run(
+        command + ["--budget-s", "20"], env=env, capture_output=True, text=True, timeout=60
+    )
+    elapsed = time.monotonic() - start
+    assert first.returncode == 0, first.stderr
+    assert elapsed < 20 + 12  # the budget, plus imports before it and the exit after it
+    recorded = read_records(out / "toy.jsonl")
+    assert 1 <= len(recorded) < 12 and all(r["status"] == "ok" for r in recorded)
+    assert len(executions(toy_dir)) == len(recorded) + 1  # the cell in flight was stopped
+    assert f"{12 - len(recorded)} cell(s) left for the next run" in first.stdout
+
+    env["TOY_SLEEP"] = "0"
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    cells = [tuple(r["cell"].values()) for r in read_records(out / "toy.jsonl")]
+    assert len(cells) == len(set(cells)) == 12  # each cell recorded once, none half-written
+    assert "already done" in second.stdout and "left for the next run" not in second.stdout
+
+
+def test_problem_and_setting_filters(toy_dir, tmp_path):
+    out = tmp_path / "out"
+    summary = run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, settings=["b"])
+    assert {r["cell"]["setting"] for r in summary.written} == {"b"}
+    assert len(summary.written) == 6 and summary.left == 0
+    summary = run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, problems=["default"])
+    assert len(summary.written) == 6 and summary.skipped == 6  # the setting-a cells remained
+    summary = run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, methods=["double"])
+    assert len(summary.written) == 0 and summary.skipped == 6
+    with pytest.raises(ValueError, match="unknown method 'triple'; the grid has double, single"):
+        run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, methods=["triple"])
+    with pytest.raises(ValueError, match="unknown setting 'c'; the grid has a, b"):
+        run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, settings=["c"])
+    with pytest.raises(ValueError, match="budget_s must be a number of seconds > 0"):
+        run(["toy"], out=out, device="cpu", benchmark_dir=toy_dir, budget_s=0)
+
+
 def test_half_written_and_corrupt_lines(toy_dir, tmp_path):
     out = tmp_path / "out"
     run(["toy"], out=out, quick=True, device="cpu", benchmark_dir=toy_dir, seeds=1)

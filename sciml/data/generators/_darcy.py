@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
@@ -86,6 +89,7 @@ def darcy(
     f: float = 1.0,
     a_high: float = 12.0,
     a_low: float = 3.0,
+    workers: int = 1,
 ) -> PDEData:
     """Steady Darcy flow ``-div(a grad u) = f`` on the unit square, ``u = 0`` on the boundary.
 
@@ -108,6 +112,8 @@ def darcy(
         Constant source term.
     a_high, a_low : float
         The two (positive) coefficient levels.
+    workers : int
+        Processes solving the samples in parallel; the data do not depend on it.
 
     Returns
     -------
@@ -123,13 +129,18 @@ def darcy(
     >>> sorted(set(data.channel("a").ravel().tolist()))
     [3.0, 12.0]
     """
-    check_count(n_samples=n_samples)
+    check_count(n_samples=n_samples, workers=workers)
     check_positive(a_high=a_high, a_low=a_low)
     check_at_least(3, n=n)
     check_real(f=f)
     x = np.linspace(0.0, 1.0, n)
     a = _coefficient(np.random.default_rng(seed), n_samples, x, a_high, a_low)
-    u = np.stack([_darcy_solve(sample, f, x[1]) for sample in a])
+    solve = functools.partial(_darcy_solve, f=f, h=x[1])
+    if workers == 1 or n_samples == 1:
+        u = np.stack([solve(sample) for sample in a])
+    else:
+        with ProcessPoolExecutor(min(workers, n_samples)) as pool:
+            u = np.stack(list(pool.map(solve, a, chunksize=max(1, n_samples // (4 * workers)))))
     meta = solver_meta(
         "darcy",
         "steady Darcy flow: -div(a grad u) = f on [0, 1]^2, u = 0 on the boundary",
