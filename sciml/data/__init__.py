@@ -1,13 +1,14 @@
 """The shared PDE-data abstraction: `Grid`, `PDEData`, I/O, derivatives, generators."""
 
 from ._derivatives import differentiate, fornberg_weights
-from ._grid import Grid
+from ._grid import CONVENTIONS, Grid
 from ._io import load, save, shipped_file
 from ._pdedata import PDEData
 from ._terms import format_equation, parse_term
 from .generators import available, generate
 
 __all__ = [
+    "CONVENTIONS",
     "Grid",
     "OperatorPairs",
     "PDEData",

@@ -10,6 +10,12 @@ import numpy as np
 #: Axis names sciml knows, in the one order they may appear.
 AXIS_ORDER: tuple[str, ...] = ("t", "x", "y", "z")
 SPACE_AXES: tuple[str, ...] = ("x", "y", "z")
+#: How an axis' points sit in its domain. ``"inclusive"``: both ends are points
+#: (``linspace(a, b, n)``, finite differences, sciml's Darcy); ``"exclusive"``: each point
+#: stands for one cell of the domain, the far end is not a point (cell-centred finite
+#: volumes as in PDEBench, or neuraloperator's ``arange(n) / n``); ``"periodic"``:
+#: endpoint-exclusive points of a periodic axis.
+CONVENTIONS: tuple[str, ...] = ("inclusive", "exclusive", "periodic")
 
 #: Steps may differ from their mean by this fraction of it (coordinates given to about
 #: seven significant digits) or by the rounding of the coordinates' precision.
@@ -17,11 +23,18 @@ _UNIFORM_RTOL = 1e-6
 
 
 class Grid:
-    """Ordered coordinate arrays, one per axis, with periodicity per axis.
+    """Ordered coordinate arrays, one per axis, with the convention of each axis.
 
     Axes are a subsequence of ``("t", "x", "y", "z")``: time first when present,
-    then up to three space axes. A periodic axis must be uniform and holds the
-    endpoint-exclusive points ``x_j = x_0 + j * dx``; its period is ``n * dx``.
+    then up to three space axes. Each axis has a convention (`CONVENTIONS`):
+
+    - ``"inclusive"`` (default): both ends of the domain are points, so the domain
+      is ``[x_0, x_{n-1}]`` (trapezoid/Simpson quadrature);
+    - ``"exclusive"``: each point stands for one cell and the far end is no point
+      (cell centres, or neuraloperator's ``arange(n) / n``); a uniform axis spans
+      ``n * dx`` (midpoint quadrature);
+    - ``"periodic"``: a uniform axis of endpoint-exclusive points ``x_j = x_0 + j dx``
+      whose period is ``n * dx`` (rectangle rule, spectral derivatives).
 
     Parameters
     ----------
@@ -29,6 +42,9 @@ class Grid:
         Axis name to 1-D, finite, strictly increasing coordinates.
     periodic : iterable of str or mapping of str to bool, optional
         Names of periodic axes (or name -> flag). Time is never periodic.
+    convention : str or mapping of str to str, optional
+        One of `CONVENTIONS` for every space axis, or axis name -> convention.
+        Must agree with ``periodic`` where both name an axis.
 
     Examples
     --------
@@ -38,14 +54,18 @@ class Grid:
     ((11, 8), ('t', 'x'), 1)
     >>> g.spacing("x"), g.period("x")
     (0.125, 1.0)
+    >>> Grid({"x": np.arange(16) / 16}, convention="exclusive").conventions
+    {'x': 'exclusive'}
     """
 
-    __slots__ = ("_names", "_coords", "_periodic")
+    __slots__ = ("_names", "_coords", "_conventions")
 
     def __init__(
         self,
         coords: Mapping[str, object],
         periodic: Iterable[str] | Mapping[str, bool] | None = None,
+        *,
+        convention: str | Mapping[str, str] | None = None,
     ) -> None:
         if not isinstance(coords, Mapping) or len(coords) == 0:
             raise TypeError(
@@ -72,7 +92,8 @@ class Grid:
             raise ValueError(f"periodic names axes {stray} that are not in the grid axes {names}")
         if flags.get("t", False):
             raise ValueError("the time axis 't' cannot be periodic")
-        periodic_flags = tuple(flags.get(name, False) for name in names)
+        conventions = _conventions(names, flags, convention)
+        periodic_flags = tuple(c == "periodic" for c in conventions)
         for name, array, is_periodic in zip(names, arrays, periodic_flags):
             if is_periodic and not _is_uniform(array):
                 steps = np.diff(array)
@@ -87,7 +108,7 @@ class Grid:
 
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_coords", arrays)
-        object.__setattr__(self, "_periodic", periodic_flags)
+        object.__setattr__(self, "_conventions", conventions)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Grid is immutable; build a new Grid instead")
@@ -106,7 +127,16 @@ class Grid:
     @property
     def periodic(self) -> dict[str, bool]:
         """Axis name -> periodicity flag."""
-        return dict(zip(self._names, self._periodic))
+        return {name: c == "periodic" for name, c in zip(self._names, self._conventions)}
+
+    @property
+    def conventions(self) -> dict[str, str]:
+        """Axis name -> ``"inclusive"``, ``"exclusive"`` or ``"periodic"``."""
+        return dict(zip(self._names, self._conventions))
+
+    def convention(self, name: str) -> str:
+        """Convention of axis ``name`` (one of `CONVENTIONS`)."""
+        return self._conventions[self.index(name)]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self._coords[self.index(name)]
@@ -142,7 +172,7 @@ class Grid:
 
     def is_periodic(self, name: str) -> bool:
         """Whether axis ``name`` is periodic."""
-        return self._periodic[self.index(name)]
+        return self.convention(name) == "periodic"
 
     def is_uniform(self, name: str | None = None) -> bool:
         """Whether axis ``name`` (or every axis when ``None``) is uniformly spaced."""
@@ -166,46 +196,83 @@ class Grid:
         return self.spacing(name) * self[name].size
 
     def extent(self, name: str) -> float:
-        """Domain length along ``name``: the period if periodic, else ``x[-1] - x[0]``."""
-        if self.is_periodic(name):
-            return self.period(name)
+        """Domain length along ``name``: ``x[-1] - x[0]`` on an inclusive axis, else the
+        sum of the cells (``n * dx`` when uniform; the period of a periodic axis)."""
         array = self[name]
-        return float(array[-1] - array[0])
+        if self.convention(name) == "inclusive" or array.size < 2:
+            return float(array[-1] - array[0])
+        steps = np.diff(array)
+        return float(array[-1] - array[0] + (steps[0] + steps[-1]) / 2)
 
     # ---------------------------------------------------------- transformation
     def replace(self, **coords: object) -> Grid:
-        """A new Grid with the named axes' coordinates replaced (same periodicity)."""
+        """A new Grid with the named axes' coordinates replaced (same conventions)."""
         merged: dict[str, object] = self.coords
         for name, array in coords.items():
             if name not in self._names:
                 raise ValueError(f"axis {name!r} is not in this grid; its axes are {self._names}")
             merged[name] = array
-        return Grid(merged, periodic=self.periodic)
+        return Grid(merged, convention=self.conventions)
 
     def drop(self, name: str) -> Grid:
         """A new Grid without axis ``name``."""
         self.index(name)
         kept = {k: v for k, v in self.coords.items() if k != name}
-        return Grid(kept, periodic={k: v for k, v in self.periodic.items() if k != name})
+        return Grid(kept, convention={k: v for k, v in self.conventions.items() if k != name})
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Grid):
             return NotImplemented
         return (
             self._names == other._names
-            and self._periodic == other._periodic
+            and self._conventions == other._conventions
             and all(np.array_equal(a, b) for a, b in zip(self._coords, other._coords))
         )
 
     def __hash__(self) -> int:
-        return hash((self._names, self._periodic, self.shape))
+        return hash((self._names, self._conventions, self.shape))
 
     def __repr__(self) -> str:
         parts = []
-        for name, array, is_periodic in zip(self._names, self._coords, self._periodic):
-            tag = ", periodic" if is_periodic else ""
+        for name, array, convention in zip(self._names, self._coords, self._conventions):
+            tag = "" if convention == "inclusive" else f", {convention}"
             parts.append(f"{name}: {array.size} pts [{array[0]:.4g}, {array[-1]:.4g}]{tag}")
         return "Grid(" + "; ".join(parts) + ")"
+
+
+def _conventions(
+    names: tuple[str, ...], flags: dict[str, bool], convention: str | Mapping[str, str] | None
+) -> tuple[str, ...]:
+    """One convention per axis from the ``periodic`` flags and ``convention``."""
+    if convention is None:
+        given: dict[str, str] = {}
+    elif isinstance(convention, str):
+        given = {name: convention for name in names if name != "t"}
+    elif isinstance(convention, Mapping):
+        given = {str(k): v for k, v in convention.items()}
+    else:
+        raise TypeError(
+            f"convention must be a str or a mapping of axis name to str, got {convention!r}"
+        )
+    stray = [name for name in given if name not in names]
+    if stray:
+        raise ValueError(f"convention names axes {stray} that are not in the grid axes {names}")
+    result = []
+    for name in names:
+        chosen = given.get(name, "periodic" if flags.get(name, False) else "inclusive")
+        if chosen not in CONVENTIONS:
+            raise ValueError(
+                f"convention of axis {name!r} must be one of {CONVENTIONS}, got {chosen!r}"
+            )
+        if name in flags and flags[name] != (chosen == "periodic"):
+            raise ValueError(
+                f"axis {name!r} is given periodic={flags[name]} but convention {chosen!r}; "
+                "give one of them, or make them agree"
+            )
+        if name == "t" and chosen == "periodic":
+            raise ValueError("the time axis 't' cannot be periodic")
+        result.append(chosen)
+    return tuple(result)
 
 
 def _validated_axis(name: str, values: object) -> np.ndarray:

@@ -6,7 +6,8 @@ One file holds one `PDEData`. Groups end in ``/``, attributes start with ``@``::
 
     /                       root group
       @format               str    "sciml.pdedata"
-      @format_version       int    1
+      @format_version       int    1, or 2 when an axis is endpoint-exclusive (readers
+                                   before version 2 would take it for endpoint-inclusive)
       @sciml_version        str    version of sciml that wrote the file (informational only)
       @channels             str    JSON list of channel names, e.g. '["u", "v"]'
       @params               str    JSON object of PDE parameters, e.g. '{"nu": 0.1}'
@@ -16,10 +17,13 @@ One file holds one `PDEData`. Groups end in ``/``, attributes start with ``@``::
       grid/                 group
         @axes               str    JSON list of the axis names in order, e.g. '["t", "x"]'
         @periodic           str    JSON list of booleans, one per axis in @axes order
+        @conventions        str    JSON list of "inclusive"/"exclusive"/"periodic" per axis
+                                   (version 2; a version-1 file without it has inclusive
+                                   axes where @periodic is false)
         t, x, y, z          dataset, float64, shape (n,): coordinates of each axis in @axes
 
 The round trip ``load(save(data, path)) == data`` is exact: values (dtype and bits),
-coordinates, periodicity, channel names, params and meta. A reader refuses a file
+coordinates, axis conventions, channel names, params and meta. A reader refuses a file
 whose ``@format_version`` is newer than it knows.
 
 Foreign formats read by `load`
@@ -70,7 +74,7 @@ from ._io_common import (
 from ._pdedata import PDEData
 
 FORMAT_NAME = "sciml.pdedata"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Names accepted by ``load(..., format=...)``.
 FORMATS: tuple[str, ...] = ("sciml", "pdebench", "the_well", "npz", "npy", "mat")
 
@@ -164,8 +168,9 @@ def save(data: PDEData, path: str | os.PathLike[str], *, overwrite: bool = False
 
 
 def _write_schema(file: h5py.File, data: PDEData) -> None:
+    conventions = [data.grid.convention(n) for n in data.grid.names]
     file.attrs["format"] = FORMAT_NAME
-    file.attrs["format_version"] = FORMAT_VERSION
+    file.attrs["format_version"] = 2 if "exclusive" in conventions else 1
     file.attrs["sciml_version"] = __version__
     file.attrs["channels"] = json.dumps(list(data.channels))
     file.attrs["params"] = json.dumps(data.params, allow_nan=True)
@@ -174,6 +179,7 @@ def _write_schema(file: h5py.File, data: PDEData) -> None:
     grid = file.create_group("grid")
     grid.attrs["axes"] = json.dumps(list(data.grid.names))
     grid.attrs["periodic"] = json.dumps([data.grid.periodic[n] for n in data.grid.names])
+    grid.attrs["conventions"] = json.dumps(conventions)
     for name, coords in data.grid.coords.items():
         grid.create_dataset(name, data=coords)
 
@@ -383,7 +389,17 @@ def _read_sciml(
     if missing:
         raise ValueError(f"cannot load {path}: grid/@axes names {missing}, absent from grid/")
     coords = {name: _read(grid_group[name], path) for name in axes}
-    grid = _build(path, Grid, coords, periodic=dict(zip(axes, flags, strict=True)))
+    periodic = dict(zip(axes, flags, strict=True))
+    convention = None
+    if "conventions" in grid_group.attrs:
+        convention = _json_attr(grid_group, "conventions", path)
+        if not isinstance(convention, list) or len(convention) != len(axes):
+            raise ValueError(
+                f"{path}: grid/@conventions {convention!r} must be a list with one entry per "
+                f"axis of grid/@axes {axes!r}"
+            )
+        convention = dict(zip(axes, convention))
+    grid = _build(path, Grid, coords, periodic=periodic, convention=convention)
     values = _select(file["values"], samples, path)
     return _build(
         path,

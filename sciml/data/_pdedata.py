@@ -111,8 +111,11 @@ class PDEData:
         periodic: Iterable[str] | Mapping[str, bool] | None = None,
         params: Mapping[str, Any] | None = None,
         meta: Mapping[str, Any] | None = None,
+        convention: str | Mapping[str, str] | None = None,
     ) -> PDEData:
         """Build from plain arrays, adding the sample and channel axes as needed.
+
+        ``periodic`` and ``convention`` are those of `Grid`.
 
         ``u`` may be ``(*grid)`` (one sample, one channel), ``(n_samples, *grid)``,
         ``(*grid, n_channels)`` or the full ``(n_samples, *grid, n_channels)``.
@@ -120,7 +123,8 @@ class PDEData:
         refused: pass the full shape instead.
         """
         given = {"t": t, "x": x, "y": y, "z": z}
-        grid = Grid({k: v for k, v in given.items() if v is not None}, periodic=periodic)
+        coords = {k: v for k, v in given.items() if v is not None}
+        grid = Grid(coords, periodic=periodic, convention=convention)
         array = _validated_values(u)
         shape, n_axes = grid.shape, len(grid.shape)
         if array.ndim == n_axes and array.shape == shape:
@@ -289,8 +293,9 @@ class PDEData:
         """Keep every ``factor``-th point along axes, so grids stay nested.
 
         ``factor`` applies to every space axis; keywords (``x=2``, ``t=4``)
-        override per axis. A periodic axis needs ``n % factor == 0``; a
-        non-periodic one ``(n - 1) % factor == 0`` so both endpoints stay.
+        override per axis. A periodic or endpoint-exclusive axis needs
+        ``n % factor == 0`` (its first point stays, the domain keeps its length); an
+        endpoint-inclusive one ``(n - 1) % factor == 0`` so both endpoints stay.
         """
         per_axis = {name: factor for name in self._grid.space_names} if factor else {}
         per_axis.update(factors)
@@ -301,10 +306,11 @@ class PDEData:
                     f"coarsening factor for axis {name!r} must be an integer >= 1, got {step!r}"
                 )
             n = self._grid[name].size
-            if self._grid.is_periodic(name):
+            convention = self._grid.convention(name)
+            if convention != "inclusive":
                 if n % step:
                     raise ValueError(
-                        f"periodic axis {name!r} has {n} points, not divisible by {step}"
+                        f"{convention} axis {name!r} has {n} points, not divisible by {step}"
                     )
             elif (n - 1) % step:
                 raise ValueError(
@@ -315,13 +321,15 @@ class PDEData:
             slicer[self.axis(name)] = slice(None, None, step)
             values = values[tuple(slicer)]
             coords[name] = coords[name][::step]
-        return self.replace(values=values, grid=Grid(coords, periodic=self._grid.periodic))
+        return self.replace(values=values, grid=self._grid.replace(**coords))
 
     def resample(self, **sizes: int) -> PDEData:
         """Interpolate to new point counts per axis (``resample(x=128, t=50)``).
 
         Periodic axes use Fourier interpolation; other axes use a cubic spline
-        onto equally spaced points with the same endpoints.
+        onto equally spaced points over the same domain: the same endpoints on an
+        endpoint-inclusive axis, the same first point and length ``n dx`` on an
+        endpoint-exclusive one.
         """
         values, coords = np.asarray(self._values, dtype=np.float64), self._grid.coords
         for name, size in sizes.items():
@@ -335,11 +343,14 @@ class PDEData:
                 values = fourier_resample(values, size, axis=axis)
                 coords[name] = old[0] + np.arange(size) * (self._grid.period(name) / size)
             else:
-                new = np.linspace(old[0], old[-1], size)
+                if self._grid.convention(name) == "exclusive":
+                    new = old[0] + np.arange(size) * (self._grid.extent(name) / size)
+                else:
+                    new = np.linspace(old[0], old[-1], size)
                 values = CubicSpline(old, values, axis=axis)(new)
                 coords[name] = new
         values = values.astype(self._values.dtype)
-        return self.replace(values=values, grid=Grid(coords, periodic=self._grid.periodic))
+        return self.replace(values=values, grid=self._grid.replace(**coords))
 
     def split(
         self, fractions: float | Sequence[float], *, axis: str = "sample", seed: int | None = None

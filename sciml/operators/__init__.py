@@ -4,10 +4,13 @@ from ._coordinates import AppendCoordinates, grid_coordinates
 from ._fno import make_fno, replace_fno_norms
 from ._norms import NORMS, BlendQuadNorm, QuadNorm, make_norm, weighted_moments
 from ._quadrature import (
+    CONVENTION_RULES,
     RULES,
+    midpoint_weights,
     periodic_weights,
     point_weights,
     quadrature_weights,
+    rules_for,
     simpson_weights,
     trapezoid_weights,
     uniform_weights,
@@ -15,6 +18,7 @@ from ._quadrature import (
 from ._transolver import PhysicsAttention, Transolver
 
 __all__ = [
+    "CONVENTION_RULES",
     "NORMS",
     "RULES",
     "AppendCoordinates",
@@ -25,10 +29,12 @@ __all__ = [
     "grid_coordinates",
     "make_fno",
     "make_norm",
+    "midpoint_weights",
     "periodic_weights",
     "point_weights",
     "quadrature_weights",
     "replace_fno_norms",
+    "rules_for",
     "simpson_weights",
     "trapezoid_weights",
     "uniform_weights",

@@ -5,23 +5,47 @@ neuraloperator is optional: it is imported only inside `make_fno`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
 from ._coordinates import AppendCoordinates
-from ._norms import make_norm
+from ._norms import QuadNorm, make_norm
+
+if TYPE_CHECKING:
+    from sciml.data import Grid, PDEData
 
 
 def replace_fno_norms(
-    model: nn.Module, norm: str | None = "quadnorm", **norm_kwargs: Any
+    model: nn.Module,
+    norm: str | None = "quadnorm",
+    *,
+    convention: str | Sequence[str] | Grid | PDEData | None = None,
+    **norm_kwargs: Any,
 ) -> nn.Module:
-    """Replace the normalisation layers of a neuraloperator FNO, in place.
+    """Replace the normalisation layers of a neuraloperator FNO, in place, like for like.
 
     neuraloperator's ``FNOBlocks`` call ``self.norm[2 * layer]`` after the spectral
     convolution and ``self.norm[2 * layer + 1]`` after the channel MLP whenever
     ``self.norm`` is not ``None``; this sets it to a ``ModuleList`` of ``2 * n_layers``
     fresh layers of the requested kind (``None``/``"none"`` removes the norms).
+
+    The new layers keep the grouping and affine map of the ones they replace, unless
+    ``num_groups=``/``affine=`` say otherwise: neuraloperator's ``instance_norm``
+    (per channel, no affine map) becomes a per-channel QuadNorm without affine map,
+    ``group_norm`` (``GroupNorm(g, C)``) a ``g``-group QuadNorm with one. A model
+    without norms gets ``num_groups=1`` (LayerNorm-like) with an affine map.
+
+    The quadrature rule follows the data's grid ``convention`` (periodic: rectangle,
+    endpoint-exclusive: midpoint, endpoint-inclusive: trapezoid). QuadNorm kinds need
+    ``convention`` (or an explicit ``rule``); a model with neuraloperator's own grid
+    embedding (``arange(n) / n``, endpoint-exclusive) defaults to ``"exclusive"``.
+
+    A neuraloperator ``FNO`` becomes an ``FNOWithSciMLNorms`` (a subclass registered
+    with neuraloperator that records the swap in its init arguments), so that
+    ``model.save_checkpoint(folder, name)`` and
+    ``type(model).from_checkpoint(folder, name)`` restore the same model.
 
     Parameters
     ----------
@@ -30,10 +54,11 @@ def replace_fno_norms(
     norm : str or None
         A kind of `make_norm`: ``"quadnorm"``, ``"blendquadnorm"``, ``"instance"``,
         ``"layer"``, ``"group"`` or ``"none"``.
+    convention : str, sequence of str, Grid or PDEData, optional
+        ``"inclusive"``, ``"exclusive"`` or ``"periodic"`` (one, or one per spatial
+        axis), or the grid of the data, which records them.
     **norm_kwargs
-        Passed to each layer (``num_groups``, ``rule``, ``blend``, ...). The default
-        ``rule="trapezoid"`` suits endpoint-inclusive grids; use ``rule="periodic"`` (or
-        ``"blendquadnorm"``) on periodic ones.
+        Passed to each layer (``num_groups``, ``affine``, ``rule``, ``blend``, ...).
 
     Returns
     -------
@@ -47,14 +72,81 @@ def replace_fno_norms(
         )
     if getattr(blocks, "complex_data", False):
         raise ValueError("replace_fno_norms supports real-valued FNOs only (complex_data=False)")
+    channels = int(blocks.out_channels)
+    options = dict(norm_kwargs)
+    if norm in ("quadnorm", "blendquadnorm"):
+        if convention is None and "rule" not in options and "grid" not in options:
+            if getattr(model, "positional_embedding", None) is None:
+                raise ValueError(
+                    f"replace_fno_norms(..., {norm!r}) needs the data's grid convention to "
+                    "pick the quadrature rule: pass convention='inclusive' (linspace, both "
+                    "ends), 'exclusive' (cell centres, arange(n) / n) or 'periodic', or the "
+                    "data's Grid"
+                )
+            convention = "exclusive"  # neuraloperator's grid embedding is arange(n) / n
+        if convention is not None:
+            options["convention"] = _plain_conventions(convention)
+        grouping = _grouping(blocks.norm, channels)
+        options.setdefault("num_groups", grouping[0])
+        options.setdefault("affine", grouping[1])
+    elif convention is not None:
+        raise ValueError(f"convention= is for QuadNorm kinds, not norm={norm!r}")
+    if norm in ("group",):
+        options.setdefault("num_groups", _grouping(blocks.norm, channels)[0])
     if norm is None or norm == "none":
         blocks.norm = None
-        return model
-    channels = int(blocks.out_channels)
-    blocks.norm = nn.ModuleList(
-        make_norm(norm, channels, **norm_kwargs) for _ in range(blocks.n_layers * blocks.n_norms)
-    )
+    else:
+        blocks.norm = nn.ModuleList(
+            make_norm(norm, channels, **options) for _ in range(blocks.n_layers * blocks.n_norms)
+        )
+    _record_swap(model, norm, options)
     return model
+
+
+def _plain_conventions(convention: object) -> str | tuple[str, ...]:
+    """A convention as plain strings (what a checkpoint's metadata can hold)."""
+    from sciml.data import Grid, PDEData
+
+    if isinstance(convention, PDEData):
+        convention = convention.grid
+    if isinstance(convention, Grid):
+        return tuple(convention.convention(name) for name in convention.space_names)
+    return convention if isinstance(convention, str) else tuple(convention)
+
+
+def _grouping(norms: nn.ModuleList | None, channels: int) -> tuple[int, bool]:
+    """``(num_groups, affine)`` of the norms an FNO has now (``(1, True)`` without)."""
+    if norms is None or len(norms) == 0:
+        return 1, True
+    layer = norms[0]
+    if isinstance(layer, nn.GroupNorm):
+        return layer.num_groups, layer.affine
+    if isinstance(layer, QuadNorm):
+        return layer.num_groups, layer.affine
+    if isinstance(layer, (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)):
+        return channels, layer.affine
+    if type(layer).__name__ == "InstanceNorm":  # neuraloperator's: per channel, no affine
+        kwargs = getattr(layer, "kwargs", {})
+        return channels, kwargs.get("weight") is not None
+    if hasattr(layer, "weight") and hasattr(layer, "bias"):  # sciml's instance norm
+        return channels, True
+    raise ValueError(
+        f"replace_fno_norms cannot tell the grouping of {type(layer).__name__}; pass "
+        "num_groups= and affine= explicitly"
+    )
+
+
+def _record_swap(model: nn.Module, norm: str | None, options: dict[str, Any]) -> None:
+    """Make a neuraloperator FNO's checkpoint rebuild the swapped norms."""
+    if not hasattr(model, "_init_kwargs"):
+        return
+    from ._fno_checkpoint import FNOWithSciMLNorms, base_fno
+
+    if type(model) not in (base_fno(), FNOWithSciMLNorms):
+        return  # other neuralop models keep their class; their checkpoints keep their norms
+    model.__class__ = FNOWithSciMLNorms
+    model._init_kwargs = {**model._init_kwargs, "sciml_norms": {"norm": norm, **options}}
+    model._init_kwargs["_name"] = FNOWithSciMLNorms._name
 
 
 def make_fno(
@@ -85,7 +177,8 @@ def make_fno(
     norm : str or None
         As in `replace_fno_norms`.
     norm_kwargs : dict, optional
-        Options of each norm; with ``periodic=True`` QuadNorm defaults to the periodic rule.
+        Options of each norm; QuadNorm's ``convention`` defaults to that of the
+        coordinates (``"periodic"`` or ``"inclusive"``).
     periodic : bool
         The data live on a periodic grid.
     **fno_kwargs
@@ -101,8 +194,8 @@ def make_fno(
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("make_fno needs neuraloperator: pip install neuraloperator") from err
     norm_kwargs = dict(norm_kwargs or {})
-    if periodic and norm in ("quadnorm", "blendquadnorm"):
-        norm_kwargs.setdefault("rule", "periodic")
+    if norm in ("quadnorm", "blendquadnorm") and "rule" not in norm_kwargs:
+        norm_kwargs.setdefault("convention", "periodic" if periodic else "inclusive")
     model = FNO(
         n_modes=tuple(n_modes),
         in_channels=in_channels + len(n_modes),

@@ -11,10 +11,18 @@ Rules (per axis):
 - ``"simpson"``: endpoint-inclusive points, odd count; exact for degree 3 on uniform
   points (degree 2 on non-uniform ones), error ``O(h^4)``.
 - ``"periodic"``: uniform, endpoint-exclusive points of a periodic axis; every point
-  weighs the same (the trapezoid rule of a periodic function, spectrally accurate).
+  weighs the same (the rectangle rule, which on a periodic function is the trapezoid
+  rule and spectrally accurate).
+- ``"midpoint"``: endpoint-exclusive (cell-centred) points, each weighing its cell;
+  error ``O(h^2)`` over the cells' union.
 - ``"uniform"``: every point weighs the same whatever the grid: the plain average of
-  LayerNorm/InstanceNorm. A correct rule only on periodic axes; there it equals
-  ``"periodic"``, elsewhere it is ``O(h)`` because it over-weights the boundary nodes.
+  LayerNorm/InstanceNorm. A correct rule only on periodic and uniform cell-centred axes (there
+  it equals ``"periodic"`` and ``"midpoint"``); on endpoint-inclusive points it is ``O(h)``
+  because it over-weights the boundary nodes.
+
+A `sciml.data.Grid` records each axis' convention, and `rules_for` picks the matching
+rule: ``"periodic"`` -> ``"periodic"``, ``"exclusive"`` -> ``"midpoint"``,
+``"inclusive"`` -> ``"trapezoid"`` (or ``"simpson"``).
 """
 
 from __future__ import annotations
@@ -29,8 +37,14 @@ import torch
 if TYPE_CHECKING:
     from sciml.data import Grid, PDEData
 
-Rule = Literal["trapezoid", "simpson", "periodic", "uniform"]
-RULES: tuple[str, ...] = ("trapezoid", "simpson", "periodic", "uniform")
+Rule = Literal["trapezoid", "simpson", "periodic", "midpoint", "uniform"]
+RULES: tuple[str, ...] = ("trapezoid", "simpson", "periodic", "midpoint", "uniform")
+#: The rule of each grid convention (inclusive axes may also take ``"simpson"``).
+CONVENTION_RULES: dict[str, str] = {
+    "inclusive": "trapezoid",
+    "exclusive": "midpoint",
+    "periodic": "periodic",
+}
 #: What `quadrature_weights` accepts as the grid: point counts (unit box), a `Grid`,
 #: a `PDEData`, or one 1-D coordinate array per axis.
 GridSpec = Union[int, Sequence[int], "Grid", "PDEData", Sequence[Sequence[float]]]
@@ -142,6 +156,42 @@ def periodic_weights(points: int | Sequence[float] | np.ndarray) -> np.ndarray:
     return np.full(x.size, float(steps.mean()))
 
 
+def midpoint_weights(points: int | Sequence[float] | np.ndarray) -> np.ndarray:
+    """Midpoint weights of one endpoint-exclusive (cell-centred) axis: each cell's width.
+
+    Cell edges lie halfway between neighbouring points; the two outer cells are as
+    wide on their outer side as on their inner one. On uniform points every weight is
+    ``h`` and the weights sum to ``n h``.
+
+    Parameters
+    ----------
+    points : int or array_like
+        A point count ``n >= 1`` (``n`` cells of width ``1 / n``) or strictly increasing
+        coordinates.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> midpoint_weights(4)
+    array([0.25, 0.25, 0.25, 0.25])
+    >>> midpoint_weights([0.0, 1.0, 3.0])
+    array([1. , 1.5, 2. ])
+    """
+    if isinstance(points, (int, np.integer)):
+        if points < 1:
+            raise ValueError(f"the midpoint rule needs at least 1 point, got {points}")
+        return np.full(int(points), 1.0 / points)
+    x = _coordinates(points, "midpoint", minimum=2)
+    steps = np.diff(x)
+    weights = np.empty_like(x)
+    weights[1:-1] = (steps[:-1] + steps[1:]) / 2
+    weights[0], weights[-1] = steps[0], steps[-1]
+    return weights
+
+
 def uniform_weights(points: int | Sequence[float] | np.ndarray) -> np.ndarray:
     """Equal weights ``1 / n``: the plain average (what LayerNorm and InstanceNorm use).
 
@@ -160,6 +210,7 @@ _RULE_FUNCTIONS = {
     "trapezoid": trapezoid_weights,
     "simpson": simpson_weights,
     "periodic": periodic_weights,
+    "midpoint": midpoint_weights,
     "uniform": uniform_weights,
 }
 
@@ -177,6 +228,36 @@ def _coordinates(points: object, rule: str, minimum: int = 1) -> np.ndarray:
     if not np.all(np.isfinite(x)) or np.any(np.diff(x) <= 0):
         raise ValueError("axis coordinates must be finite and strictly increasing")
     return x
+
+
+def rules_for(conventions: Sequence[str], inclusive_rule: str | None = None) -> tuple[str, ...]:
+    """The quadrature rule of each axis convention (`CONVENTION_RULES`).
+
+    ``inclusive_rule`` (``"trapezoid"`` or ``"simpson"``) replaces the trapezoid rule
+    on endpoint-inclusive axes; the other conventions have one correct rule each.
+
+    Examples
+    --------
+    >>> rules_for(("periodic", "exclusive", "inclusive"), "simpson")
+    ('periodic', 'midpoint', 'simpson')
+    """
+    if isinstance(conventions, str):
+        conventions = (conventions,)
+    if inclusive_rule not in (None, "trapezoid", "simpson"):
+        raise ValueError(
+            f"the rule of endpoint-inclusive axes must be 'trapezoid' or 'simpson', got "
+            f"{inclusive_rule!r}; the other conventions have one rule each"
+        )
+    rules = []
+    for convention in conventions:
+        if convention not in CONVENTION_RULES:
+            raise ValueError(
+                f"unknown grid convention {convention!r}; expected one of "
+                f"{tuple(CONVENTION_RULES)}"
+            )
+        inclusive = convention == "inclusive" and inclusive_rule is not None
+        rules.append(inclusive_rule if inclusive else CONVENTION_RULES[convention])
+    return tuple(rules)
 
 
 def check_rule(rule: str) -> str:
@@ -201,13 +282,13 @@ def quadrature_weights(
     ----------
     grid : int, sequence of int, Grid, PDEData or sequence of 1-D arrays
         Point counts per axis (the unit box, endpoint-inclusive for ``"trapezoid"`` and
-        ``"simpson"``, endpoint-exclusive for ``"periodic"``), a `sciml.data.Grid` or
-        `sciml.data.PDEData` (its space axes; time is never integrated), or one
-        coordinate array per axis.
+        ``"simpson"``, endpoint-exclusive for ``"periodic"`` and ``"midpoint"``), a
+        `sciml.data.Grid` or `sciml.data.PDEData` (its space axes; time is never
+        integrated), or one coordinate array per axis.
     rule : str, sequence of str or None
-        One of ``"trapezoid"`` (default), ``"simpson"``, ``"periodic"``, ``"uniform"``,
-        or one per axis. With a `Grid`, periodic axes always use ``"periodic"`` and
-        ``rule`` applies to the others (``None`` means ``"trapezoid"``).
+        One of `RULES` (default ``"trapezoid"``), or one per axis. With a `Grid`, each
+        axis takes the rule of its convention (`rules_for`); ``rule`` may then only
+        choose ``"trapezoid"`` (default) or ``"simpson"`` for its endpoint-inclusive axes.
     normalize : bool
         Divide by the total so the weights sum to 1 (a mean instead of an integral).
     dtype, device
@@ -238,15 +319,12 @@ def _resolve(grid: object, rule: str | Sequence[str] | None) -> tuple[list, tupl
     if isinstance(grid, Grid):
         names = grid.space_names
         axes = [np.asarray(grid[name]) for name in names]
-        if rule is not None and not isinstance(rule, str) and len(rule) != len(names):
-            raise ValueError(
-                f"got {len(rule)} rules {tuple(rule)} for the {len(names)} space axes {names}"
+        if rule is not None and not isinstance(rule, str):
+            raise TypeError(
+                f"with a Grid, rule= is one rule for its endpoint-inclusive axes, got {rule!r}; "
+                "the other axes take the rule of their convention"
             )
-        given = [rule if isinstance(rule, str) else r for r in (rule or ["trapezoid"] * len(names))]
-        rules = tuple(
-            "periodic" if grid.is_periodic(name) else check_rule(r) for name, r in zip(names, given)
-        )
-        return axes, rules
+        return axes, rules_for([grid.convention(name) for name in names], rule)
     if isinstance(grid, (int, np.integer)):
         axes = [int(grid)]
     elif isinstance(grid, torch.Size) or (

@@ -81,9 +81,18 @@ def test_load_samples_subset(tmp_path):
 def test_newer_format_version_is_refused(tmp_path):
     path = save(_multi_channel(np.float64), tmp_path / "d.h5")
     with h5py.File(path, "a") as f:
-        f.attrs["format_version"] = 2
-    with pytest.raises(ValueError, match="format version 2"):
+        f.attrs["format_version"] = 3
+    with pytest.raises(ValueError, match="format version 3"):
         load(path)
+
+
+def test_exclusive_axes_round_trip_as_version_2(tmp_path):
+    x = np.arange(8) / 8
+    data = PDEData.from_arrays(np.cos(x), x=x, convention="exclusive")
+    path = save(data, tmp_path / "d.h5")
+    with h5py.File(path) as f:  # older readers, which know only version 1, refuse it
+        assert f.attrs["format_version"] == 2
+    assert load(path) == data and load(path).grid.convention("x") == "exclusive"
 
 
 def test_options_refused_where_file_records_them(tmp_path):

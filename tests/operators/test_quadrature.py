@@ -6,6 +6,8 @@ import torch
 
 from sciml.data import Grid, generate
 from sciml.operators import (
+    midpoint_weights,
+    rules_for,
     periodic_weights,
     point_weights,
     quadrature_weights,
@@ -82,6 +84,54 @@ def test_weights_from_grid_and_pdedata_use_periodic_rule_on_periodic_axes():
     assert float((w.numpy() * (nodes[:, None] ** 3)).sum()) == pytest.approx(0.25)
 
 
+def _order(rule_of_grid, points_of, sizes, f, exact):
+    """Slope of log(error) against log(h) of a rule on its own kind of grid."""
+    errors = []
+    for n in sizes:
+        x = points_of(n)
+        w = quadrature_weights(Grid({"x": x}, convention=rule_of_grid), normalize=False)
+        errors.append(abs(float(w.numpy() @ f(x)) - exact))
+    return -np.polyfit(np.log(sizes), np.log(errors), 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("convention", "points_of", "expected"),
+    [
+        ("inclusive", lambda n: np.linspace(0, 1, n + 1), 2.0),  # trapezoid
+        ("exclusive", lambda n: (np.arange(n) + 0.5) / n, 2.0),  # midpoint, cell centres
+    ],
+)
+def test_each_convention_gets_a_second_order_rule_on_its_own_grid(convention, points_of, expected):
+    sizes = [16, 32, 64, 128]
+    order = _order(convention, points_of, sizes, np.exp, np.e - 1)
+    assert order == pytest.approx(expected, abs=0.05)
+    # the plain average on the same grids: first order on inclusive points, exact midpoint
+    # on cell centres (the uniform average is the midpoint rule there)
+    uniform = []
+    for n in sizes:
+        x = points_of(n)
+        uniform.append(abs(np.exp(x).mean() - (np.e - 1)))
+    slope = -np.polyfit(np.log(sizes), np.log(uniform), 1)[0]
+    assert slope == pytest.approx(1.0 if convention == "inclusive" else 2.0, abs=0.05)
+
+
+def test_periodic_convention_gets_the_spectrally_accurate_rectangle_rule():
+    errors = []
+    for n in (4, 8, 16):
+        x = 2 * np.pi * np.arange(n) / n
+        w = quadrature_weights(Grid({"x": x}, convention="periodic"), normalize=False).numpy()
+        errors.append(abs(w @ np.exp(np.sin(x)) - 2 * np.pi * 1.2660658777520082))
+    assert errors[0] > 1e-4 and errors[-1] < 1e-12  # faster than any power of h
+
+
+def test_midpoint_weights_on_non_uniform_cells_integrate_linear_functions_exactly():
+    x = np.array([0.5, 1.5, 2.5, 4.0, 5.5])  # cell edges 0, 1, 2, 3.25, 4.75, 6.25
+    w = midpoint_weights(x)
+    np.testing.assert_allclose(w, [1.0, 1.0, 1.25, 1.5, 1.5])
+    assert w.sum() == pytest.approx(6.25)
+    assert Grid({"x": x}, convention="exclusive").extent("x") == pytest.approx(6.25)
+
+
 def test_time_axis_is_not_integrated():
     grid = Grid({"t": np.linspace(0, 1, 4), "x": np.linspace(0, 1, 6)})
     assert tuple(quadrature_weights(grid).shape) == (6,)
@@ -107,7 +157,9 @@ def test_point_weights_normalise_cell_areas_per_sample():
         (lambda: point_weights([1.0, -0.5]), "non-negative.*-0.5"),
         (lambda: point_weights([0.0, 0.0]), "positive value.*0"),
         (lambda: point_weights([1.0, float("nan")]), "finite"),
-        (lambda: quadrature_weights((5, 5), "midpoint"), "unknown quadrature rule 'midpoint'"),
+        (lambda: quadrature_weights((5, 5), "gauss"), "unknown quadrature rule 'gauss'"),
+        (lambda: rules_for(("inclusive",), "midpoint"), "'trapezoid' or 'simpson'"),
+        (lambda: rules_for(("staggered",)), "unknown grid convention 'staggered'"),
         (lambda: quadrature_weights((5, 5), ("trapezoid",)), "1 rules.*2 axes"),
         (lambda: trapezoid_weights([0.0, 0.5, 0.4]), "strictly increasing"),
         (lambda: periodic_weights([0.0, 0.1, 0.5]), "uniformly spaced"),
