@@ -15,8 +15,15 @@ no time axis; a length-1 axis after the sample axis (PDEBench Darcy's
 ``(n_samples, 1, n_x, n_y)``) is then the single level of a steady field and is dropped.
 Datasets that are not read (e.g. Darcy's ``nu``) are listed in ``meta["provenance"]``.
 
-PDEBench files do not record periodicity: pass ``periodic=`` to `sciml.data.load`
-(default: no axis is periodic).
+PDEBench's solvers are finite-volume and its coordinates are cell centres
+(``xc = xe[:-1] + dx / 2``), so space axes get the ``"exclusive"`` convention. The
+files do not record periodicity: pass ``periodic=`` to `sciml.data.load` (default: no
+axis is periodic).
+
+*Darcy:* PDEBench's 2-D Darcy files hold the solution in ``tensor``
+``(n_samples, 1, n_x, n_y)`` and the coefficient in ``nu`` ``(n_samples, n_x, n_y)``;
+they are read as two channels ``("a", "u")`` (coefficient, solution), as sciml's own
+Darcy generator names them.
 """
 
 from __future__ import annotations
@@ -61,7 +68,13 @@ def _read_pdebench(
     space_shape = tuple(c.size for c in space.values())
     has_time = "t-coordinate" in file
     notes: dict[str, Any] = {}
-    if "tensor" in file:
+    if "tensor" in file and _is_darcy(file, space_shape, has_time):
+        _refuse("channels", channels, path, "is PDEBench Darcy, read as channels ('a', 'u')")
+        used, channels = ["nu", "tensor"], ("a", "u")
+        solution, n_lead = _pdebench_tensor(file["tensor"], space_shape, False, path, samples)
+        coefficient = _select(file["nu"], samples, path)
+        values = np.stack([coefficient, solution], axis=-1)
+    elif "tensor" in file:
         used = ["tensor"]
         values, n_lead = _pdebench_tensor(file["tensor"], space_shape, has_time, path, samples)
     else:
@@ -90,7 +103,22 @@ def _read_pdebench(
     provenance = {"source": str(path), "format": "pdebench", **notes}
     if unread:
         provenance["not_read"] = unread
-    return _from_parts(path, values, coords, periodic, channels, provenance, _plain_attrs(file))
+    return _from_parts(
+        path, values, coords, periodic, channels, provenance, _plain_attrs(file), cell_centred=True
+    )
+
+
+def _is_darcy(file: h5py.File, space_shape: tuple[int, ...], has_time: bool) -> bool:
+    """PDEBench Darcy: ``nu`` (n, *space) next to a steady ``tensor`` (n, 1, *space)."""
+    nu, tensor = file.get("nu"), file["tensor"]
+    if has_time or not isinstance(nu, h5py.Dataset) or not isinstance(tensor, h5py.Dataset):
+        return False
+    return (
+        nu.shape is not None
+        and tensor.shape is not None
+        and tuple(nu.shape[1:]) == space_shape
+        and tuple(tensor.shape) == (nu.shape[0], 1, *space_shape)
+    )
 
 
 def _pdebench_tensor(
@@ -197,4 +225,6 @@ def _read_pdebench_groups(
         arrays.append(array if array.ndim == n_lead + n_space + 1 else array[..., None])
     values = np.stack(arrays)
     provenance = {"source": str(path), "format": "pdebench", "groups": chosen, **notes}
-    return _from_parts(path, values, reference, periodic, channels, provenance, {})
+    return _from_parts(
+        path, values, reference, periodic, channels, provenance, {}, cell_centred=True
+    )

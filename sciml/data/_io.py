@@ -32,14 +32,18 @@ Foreign formats read by `load`
   `sciml.data._formats_pdebench`.
 - **The Well HDF5** (``t0_fields``/``t1_fields``/``t2_fields``, ``dimensions``,
   ``boundary_conditions``): `sciml.data._formats_well`.
+- **neuraloperator ``.pt``** (a dict of tensors ``x``, ``y``; read with
+  ``torch.load(weights_only=True)`` only): `sciml.data._formats_torch`.
 - **NumPy ``.npz``/``.npy``** and **``.mat``** (PySINDy/PDE-FIND and PINN-paper layouts,
   MATLAB v4 to v7.3; ``variables=`` names any other layout): `sciml.data._formats_arrays`.
 
 Each reader module documents how its format maps onto ``(n_samples, [n_t], *space,
 n_channels)``; helpers shared by all readers live in `sciml.data._io_common`.
-PDEBench, ``.npz`` and ``.mat`` files do not record periodicity: pass ``periodic=``
-(default: no axis is periodic). The format is found from the file's content (HDF5,
-zip and MATLAB signatures, then the HDF5 layout) and its extension; ``format=`` forces it.
+PDEBench, ``.pt``, ``.npz`` and ``.mat`` files do not record periodicity: pass
+``periodic=`` (default: no axis is periodic). PDEBench and ``.pt`` space axes are
+endpoint-exclusive (cell centres; ``arange(n) / n``), the others endpoint-inclusive.
+The format is found from the file's content (HDF5, zip and MATLAB signatures, then the
+HDF5 layout, then torch's archive layout) and its extension; ``format=`` forces it.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from .._files import atomic_write, exists_message
 from .._version import __version__
 from ._formats_arrays import Variables, _read_mat_v5, _read_mat_v73, _read_npy, _read_npz
 from ._formats_pdebench import _CFD_FIELDS, _read_pdebench, _sample_groups
+from ._formats_torch import _read_torch, is_torch_archive
 from ._formats_well import _WELL_GROUPS, _read_well
 from ._grid import Grid
 from ._io_common import (
@@ -76,7 +81,7 @@ from ._pdedata import PDEData
 FORMAT_NAME = "sciml.pdedata"
 FORMAT_VERSION = 2
 #: Names accepted by ``load(..., format=...)``.
-FORMATS: tuple[str, ...] = ("sciml", "pdebench", "the_well", "npz", "npy", "mat")
+FORMATS: tuple[str, ...] = ("sciml", "pdebench", "the_well", "npz", "npy", "mat", "pt")
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
@@ -195,7 +200,8 @@ def load(
     max_bytes: int | None = None,
     variables: Variables = None,
 ) -> PDEData:
-    """Read a `PDEData` from sciml's HDF5 schema, PDEBench, The Well, ``.npz``/``.npy`` or ``.mat``.
+    """Read a `PDEData` from sciml's HDF5 schema, PDEBench, The Well, ``.npz``/``.npy``, ``.mat``
+    or neuraloperator's ``.pt``.
 
     The formats and how each maps onto ``(n_samples, [n_t], *space, n_channels)``
     are described in this module's documentation (`sciml.data._io`) and the reader
@@ -205,7 +211,7 @@ def load(
     ----------
     path : str or path-like
         The file.
-    format : {"sciml", "pdebench", "the_well", "npz", "mat"}, optional
+    format : {"sciml", "pdebench", "the_well", "npz", "npy", "mat", "pt"}, optional
         Skip detection and read the file as this format.
     periodic : iterable of str or mapping of str to bool, optional
         Periodic axes, for formats that do not record periodicity (PDEBench,
@@ -253,7 +259,7 @@ def load(
         raise ValueError(f"unknown format {format!r}; expected one of {FORMATS}")
     kind = format or _detect(path)
     options = {"periodic": periodic, "channels": channels, "samples": samples}
-    arrays = {"npz": _read_npz, "npy": _read_npy, "mat": _read_mat_v5}
+    arrays = {"npz": _read_npz, "npy": _read_npy, "mat": _read_mat_v5, "pt": _read_torch}
     try:
         with read_budget(max_bytes):
             if kind in arrays and not (kind == "mat" and _is_hdf5(path)):
@@ -305,11 +311,16 @@ def _detect(path: Path) -> str:
     if _is_hdf5(path):
         return "hdf5"
     if head.startswith(_ZIP_SIGNATURES):
-        return "npz"
+        return "pt" if is_torch_archive(path) else "npz"
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     if suffix == ".mat":
         return "mat"  # MATLAB v4 files carry no signature
+    if suffix in (".pt", ".pth"):
+        raise ValueError(
+            f"cannot load {path}: not a zip-format .pt file; sciml reads only torch's zip "
+            "format, with torch.load(weights_only=True), never a legacy pickle"
+        )
     known = {".h5": "HDF5", ".hdf5": "HDF5", ".hdf": "HDF5", ".npz": "zip (.npz)", ".npy": ".npy"}
     if suffix in known:
         raise ValueError(

@@ -41,12 +41,31 @@ def _from_parts(
     channels: Any,
     provenance: dict[str, Any],
     params: Mapping[str, Any],
+    *,
+    cell_centred: bool = False,
 ) -> PDEData:
+    """`PDEData` of a reader's parts; ``cell_centred`` marks the space axes that
+    ``periodic`` does not name as endpoint-exclusive (else they are inclusive)."""
     if values.ndim == len(coords) + 1:
         values = values[..., None]
-    grid = _build(path, Grid, coords, periodic=periodic)
+    convention = None
+    if cell_centred:
+        named = _periodic_names(periodic)
+        convention = {a: "exclusive" for a in coords if a != "t" and a not in named}
+    grid = _build(path, Grid, coords, periodic=periodic, convention=convention)
     meta = {"provenance": provenance}
     return _build(path, PDEData, values, grid, channels=channels, params=params, meta=meta)
+
+
+def _periodic_names(periodic: Periodic) -> set[str]:
+    """Axis names that a ``periodic=`` argument marks periodic."""
+    if periodic is None:
+        return set()
+    if isinstance(periodic, str):
+        return {periodic}
+    if isinstance(periodic, Mapping):
+        return {str(k) for k, v in periodic.items() if v}
+    return {str(k) for k in periodic}
 
 
 def _build(path: Path, constructor: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -252,8 +252,7 @@ def rules_for(conventions: Sequence[str], inclusive_rule: str | None = None) -> 
     for convention in conventions:
         if convention not in CONVENTION_RULES:
             raise ValueError(
-                f"unknown grid convention {convention!r}; expected one of "
-                f"{tuple(CONVENTION_RULES)}"
+                f"unknown grid convention {convention!r}; expected one of {tuple(CONVENTION_RULES)}"
             )
         inclusive = convention == "inclusive" and inclusive_rule is not None
         rules.append(inclusive_rule if inclusive else CONVENTION_RULES[convention])

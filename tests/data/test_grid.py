@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sciml.data import Grid
+from sciml.data import Grid, PDEData
 
 
 def test_shape_order_and_spacing():
@@ -63,3 +63,30 @@ def test_equality_and_replace():
     assert a == Grid({"x": np.arange(4.0)}, periodic={"x": True})
     assert a != Grid({"x": np.arange(4.0)})
     assert a.replace(x=np.arange(8.0)).shape == (8,)
+
+
+def test_conventions_are_recorded_kept_and_checked():
+    x = np.arange(8) / 8
+    grid = Grid({"t": [0.0, 1.0], "x": x}, convention={"x": "exclusive"})
+    assert grid.conventions == {"t": "inclusive", "x": "exclusive"}
+    assert not grid.is_periodic("x") and grid.extent("x") == pytest.approx(1.0)
+    assert grid.replace(x=x[::2]).convention("x") == "exclusive"
+    assert grid != Grid({"t": [0.0, 1.0], "x": x})
+    assert Grid({"x": x}, periodic=["x"]).convention("x") == "periodic"
+    with pytest.raises(ValueError, match="periodic=True but convention 'exclusive'"):
+        Grid({"x": x}, periodic=["x"], convention="exclusive")
+    with pytest.raises(ValueError, match="must be one of"):
+        Grid({"x": x}, convention="centred")
+
+
+def test_exclusive_axes_coarsen_and_resample_over_the_same_domain():
+    x = np.arange(16) / 16
+    data = PDEData.from_arrays(np.sin(2 * x), x=x, convention="exclusive")
+    coarse = data.coarsen(2)
+    np.testing.assert_allclose(coarse.grid["x"], np.arange(8) / 8)
+    assert coarse.grid.extent("x") == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="exclusive axis 'x' has 16 points, not divisible by 3"):
+        data.coarsen(3)
+    fine = data.resample(x=32)
+    np.testing.assert_allclose(fine.grid["x"], np.arange(32) / 32)
+    np.testing.assert_allclose(fine.values[0, :, 0], np.sin(2 * fine.grid["x"]), atol=1e-4)

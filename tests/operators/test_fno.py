@@ -51,3 +51,66 @@ def test_replace_norms_of_a_plain_neuralop_fno():
     assert model.fno_blocks.norm is None
     with pytest.raises(TypeError, match="expected a neuralop FNO"):
         replace_fno_norms(torch.nn.Linear(2, 2))
+
+
+def _neuralop_fno(norm):
+    from neuralop.models import FNO
+
+    torch.manual_seed(0)
+    return FNO(
+        n_modes=(4, 4), in_channels=2, out_channels=2, hidden_channels=8, n_layers=2, norm=norm
+    )
+
+
+@pytest.mark.parametrize(
+    ("norm", "groups", "affine"), [("instance_norm", 8, False), ("group_norm", 1, True)]
+)
+def test_swap_keeps_the_grouping_and_affine_map_of_the_replaced_norm(norm, groups, affine):
+    model = replace_fno_norms(_neuralop_fno(norm), "quadnorm", convention="exclusive")
+    layer = model.fno_blocks.norm[0]
+    assert (layer.num_groups, layer.affine, layer.rule) == (groups, affine, ("midpoint",))
+
+
+def test_per_channel_quadnorm_after_the_swap_normalises_each_channel_alone():
+    layer = replace_fno_norms(
+        _neuralop_fno("instance_norm"), "quadnorm", convention="inclusive"
+    ).fno_blocks.norm[0]
+    x = torch.randn(2, 8, 9, 9)
+    scaled = x.clone()
+    scaled[:, 0] *= 100
+    y, y_scaled = layer(x), layer(scaled)
+    torch.testing.assert_close(y_scaled[:, 1:], y[:, 1:], rtol=0, atol=0)
+    torch.testing.assert_close(y_scaled[:, 0], y[:, 0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm", ["instance_norm", "group_norm"])
+def test_checkpoint_round_trip_after_the_swap_restores_identical_outputs(norm, tmp_path):
+    model = replace_fno_norms(_neuralop_fno(norm), "quadnorm", convention="inclusive")
+    for layer in model.fno_blocks.norm:  # trained-looking affine maps where there are any
+        if layer.affine:
+            torch.nn.init.normal_(layer.weight)
+    model.save_checkpoint(tmp_path, "swapped")
+    restored = type(model).from_checkpoint(tmp_path, "swapped")
+    assert isinstance(restored.fno_blocks.norm[0], QuadNorm)
+    x = torch.randn(3, 2, 12, 12)
+    torch.testing.assert_close(restored(x), model(x), rtol=0, atol=0)
+
+
+def test_quadnorm_swap_needs_the_grid_convention():
+    from neuralop.models import FNO
+
+    bare = FNO(
+        n_modes=(4, 4),
+        in_channels=1,
+        out_channels=1,
+        hidden_channels=8,
+        n_layers=1,
+        positional_embedding=None,
+    )
+    with pytest.raises(ValueError, match="needs the data's grid convention"):
+        replace_fno_norms(bare, "quadnorm")
+    # neuraloperator's own embedding is endpoint-exclusive: midpoint rule
+    embedded = replace_fno_norms(_neuralop_fno("instance_norm"), "quadnorm")
+    assert embedded.fno_blocks.norm[0].rule == ("midpoint",)
+    periodic = _fno("quadnorm", periodic=True)[1].fno_blocks.norm[0]
+    assert periodic.rule == ("periodic",)

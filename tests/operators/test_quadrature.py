@@ -7,10 +7,10 @@ import torch
 from sciml.data import Grid, generate
 from sciml.operators import (
     midpoint_weights,
-    rules_for,
     periodic_weights,
     point_weights,
     quadrature_weights,
+    rules_for,
     simpson_weights,
     trapezoid_weights,
     uniform_weights,
