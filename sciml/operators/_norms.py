@@ -425,21 +425,25 @@ class BlendQuadNorm(QuadNorm):
     The blend acts on the weights, not on the two sets of moments: the blended weights
     are a convex combination of two probability vectors, so they are again non-negative
     with sum 1, the variance is an honest weighted variance (never negative) about the
-    blended mean, and the cost is that of QuadNorm. When learnable, ``alpha`` is
-    ``sigmoid(blend_logit)``: unconstrained for the optimiser, always inside ``(0, 1)``,
-    and with a gradient everywhere (a clamp would stop learning at the ends). It starts
-    at ``blend=0.1``, close to LayerNorm, so a model behaves like the one it replaces
-    and training decides how far to move. On periodic grids both weight vectors are
-    uniform and the layer is LayerNorm whatever ``alpha`` is, which makes it the
-    conservative default there.
+    blended mean, and the cost is that of QuadNorm. On periodic and uniform cell-centred
+    grids both weight vectors are uniform and the layer is LayerNorm whatever ``alpha``.
+
+    ``alpha`` is a fixed mix by default. Data at one resolution carry almost no signal
+    about it: the two weight vectors differ only on the boundary nodes, an ``O(1/n)``
+    fraction of the grid. Measured in an FNO on sciml's Darcy at 33^2, the loss gradient
+    with respect to the blend's logit is about 1e-5 against about 1e-2 for the affine
+    weights, and 300 Adam steps (lr 3e-3) moved ``alpha`` by less than 0.01, in a
+    direction that changed with the seed. ``learnable=True`` makes ``alpha =
+    sigmoid(blend_logit)`` a parameter for training that does see several resolutions.
 
     Parameters
     ----------
     num_channels : int
     blend : float
-        Initial (or fixed) ``alpha``; in ``(0, 1)`` when learnable, ``[0, 1]`` when fixed.
+        The fixed (or initial) ``alpha``: in ``[0, 1]`` when fixed, ``(0, 1)`` when
+        learnable. Default 0.1, close to LayerNorm.
     learnable : bool
-        Learn ``alpha`` (one scalar per layer) or keep it fixed.
+        Learn ``alpha`` (one scalar per layer) instead of keeping it fixed.
     **kwargs
         As for `QuadNorm`.
 
@@ -453,7 +457,7 @@ class BlendQuadNorm(QuadNorm):
     """
 
     def __init__(
-        self, num_channels: int, *, blend: float = 0.1, learnable: bool = True, **kwargs
+        self, num_channels: int, *, blend: float = 0.1, learnable: bool = False, **kwargs
     ) -> None:
         super().__init__(num_channels, **kwargs)
         low_ok = blend > 0 if learnable else blend >= 0

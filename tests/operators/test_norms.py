@@ -116,7 +116,7 @@ def test_blend_interpolates_between_uniform_and_quadrature():
 @pytest.mark.parametrize("cls", [QuadNorm, BlendQuadNorm])
 def test_gradients_reach_every_parameter(cls):
     torch.manual_seed(0)
-    norm = cls(4, num_groups=2)
+    norm = cls(4, num_groups=2, **({"learnable": True} if cls is BlendQuadNorm else {}))
     x = torch.randn(2, 4, 9, 7, requires_grad=True)
     (norm(x) * torch.randn(2, 4, 9, 7)).sum().backward()
     for name, parameter in norm.named_parameters():
@@ -212,7 +212,12 @@ def test_float64_and_fixed_grid_weights():
             ValueError,
             r"at least one spatial axis.*\(2, 2\)",
         ),
-        (lambda: BlendQuadNorm(2, blend=1.0), ValueError, r"\(0, 1\) when learnable, got 1.0"),
+        (
+            lambda: BlendQuadNorm(2, blend=1.0, learnable=True),
+            ValueError,
+            r"\(0, 1\) when learnable, got 1.0",
+        ),
+        (lambda: BlendQuadNorm(2, blend=1.5), ValueError, r"\[0, 1\], got 1.5"),
         (lambda: make_norm("batch", 4), ValueError, "unknown norm 'batch'"),
     ],
 )
