@@ -259,9 +259,8 @@ def _read_npz(
         ) from err
     if pytorch:
         raise ValueError(
-            f"cannot load {path}: it is a PyTorch archive of pickled tensors, which sciml "
-            "does not unpickle; read it with torch.load(path, weights_only=True) and pass the "
-            "arrays to PDEData.from_arrays (or save them with numpy.savez as u, t, x)"
+            f"cannot load {path} as .npz: it is a PyTorch archive; read it with "
+            "load(path, format='pt'), which uses torch.load(weights_only=True)"
         )
     if "channels" in arrays:
         _refuse("channels", channels, path, "names its channels")

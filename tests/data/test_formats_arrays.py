@@ -128,5 +128,9 @@ def test_pytorch_archive_is_named_not_unpickled(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:  # the layout torch.save writes
         archive.writestr("archive/data.pkl", b"not unpickled")
         archive.writestr("archive/version", b"3")
-    with pytest.raises(ValueError, match=r"PyTorch archive.*torch.load\(path, weights_only=True\)"):
+    with pytest.raises(ValueError, match=r"torch.load\(weights_only=True\) refused it"):
         load(path)
+    with pytest.raises(
+        ValueError, match=r"PyTorch archive; read it with load\(path, format='pt'\)"
+    ):
+        load(path, format="npz")

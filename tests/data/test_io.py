@@ -257,9 +257,9 @@ def test_pdebench_cfd_layout_and_darcy(tmp_path):
     with h5py.File(darcy, "w") as f:
         f["tensor"], f["nu"] = _field((2, 1, 6, 7)), _field((2, 6, 7))
         f["x-coordinate"], f["y-coordinate"] = np.linspace(0, 1, 6), np.linspace(0, 1, 7)
-    steady = load(darcy)
-    assert steady.shape == (2, 6, 7, 1) and not steady.grid.has_time
-    assert steady.meta["provenance"]["not_read"] == ["nu"]
+    steady = load(darcy)  # coefficient nu and solution as channels ("a", "u")
+    assert steady.shape == (2, 6, 7, 2) and not steady.grid.has_time
+    assert steady.channels == ("a", "u") and "not_read" not in steady.meta["provenance"]
 
 
 def test_pdebench_per_sample_groups(tmp_path):

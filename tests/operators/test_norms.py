@@ -130,6 +130,13 @@ def test_gradcheck_through_weights_and_input():
     w = torch.rand(5, 4, dtype=torch.float64, requires_grad=True)
     norm = BlendQuadNorm(2, blend=0.4).double()
     assert torch.autograd.gradcheck(lambda a, b: norm(a, weights=b), (x, w))
+    # the affine map (inside the hand-written backward), grouped channels, learnable blend
+    x = torch.randn(2, 4, 5, 3, dtype=torch.float64, requires_grad=True)
+    norm = BlendQuadNorm(4, num_groups=2, blend=0.4, learnable=True).double()
+    with torch.no_grad():
+        norm.weight.normal_(), norm.bias.normal_()
+    params = (norm.weight, norm.bias, norm.blend_logit)
+    assert torch.autograd.gradcheck(lambda a, *p: norm(a), (x, *params))
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 17), (2, 3, 9, 5), (1, 3, 5, 5, 5)])
