@@ -226,6 +226,8 @@ def _data_info(args: argparse.Namespace) -> int:
         tail = ""
         if data.grid.is_periodic(name):
             tail = f"  periodic (period {data.grid.period(name):.6g})"
+        elif data.grid.convention(name) == "exclusive":
+            tail = f"  endpoint-exclusive (cells span {data.grid.extent(name):.6g})"
         lines.append(
             f"  {name}  {coords.size:>6} points  [{coords[0]:.6g}, {coords[-1]:.6g}]{tail}"
         )

@@ -91,7 +91,7 @@ def replace_fno_norms(
         options.setdefault("affine", grouping[1])
     elif convention is not None:
         raise ValueError(f"convention= is for QuadNorm kinds, not norm={norm!r}")
-    if norm in ("group",):
+    if norm == "group":
         options.setdefault("num_groups", _grouping(blocks.norm, channels)[0])
     if norm is None or norm == "none":
         blocks.norm = None
