@@ -71,8 +71,9 @@ def _moments(xs: torch.Tensor, w: torch.Tensor, eps: float) -> tuple[torch.Tenso
     """
     mean = _weighted_sum(xs, w).mean(-1)
     centred = xs - mean[..., None, None]
-    var = _weighted_sum(centred * centred, w, scratch=True).mean(-1)
-    return mean, var, centred, torch.rsqrt(var + eps)[..., None, None]
+    scratch = centred * centred
+    var = _weighted_sum(scratch, w, scratch=True).mean(-1)
+    return mean, var, centred, torch.rsqrt(var + eps)[..., None, None], scratch
 
 
 class _Normalise(torch.autograd.Function):
@@ -93,9 +94,12 @@ class _Normalise(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xs, w, gamma, beta, eps: float) -> torch.Tensor:
-        mean, _, centred, rstd = _moments(xs, w, eps)
+        mean, _, centred, rstd, buffer = _moments(xs, w, eps)
         scale = rstd if gamma is None else rstd * gamma
-        out = centred * scale if beta is None else torch.addcmul(beta, centred, scale)
+        if beta is None:
+            out = torch.mul(centred, scale, out=buffer)
+        else:
+            out = torch.addcmul(beta, centred, scale, out=buffer)
         ctx.save_for_backward(centred, rstd, mean, w, gamma)
         return out
 
@@ -117,8 +121,8 @@ class _Normalise(torch.autograd.Function):
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             scale = rstd if gamma is None else rstd * gamma
-            inner = torch.addcmul(rstd * sum_h, centred, rstd * rstd * sum_hy)
-            grad_x = torch.mul(g, scale).addcmul_(inner, p, value=-1)
+            grad_x = torch.addcmul(-rstd * sum_h, centred, -rstd * rstd * sum_hy)
+            grad_x.mul_(p).addcmul_(g, scale)
         if ctx.needs_input_grad[1]:
             y = centred * rstd
             grad_p = (y + rstd * mean[..., None, None]) * sum_h
@@ -179,7 +183,7 @@ def weighted_moments(
         channel_axis=channel_axis,
     ).to(x.device)
     xs, w = norm._prepare(x, weights)
-    mean, var, _, _ = _moments(xs, w, norm.eps)
+    mean, var, *_ = _moments(xs, w, norm.eps)
     return mean, var
 
 
