@@ -1,4 +1,5 @@
-"""Resolution-robust neural operators: quadrature weights, QuadNorm, BlendQuadNorm."""
+"""Resolution-robust neural operators: quadrature weights, QuadNorm, BlendQuadNorm, the
+FNO constructor and the one operator training loop."""
 
 from ._coordinates import AppendCoordinates, grid_coordinates
 from ._fno import make_fno, replace_fno_norms
@@ -12,22 +13,36 @@ from ._quadrature import (
     trapezoid_weights,
     uniform_weights,
 )
+from ._training import (
+    PRECISIONS,
+    OperatorTrainer,
+    TrainConfig,
+    TrainResult,
+    precision,
+    relative_l2,
+)
 from ._transolver import PhysicsAttention, Transolver
 
 __all__ = [
     "NORMS",
+    "PRECISIONS",
     "RULES",
     "AppendCoordinates",
     "BlendQuadNorm",
+    "OperatorTrainer",
     "PhysicsAttention",
     "QuadNorm",
+    "TrainConfig",
+    "TrainResult",
     "Transolver",
     "grid_coordinates",
     "make_fno",
     "make_norm",
     "periodic_weights",
     "point_weights",
+    "precision",
     "quadrature_weights",
+    "relative_l2",
     "replace_fno_norms",
     "simpson_weights",
     "trapezoid_weights",

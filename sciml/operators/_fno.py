@@ -73,7 +73,8 @@ def make_fno(
 
     Builds ``FNO(positional_embedding=None, norm=None, ...)``, swaps its norms with
     `replace_fno_norms` and prepends `AppendCoordinates` (``linspace(0, 1, n)`` per
-    axis, or ``arange(n) / n`` when ``periodic``).
+    axis, or ``arange(n) / n`` when ``periodic``). The spectral convolutions are
+    `Float32SpectralConv`: under bfloat16 autocast their FFTs stay in float32.
 
     Parameters
     ----------
@@ -98,6 +99,8 @@ def make_fno(
     """
     try:
         from neuralop.models import FNO
+
+        from ._spectral import Float32SpectralConv
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("make_fno needs neuraloperator: pip install neuraloperator") from err
     norm_kwargs = dict(norm_kwargs or {})
@@ -111,7 +114,7 @@ def make_fno(
         n_layers=n_layers,
         positional_embedding=None,
         norm=None,
-        **fno_kwargs,
+        **{"conv_module": Float32SpectralConv, **fno_kwargs},
     )
     replace_fno_norms(model, norm, **norm_kwargs)
     return nn.Sequential(AppendCoordinates(periodic=periodic), model)
