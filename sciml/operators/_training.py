@@ -338,7 +338,7 @@ class OperatorTrainer:
                     )
                     if result.val_error[-1] < result.best_val:
                         result.best_epoch, result.best_val = epoch, result.val_error[-1]
-                        best_state, since_best = _cpu_copy(self.model.state_dict()), 0
+                        best_state, since_best = _weights(self.model), 0
                     else:
                         since_best += 1
                     result.stopped_early = cfg.patience is not None and since_best >= cfg.patience
@@ -390,7 +390,7 @@ class OperatorTrainer:
         state = {
             "format": CHECKPOINT_FORMAT,
             "config": _config_dict(self.config),
-            "model": self.model.state_dict(),
+            "model": _weights(self.model),
             "optimizer": self.optimizer.state_dict(),
             "schedule": schedule.state_dict(),
             "generator": generator.get_state(),
@@ -436,8 +436,14 @@ def _batches(
         yield inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
 
 
-def _cpu_copy(state: dict[str, Tensor]) -> dict[str, Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+def _weights(model: nn.Module) -> dict[str, Tensor]:
+    """A CPU snapshot of the tensors of ``model``'s state dict (neuraloperator's FNO adds
+    a ``_metadata`` entry that its own ``load_state_dict`` rejects inside a container)."""
+    return {
+        k: v.detach().to("cpu", copy=True)
+        for k, v in model.state_dict().items()
+        if isinstance(v, Tensor)
+    }
 
 
 def _config_dict(config: TrainConfig) -> dict[str, Any]:
