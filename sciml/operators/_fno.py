@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
 from ._coordinates import AppendCoordinates
@@ -67,6 +68,7 @@ def make_fno(
     norm: str | None = "quadnorm",
     norm_kwargs: dict[str, Any] | None = None,
     periodic: bool = False,
+    residual: bool = False,
     **fno_kwargs: Any,
 ) -> nn.Sequential:
     """A neuraloperator FNO with sciml norms and endpoint-inclusive coordinates.
@@ -89,6 +91,9 @@ def make_fno(
         Options of each norm; with ``periodic=True`` QuadNorm defaults to the periodic rule.
     periodic : bool
         The data live on a periodic grid.
+    residual : bool
+        Return ``x + FNO(x)`` (one-step forecasters ``u_{k+1} = u_k + F(u_k)``);
+        needs ``in_channels == out_channels``.
     **fno_kwargs
         Other options of ``neuralop.models.FNO``.
 
@@ -96,6 +101,12 @@ def make_fno(
     -------
     nn.Sequential
         Maps ``(batch, in_channels, *spatial)`` to ``(batch, out_channels, *spatial)``.
+
+    Examples
+    --------
+    >>> model = make_fno(2, 2, n_modes=(8, 8), hidden_channels=8, norm=None, residual=True)
+    >>> model(torch.zeros(1, 2, 16, 16)).shape
+    torch.Size([1, 2, 16, 16])
     """
     try:
         from neuralop.models import FNO
@@ -103,6 +114,10 @@ def make_fno(
         from ._spectral import Float32SpectralConv
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("make_fno needs neuraloperator: pip install neuraloperator") from err
+    if residual and in_channels != out_channels:
+        raise ValueError(
+            f"residual=True needs in_channels == out_channels, got {in_channels} and {out_channels}"
+        )
     norm_kwargs = dict(norm_kwargs or {})
     if periodic and norm in ("quadnorm", "blendquadnorm"):
         norm_kwargs.setdefault("rule", "periodic")
@@ -117,4 +132,11 @@ def make_fno(
         **{"conv_module": Float32SpectralConv, **fno_kwargs},
     )
     replace_fno_norms(model, norm, **norm_kwargs)
-    return nn.Sequential(AppendCoordinates(periodic=periodic), model)
+    return (Residual if residual else nn.Sequential)(AppendCoordinates(periodic=periodic), model)
+
+
+class Residual(nn.Sequential):
+    """``x + layers(x)``: a `torch.nn.Sequential` that adds its input to its output."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + super().forward(x)
