@@ -51,3 +51,13 @@ def test_replace_norms_of_a_plain_neuralop_fno():
     assert model.fno_blocks.norm is None
     with pytest.raises(TypeError, match="expected a neuralop FNO"):
         replace_fno_norms(torch.nn.Linear(2, 2))
+
+
+def test_residual_fno_adds_its_input():
+    plain, residual = _fno(None), _fno(None, residual=True)
+    x = torch.randn(2, 1, 9, 9)
+    with torch.no_grad():  # same seed, same weights: the outputs differ by exactly x
+        assert torch.allclose(residual(x), x + plain(x), atol=1e-6)
+    assert plain.state_dict().keys() == residual.state_dict().keys()
+    with pytest.raises(ValueError, match="residual=True needs in_channels == out_channels"):
+        make_fno(1, 2, n_modes=(4, 4), residual=True)
