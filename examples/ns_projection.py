@@ -1,7 +1,7 @@
 """Exact Leray projection in the loop of a learned Navier-Stokes forecaster.
 
 Trains a small FNO one-step model (`make_fno`, residual, `OperatorTrainer`) on periodic
-2-D Navier-Stokes velocity (32^2, CPU, about a minute), rolls it out raw, post hoc and
+2-D Navier-Stokes velocity (32^2, CPU, a few minutes), rolls it out raw, post hoc and
 in-loop with `LerayProjection`, prints the per-step error and saves a plot to
 ``results/ns_projection.png``.
 

@@ -252,7 +252,10 @@ class OperatorTrainer:
         return self.loss(self.predict(inputs, horizon), targets)
 
     def step(self, inputs: Tensor, targets: Tensor) -> Tensor:
-        """One AdamW update on a batch (no schedule step); returns the detached loss."""
+        """One AdamW update on a batch (no schedule step); returns the detached loss.
+
+        Runs the model in whatever mode it is in (`fit` puts it in train mode).
+        """
         mode = self.config.precision
         with _tf32(mode == "tf32"):  # autocast for the forward pass only, TF32 throughout
             with _autocast(mode, self.device.type):
