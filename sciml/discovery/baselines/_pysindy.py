@@ -29,7 +29,8 @@ def _import_pysindy():
         import pysindy
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "the PySINDy baselines need PySINDy >= 2.1: pip install 'pysindy>=2.1'"
+            "the PySINDy baselines need PySINDy >= 2.1, an optional dependency: "
+            "pip install 'sciml[baselines]'"
         ) from err
     return pysindy
 
