@@ -283,3 +283,19 @@ def test_fallback_option_is_validated_and_stlsq_selectable():
     model = _fit_quietly(EqOD(random_state=0, fallback="stlsq", debias_noise=False), data)
     assert model.noise_std_ is None
     assert set(model.equations_[0]["terms"]) == {"u_xx"}
+
+
+def test_plot_selection_probabilities_leaves_the_backend_alone(tmp_path):
+    import matplotlib
+
+    from sciml.discovery import plot_selection_probabilities
+
+    model = _fit_quietly(EqOD(random_state=0, n_subsamples=10), generate("fisher_kpp", seed=0))
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a user's choice, which the library must not switch
+    try:
+        path = plot_selection_probabilities(model, tmp_path / "probabilities.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
