@@ -51,8 +51,8 @@ class MuntzExponents(nn.Module):
         parameterisation uses them.
     parameterization : {"bounded", "softplus"}
     shape : tuple of int
-        Leading shape: ``forward()`` returns ``(*shape, n)`` (e.g. ``(d_out, d_in)`` for one
-        block per edge of a layer).
+        Leading shape: ``forward()`` returns ``(*shape, n)`` (e.g.
+        ``(out_features, in_features)`` for one block per edge of a layer).
     init : {"linspace", "random"} or sequence of float
         Initial exponents; an explicit sequence has length ``n``, is strictly increasing and
         lies strictly inside the bounds (above ``lower`` for ``"softplus"``).

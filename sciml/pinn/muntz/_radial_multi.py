@@ -29,9 +29,9 @@ from ._exponents import MuntzExponents
 from ._powers import abs_power, check_bounds
 from ._radial import (
     FieldDerivatives,
-    _check_dim,
     _check_domain,
     _check_log_bound,
+    _check_n_dims,
     _check_radial_range,
     _RadialSources,
     check_centers,
@@ -100,10 +100,10 @@ class RMNMultiCenter(_RadialSources):
         c0 = torch.as_tensor(centers, dtype=torch.float64)
         if c0.ndim != 2 or c0.shape[0] < 1 or not torch.isfinite(c0).all():
             raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}.")
-        self.n_sources, self.dim = c0.shape[0], _check_dim(c0.shape[1])
+        self.n_sources, self.n_dims = c0.shape[0], _check_n_dims(c0.shape[1])
         self.lower, self.upper = check_bounds(bounds)
         self.log_bound = _check_log_bound(log_bound)
-        self.domain = _check_domain(domain, self.dim)
+        self.domain = _check_domain(domain, self.n_dims)
         check_centers(c0, self.domain)
         self.log_term, self.n_powers = bool(log_term), n_powers
         J = self.n_sources
@@ -144,7 +144,7 @@ class RMNMultiCenter(_RadialSources):
     def derivatives(self, x: Tensor) -> FieldDerivatives:
         """Closed-form value ``(n,)``, gradient ``(n, d)``, Laplacian ``(n,)``."""
         diff, r, logr = self._radius(x, 2)
-        mu, a, d = self.exponents(), self.power_weights(), self.dim
+        mu, a, d = self.exponents(), self.power_weights(), self.n_dims
         q = abs_power(r, mu - 2)  # (n, J, K)
         value = (abs_power(r, mu) * a).sum((-1, -2)) + self.bias
         gcoef = (q * a * mu).sum(-1)  # (n, J)
