@@ -106,7 +106,7 @@ class WSINDy(DiscoveryEstimator):
         if len(space) != 1:
             raise ValueError(
                 f"WSINDy here supports one space axis; the data has {len(space)} {space}. "
-                "Use PySINDyWeak for 2-D data."
+                "Use PySINDyWeak for 2-D data"
             )
         for axis in ("t", space[0]):
             if not data.grid.is_uniform(axis):

@@ -24,7 +24,7 @@ __all__ = ["SIREN", "TanhMLP"]
 def _check(n_inputs: int, width: int, depth: int) -> None:
     for name, value in (("n_inputs", n_inputs), ("width", width), ("depth", depth)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 class _LinearHead(nn.Module):
@@ -98,7 +98,7 @@ class SIREN(_LinearHead):
         super().__init__()
         _check(n_inputs, width, depth)
         if not (math.isfinite(omega_0) and omega_0 > 0):
-            raise ValueError(f"omega_0 must be a positive finite float, got {omega_0}.")
+            raise ValueError(f"omega_0 must be a positive finite float, got {omega_0}")
         self.omega_0 = float(omega_0)
         sizes = [n_inputs] + [width] * depth + [1]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))

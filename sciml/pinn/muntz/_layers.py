@@ -76,12 +76,12 @@ class MuntzLayer(nn.Module):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
         for name, v in (("n_even", n_even), ("n_odd", n_odd)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {v!r}.")
+                raise ValueError(f"{name} must be an int >= 0, got {v!r}")
         if n_even + n_odd == 0:
-            raise ValueError("n_even + n_odd must be positive, got 0 terms per edge.")
+            raise ValueError("n_even + n_odd must be positive, got 0 terms per edge")
         dtype = dtype or torch.get_default_dtype()
         self.in_features, self.out_features, self.eps = in_features, out_features, float(eps)
         self.share_exponents = bool(share_exponents)
@@ -119,7 +119,7 @@ class MuntzLayer(nn.Module):
         """Map ``x`` of shape ``(batch, in_features)`` to ``(batch, out_features)``."""
         if x.dim() != 2 or x.shape[1] != self.in_features:
             raise ValueError(
-                f"expected input of shape (batch, {self.in_features}), got {tuple(x.shape)}."
+                f"expected input of shape (batch, {self.in_features}), got {tuple(x.shape)}"
             )
         out = self.bias.expand(x.shape[0], self.out_features)
         if self.even is not None:
@@ -184,7 +184,7 @@ class MSN(nn.Module):
         super().__init__()
         widths = list(widths)
         if len(widths) < 2:
-            raise ValueError(f"widths needs at least [in_features, out_features], got {widths}.")
+            raise ValueError(f"widths needs at least [in_features, out_features], got {widths}")
         self.widths = widths
         self.activation = activation
         self.layers = nn.ModuleList(

@@ -96,9 +96,9 @@ def log_primitive(r: Tensor, mu: Tensor | float, *, eps: float = DEFAULT_EPS) ->
     True
     """
     if not isinstance(r, Tensor):
-        raise TypeError(f"r must be a Tensor, got {type(r).__name__}.")
+        raise TypeError(f"r must be a Tensor, got {type(r).__name__}")
     if (r < 0).any():
-        raise ValueError(f"r must be >= 0 (a radius), got {r.min().item()}.")
+        raise ValueError(f"r must be >= 0 (a radius), got {r.min().item()}")
     mu = torch.as_tensor(mu, dtype=r.dtype, device=r.device)
     logr = torch.log(torch.clamp(r, min=eps))
     t = mu * logr
@@ -119,10 +119,10 @@ def log_primitive(r: Tensor, mu: Tensor | float, *, eps: float = DEFAULT_EPS) ->
 def _check_points(x: Tensor, n_dims: int) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(
-            f"x must be a Tensor of shape (n_points, {n_dims}), got {type(x).__name__}."
+            f"x must be a Tensor of shape (n_points, {n_dims}), got {type(x).__name__}"
         )
     if x.ndim != 2 or x.shape[1] != n_dims:
-        raise ValueError(f"x must have shape (n_points, {n_dims}), got {tuple(x.shape)}.")
+        raise ValueError(f"x must have shape (n_points, {n_dims}), got {tuple(x.shape)}")
     check_finite("x", x)
 
 
@@ -133,7 +133,7 @@ def radius(diff: Tensor, *, singular: bool, what: str = "the model") -> tuple[Te
         index = tuple(int(i) for i in (r2 == 0).nonzero()[0])
         raise ValueError(
             f"{what} is singular at its centre (r = 0) but was evaluated there (point index "
-            f"{index}); leave out a small ball around the centre (e.g. RadialShell with r_min > 0)."
+            f"{index}); leave out a small ball around the centre (e.g. RadialShell with r_min > 0)"
         )
     r = torch.sqrt(torch.clamp(r2, min=DEFAULT_EPS**2))
     return r, torch.log(r)
@@ -150,7 +150,7 @@ def check_magnitude(logr: Tensor, low: float, high: float, dtype: torch.dtype, w
             f"{what} needs r^m for exponents m in [{low:.3g}, {high:.3g}] on radii in "
             f"[{r_lo:.3g}, {r_hi:.3g}]; that reaches 10^{worst / math.log(10):.0f}, beyond "
             f"{dtype} (max 10^{limit / math.log(10):.0f} with head-room). Narrow the exponent "
-            "bounds, keep the points farther from the centre, or use float64."
+            "bounds, keep the points farther from the centre, or use float64"
         )
 
 
@@ -188,14 +188,14 @@ def _check_domain(domain: Sequence | None, n_dims: int) -> tuple | None:
     if len(low) != n_dims or len(high) != n_dims or not all(a < b for a, b in zip(low, high)):
         raise ValueError(
             f"domain must be a box (low, high) of {n_dims} floats each with low < high, "
-            f"got {domain!r}."
+            f"got {domain!r}"
         )
     return low, high
 
 
 def _check_n_dims(n_dims: int) -> int:
     if n_dims not in (2, 3) or isinstance(n_dims, bool):
-        raise ValueError(f"n_dims must be 2 or 3, got {n_dims!r}.")
+        raise ValueError(f"n_dims must be 2 or 3, got {n_dims!r}")
     return n_dims
 
 
@@ -209,14 +209,14 @@ def _check_radial_range(radial_range: Sequence[float] | None) -> tuple[float, fl
     if not (0 < r_min < r_max < math.inf):
         raise ValueError(
             f"radial_range must be (r_min, r_max) with 0 < r_min < r_max < inf, "
-            f"got {radial_range!r}."
+            f"got {radial_range!r}"
         )
     return r_min, r_max
 
 
 def _check_log_bound(log_bound: float) -> float:
     if not (math.isfinite(log_bound) and log_bound > 0):
-        raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
+        raise ValueError(f"log_bound must be a positive finite float, got {log_bound}")
     return float(log_bound)
 
 
@@ -442,7 +442,7 @@ class RMN(_RadialSources):
         self.lower, self.upper = check_bounds(bounds)
         self.log_bound = _check_log_bound(log_bound)
         if not (math.isfinite(init_scale) and init_scale >= 0):
-            raise ValueError(f"init_scale must be a finite float >= 0, got {init_scale}.")
+            raise ValueError(f"init_scale must be a finite float >= 0, got {init_scale}")
         dtype = dtype or torch.get_default_dtype()
         self.log_term = bool(log_term)
         self.domain = _check_domain(domain, n_dims)
@@ -457,7 +457,7 @@ class RMN(_RadialSources):
             else torch.as_tensor(center, dtype=torch.float64)
         )
         if x0.shape != (n_dims,) or not torch.isfinite(x0).all():
-            raise ValueError(f"center must be {n_dims} finite floats, got {center!r}.")
+            raise ValueError(f"center must be {n_dims} finite floats, got {center!r}")
         check_centers(x0[None], self.domain)
         self._init_centers(x0, learn_center, dtype, device)
         self.n_powers = n_powers
@@ -574,14 +574,14 @@ class RMN(_RadialSources):
         """
         y = torch.as_tensor(y)
         if y.shape != (len(x),) or not torch.isfinite(y).all():
-            raise ValueError(f"y must be {len(x)} finite values, got shape {tuple(y.shape)}.")
+            raise ValueError(f"y must be {len(x)} finite values, got shape {tuple(y.shape)}")
         blocks = [(x, y, None)]  # (points, target, Laplacian row weights or None for values)
         if laplace is not None:
             points, forcing, weights = (torch.as_tensor(t) for t in laplace)
             if forcing.shape != (len(points),) or weights.shape != (len(points),):
                 raise ValueError(
                     f"laplace needs (points (m, {self.n_dims}), forcing (m,), weights (m,)), got "
-                    f"{tuple(points.shape)}, {tuple(forcing.shape)}, {tuple(weights.shape)}."
+                    f"{tuple(points.shape)}, {tuple(forcing.shape)}, {tuple(weights.shape)}"
                 )
             blocks.append((points, weights * forcing, weights))
         radii = []
@@ -644,7 +644,7 @@ class RMN(_RadialSources):
         pairs = [(name, m, float(c)) for (name, m), c in zip(fit.terms, fit.coefficients)]
         kept = [(m, c) for name, m, c in pairs if name == "power"]
         if len(kept) > self.n_powers:
-            raise ValueError(f"{len(kept)} powers do not fit into {self.n_powers} slots.")
+            raise ValueError(f"{len(kept)} powers do not fit into {self.n_powers} slots")
         # unused slots park at grid points away from the kept exponents (order must be strict)
         span = self.upper - self.lower
         n_grid = 4 * self.n_powers

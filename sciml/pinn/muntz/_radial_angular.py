@@ -46,7 +46,7 @@ def solid_harmonics(x: Tensor, degree: int = 3) -> tuple[Tensor, Tensor, Tensor]
     ([[2.0, 3.0, 1.0, 2.0, 6.0, 13.0, 3.0, -3.0]], [1, 1, 1, 2, 2, 2, 2, 2])
     """
     if degree not in (1, 2, 3):
-        raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}.")
+        raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}")
     X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
     o = torch.zeros_like(X)
     i = torch.ones_like(X)
@@ -150,13 +150,13 @@ class RMNAngular(nn.Module):
         if n_dims == 2:
             freqs = tuple(float(m) for m in modes)
             if not freqs or not all(math.isfinite(m) and m > 0 for m in freqs):
-                raise ValueError(f"modes must be positive finite frequencies, got {modes!r}.")
+                raise ValueError(f"modes must be positive finite frequencies, got {modes!r}")
             self.modes = freqs
             self.register_buffer("frequencies", torch.tensor(freqs, dtype=dtype, device=device))
             shape = (len(freqs), 2, n_angular_powers)  # (mode, cos/sin, power)
         else:
             if degree not in (1, 2, 3):
-                raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}.")
+                raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}")
             self.degree = degree
             shape = ((degree + 1) ** 2 - 1, n_angular_powers)
         self.angular_exps = MuntzExponents(

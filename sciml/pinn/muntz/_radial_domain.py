@@ -55,15 +55,15 @@ class RadialShell:
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             raise ValueError(
                 f"need finite 0 < r_min <= r_max (a punctured domain), got r_min={self.r_min}, "
-                f"r_max={self.r_max}."
+                f"r_max={self.r_max}"
             )
         if self.n_dims not in (2, 3):
-            raise ValueError(f"n_dims must be 2 or 3, got {self.n_dims!r}.")
+            raise ValueError(f"n_dims must be 2 or 3, got {self.n_dims!r}")
         if self.spacing not in SPACINGS:
-            raise ValueError(f"spacing must be one of {SPACINGS}, got {self.spacing!r}.")
+            raise ValueError(f"spacing must be one of {SPACINGS}, got {self.spacing!r}")
         c = (0.0,) * self.n_dims if self.center is None else tuple(float(v) for v in self.center)
         if len(c) != self.n_dims or not all(math.isfinite(v) for v in c):
-            raise ValueError(f"center must be {self.n_dims} finite floats, got {self.center!r}.")
+            raise ValueError(f"center must be {self.n_dims} finite floats, got {self.center!r}")
         object.__setattr__(self, "r_min", lo)
         object.__setattr__(self, "r_max", hi)
         object.__setattr__(self, "center", c)

@@ -99,7 +99,7 @@ class RMNMultiCenter(_RadialSources):
         self.radial_range = _check_radial_range(radial_range)
         c0 = torch.as_tensor(centers, dtype=torch.float64)
         if c0.ndim != 2 or c0.shape[0] < 1 or not torch.isfinite(c0).all():
-            raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}.")
+            raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}")
         self.n_sources, self.n_dims = c0.shape[0], _check_n_dims(c0.shape[1])
         self.lower, self.upper = check_bounds(bounds)
         self.log_bound = _check_log_bound(log_bound)
@@ -230,7 +230,7 @@ class RMNMultiCenter(_RadialSources):
         if x.ndim != 2 or len(x) != len(y) or n_sources < 1:
             raise ValueError(
                 f"points (n, d) and values (n,) with n_sources >= 1 expected, got "
-                f"{tuple(x.shape)}, {tuple(y.shape)}, {n_sources}."
+                f"{tuple(x.shape)}, {tuple(y.shape)}, {n_sources}"
             )
         chosen: list[Tensor] = []
         for i in torch.argsort((y - y.median()).abs(), descending=True):
@@ -239,7 +239,7 @@ class RMNMultiCenter(_RadialSources):
                 chosen.append(x[near].mean(dim=0))
                 if len(chosen) == n_sources:
                     return torch.stack(chosen)
-        raise ValueError(f"only {len(chosen)} points are {min_separation} apart; need {n_sources}.")
+        raise ValueError(f"only {len(chosen)} points are {min_separation} apart; need {n_sources}")
 
 
 def write_linear_vector(model: nn.Module, theta: Tensor) -> None:
@@ -323,7 +323,7 @@ def match_centers(found, true) -> np.ndarray:
     f = np.asarray(found.detach().cpu() if isinstance(found, Tensor) else found, dtype=float)
     t = np.asarray(true, dtype=float)
     if f.shape != t.shape or f.ndim != 2 or len(f) > 8:
-        raise ValueError(f"found {f.shape} and true {t.shape} must both be (J <= 8, d).")
+        raise ValueError(f"found {f.shape} and true {t.shape} must both be (J <= 8, d)")
     best = None
     for perm in itertools.permutations(range(len(t))):
         dist = np.linalg.norm(f[list(perm)] - t, axis=1)
