@@ -206,8 +206,12 @@ def _decide(G, b, coef):
     model = EqOD(random_state=0)
     model.used_fallback_, model.fallback_reason_ = {}, {}
     r = float(np.linalg.norm(b - G @ coef) / np.linalg.norm(b))
-    chosen, r_chosen = model._two_sided_fallback(G, b, coef, r, "u")
-    return chosen, r_chosen, model.used_fallback_["u"], model.fallback_reason_["u"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chosen, r_chosen = model._two_sided_fallback(G, b, coef, r, "u")
+    fell_back = model.used_fallback_["u"]
+    assert len(caught) == int(fell_back)  # a fallback is announced, keeping EqOD's is not
+    return chosen, r_chosen, fell_back, model.fallback_reason_["u"]
 
 
 def test_fallback_replaces_a_wrong_or_bloated_model_and_keeps_the_right_one():
