@@ -223,13 +223,13 @@ def test_darcy_is_linear_in_f_and_inverse_in_a():
     assert scaled.params == {"f": 3.0, "a_high": 24.0, "a_low": 6.0}
 
 
-
 def test_darcy_in_parallel_processes_gives_the_same_data():
     serial = generate("darcy", seed=6, n=17, n_samples=5)
     parallel = generate("darcy", seed=6, n=17, n_samples=5, workers=2)
     np.testing.assert_array_equal(parallel.values, serial.values)
     with pytest.raises(ValueError, match="workers must be an integer >= 1, got 0"):
         generate("darcy", n=17, workers=0)
+
 
 # ----------------------------------------------------------------------------------- cavity
 
