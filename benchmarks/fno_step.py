@@ -45,7 +45,7 @@ from sciml.bench import (
     synchronize,
 )
 from sciml.data import OperatorPairs, generate
-from sciml.operators import OperatorTrainer, TrainConfig, make_fno
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 METHODS = [*PRECISIONS, *(f"{p}_compiled" for p in PRECISIONS)]
@@ -68,10 +68,10 @@ def darcy_pairs(n: int, quick: bool) -> tuple[OperatorPairs, OperatorPairs]:
     return OperatorPairs(a[:n_train], u[:n_train]), OperatorPairs(a[n_train:], u[n_train:])
 
 
-def config(cell: Cell, epochs: int = 1) -> TrainConfig:
+def config(cell: Cell, epochs: int = 1) -> OperatorTrainerConfig:
     """AdamW (lr 1e-3, weight decay 1e-4), cosine schedule, the cell's precision and
     compilation; no validation split (the test set is separate)."""
-    return TrainConfig(
+    return OperatorTrainerConfig(
         epochs=epochs,
         batch_size=BATCH,
         lr=1e-3,

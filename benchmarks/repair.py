@@ -35,7 +35,7 @@ import torch
 
 from sciml.bench import Cell, CellGrid, Context, register, summarize
 from sciml.data import PDEData, Rollouts, generate
-from sciml.operators import OperatorTrainer, TrainConfig, make_fno
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
 from sciml.repair import (
     BlendedTopDown,
     BottomUp,
@@ -174,7 +174,7 @@ def train_one_step(
     pairs = Rollouts(data, horizon=1)
     scale = (pairs.fields[:, 1:] - pairs.fields[:, :-1]).pow(2).mean()
     n_train = len(pairs) - round(val_fraction * len(pairs))
-    config = TrainConfig(
+    config = OperatorTrainerConfig(
         epochs=math.ceil(iters * 32 / n_train),
         batch_size=32,
         lr=lr,

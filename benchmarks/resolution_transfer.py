@@ -51,7 +51,7 @@ from sciml.data import OperatorPairs, PDEData, Rollouts, generate, load
 from sciml.operators import (
     BlendQuadNorm,
     OperatorTrainer,
-    TrainConfig,
+    OperatorTrainerConfig,
     Transolver,
     make_fno,
     make_norm,
@@ -71,7 +71,7 @@ NS = {
     True: {"finest": 128, "train": 32, "evals": (32, 64, 128), "n_train": 48, "n_test": 16},
     False: {"finest": 256, "train": 64, "evals": (64, 128, 256), "n_train": 1000, "n_test": 100},
 }
-#: `TrainConfig` options (AdamW, cosine schedule, 10% of the training set for validation)
+#: `OperatorTrainerConfig` options (AdamW, cosine schedule, 10% of the training set for validation)
 TRAIN = {
     True: {"epochs": 12, "batch_size": 16, "lr": 3e-3, "patience": None},
     False: {"epochs": 100, "batch_size": 16, "lr": 1e-3, "patience": 20},
@@ -203,7 +203,7 @@ def _interleaved(fn, kinds: list[str], context: Context, repeats: int = 3) -> tu
 def run_transfer(cell: Cell, context: Context) -> dict[str, float]:
     cfg, data = pairs(cell.problem, context.quick)
     model = build(cell.problem, cell.method, context.quick).to(context.device)
-    trainer = OperatorTrainer(model, TrainConfig(**TRAIN[context.quick], seed=cell.seed))
+    trainer = OperatorTrainer(model, OperatorTrainerConfig(**TRAIN[context.quick], seed=cell.seed))
     result = trainer.fit(data[cfg["train"]][0])
     metrics = {
         "train_s": result.seconds,

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from sciml.data import Rollouts, generate  # noqa: E402
-from sciml.operators import OperatorTrainer, TrainConfig, make_fno  # noqa: E402
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno  # noqa: E402
 from sciml.repair import LerayProjection, evaluate_rollout  # noqa: E402
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -49,7 +49,7 @@ def main() -> None:
     def loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return (pred - target).pow(2).mean() / step  # MSE relative to the mean squared step
 
-    config = TrainConfig(epochs=EPOCHS, batch_size=32, lr=3e-3, patience=None)
+    config = OperatorTrainerConfig(epochs=EPOCHS, batch_size=32, lr=3e-3, patience=None)
     result = OperatorTrainer(model, config, loss=loss).fit(train)
     print(f"trained {result.epochs_run} epochs, validation loss {result.best_val:.3f}")
 

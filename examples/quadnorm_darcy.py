@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from sciml.data import OperatorPairs, generate
-from sciml.operators import OperatorTrainer, TrainConfig, Transolver
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, Transolver
 
 FINEST, TRAIN_N, EVAL_N = 129, 33, (33, 65, 129)
 N_TRAIN, N_TEST, EPOCHS = 96, 16, 15
@@ -50,7 +50,9 @@ def main() -> None:
     ]:
         torch.manual_seed(0)
         model = Transolver(1, 1, width=16, n_layers=2, n_heads=2, n_slices=8, **options)
-        trainer = OperatorTrainer(model, TrainConfig(epochs=EPOCHS, lr=3e-3, patience=None))
+        trainer = OperatorTrainer(
+            model, OperatorTrainerConfig(epochs=EPOCHS, lr=3e-3, patience=None)
+        )
         trainer.fit(train)
         errors = [trainer.evaluate(test) for test in tests.values()]
         print(f"{label:<34}" + "".join(f"{e:>10.4f}" for e in errors))

@@ -15,9 +15,9 @@ from ._quadrature import (
 )
 from ._training import (
     PRECISIONS,
+    OperatorHistory,
     OperatorTrainer,
-    TrainConfig,
-    TrainResult,
+    OperatorTrainerConfig,
     precision,
     relative_l2,
 )
@@ -29,11 +29,11 @@ __all__ = [
     "RULES",
     "AppendCoordinates",
     "BlendQuadNorm",
+    "OperatorHistory",
     "OperatorTrainer",
+    "OperatorTrainerConfig",
     "PhysicsAttention",
     "QuadNorm",
-    "TrainConfig",
-    "TrainResult",
     "Transolver",
     "grid_coordinates",
     "make_fno",

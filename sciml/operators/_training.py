@@ -95,7 +95,7 @@ def _autocast(mode: str, device_type: str) -> torch.autocast:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class OperatorTrainerConfig:
     """Options of `OperatorTrainer`, checked when built.
 
     Parameters
@@ -176,8 +176,8 @@ class TrainConfig:
 
 
 @dataclass
-class TrainResult:
-    """What `OperatorTrainer.fit` did, as plain numbers (JSON-serialisable).
+class OperatorHistory:
+    """The history of an `OperatorTrainer.fit` run, as plain numbers (JSON-serialisable).
 
     ``train_loss[k]`` is the mean training loss of epoch ``k`` and ``val_error[k]``
     the validation error after it (empty without validation). ``best_epoch`` is the
@@ -195,16 +195,20 @@ class TrainResult:
     def epochs_run(self) -> int:
         return len(self.train_loss)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able copy (lossless: ``OperatorHistory(**h.to_dict())`` restores it)."""
+        return dataclasses.asdict(self)
+
 
 class OperatorTrainer:
-    """Train an operator ``model`` on pairs with AdamW; see `TrainConfig` for the options.
+    """Train an operator ``model`` on pairs with AdamW; see `OperatorTrainerConfig` for the options.
 
     Parameters
     ----------
     model : nn.Module
         Maps a batch of inputs ``(batch, c_in, *space)`` to ``(batch, c_out, *space)``;
         trained on the device its parameters are on.
-    config : TrainConfig, optional
+    config : OperatorTrainerConfig, optional
     loss : callable, optional
         ``loss(pred, target) -> scalar``; `relative_l2` by default.
 
@@ -213,19 +217,23 @@ class OperatorTrainer:
     >>> from torch.utils.data import TensorDataset
     >>> x = torch.randn(32, 1, 8)
     >>> model = nn.Conv1d(1, 1, 1)
-    >>> result = OperatorTrainer(model, TrainConfig(epochs=3, progress=False)).fit(
+    >>> result = OperatorTrainer(model, OperatorTrainerConfig(epochs=3, progress=False)).fit(
     ...     TensorDataset(x, 2 * x))
     >>> result.epochs_run
     3
     """
 
     def __init__(
-        self, model: nn.Module, config: TrainConfig | None = None, *, loss: Loss = relative_l2
+        self,
+        model: nn.Module,
+        config: OperatorTrainerConfig | None = None,
+        *,
+        loss: Loss = relative_l2,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         self.model = model
-        self.config = config or TrainConfig()
+        self.config = config or OperatorTrainerConfig()
         self.loss = loss
         self.optimizer = torch.optim.AdamW(
             model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay
@@ -288,7 +296,7 @@ class OperatorTrainer:
         val: Dataset | None = None,
         *,
         checkpoint: str | Path | None = None,
-    ) -> TrainResult:
+    ) -> OperatorHistory:
         """Train; with ``checkpoint`` save after every epoch and resume from it if present.
 
         Parameters
@@ -304,7 +312,7 @@ class OperatorTrainer:
 
         Returns
         -------
-        TrainResult
+        OperatorHistory
             The model holds the weights of the best validation epoch (of the last
             epoch without validation) and is left in eval mode.
         """
@@ -316,7 +324,7 @@ class OperatorTrainer:
             self.optimizer, lambda k: cfg.lr_factor(k, total, steps_per_epoch)
         )
         generator = torch.Generator().manual_seed(cfg.seed)
-        result, best_state = TrainResult(), None
+        result, best_state = OperatorHistory(), None
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and path.exists():
             result, best_state = self._load(path, schedule, generator)
@@ -389,7 +397,7 @@ class OperatorTrainer:
         return loss
 
     # -------------------------------------------------------------- checkpoints
-    def _save(self, path: Path, result: TrainResult, best_state, schedule, generator) -> None:
+    def _save(self, path: Path, result: OperatorHistory, best_state, schedule, generator) -> None:
         state = {
             "format": CHECKPOINT_FORMAT,
             "config": _config_dict(self.config),
@@ -399,14 +407,14 @@ class OperatorTrainer:
             "generator": generator.get_state(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "result": dataclasses.asdict(result),
+            "result": result.to_dict(),
             "best_state": best_state,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as tmp:
             torch.save(state, tmp)
 
-    def _load(self, path: Path, schedule, generator) -> tuple[TrainResult, dict | None]:
+    def _load(self, path: Path, schedule, generator) -> tuple[OperatorHistory, dict | None]:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError):
@@ -428,7 +436,7 @@ class OperatorTrainer:
         torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
-        return TrainResult(**state["result"]), state["best_state"]
+        return OperatorHistory(**state["result"]), state["best_state"]
 
 
 def _batches(
@@ -449,5 +457,5 @@ def _weights(model: nn.Module) -> dict[str, Tensor]:
     }
 
 
-def _config_dict(config: TrainConfig) -> dict[str, Any]:
+def _config_dict(config: OperatorTrainerConfig) -> dict[str, Any]:
     return copy.deepcopy(dataclasses.asdict(config))

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from sciml.data import OperatorPairs, PDEData, Rollouts
-from sciml.operators import OperatorTrainer, TrainConfig, make_fno, relative_l2
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno, relative_l2
 
 
 def smoothing_pairs(n_samples=48, n=16, seed=0):
@@ -32,13 +32,13 @@ def test_relative_l2_known_values_and_shape_check():
 
 
 def test_schedule_warmup_then_cosine_to_zero():
-    cfg = TrainConfig(epochs=10, warmup_epochs=2)
+    cfg = OperatorTrainerConfig(epochs=10, warmup_epochs=2)
     factors = [cfg.lr_factor(k, total_steps=50, steps_per_epoch=5) for k in range(50)]
     assert factors[:10] == pytest.approx([(k + 1) / 10 for k in range(10)])
     assert factors[10] == pytest.approx(1.0)
     assert factors[30] == pytest.approx(0.5 * (1 + math.cos(math.pi * 20 / 40)))
     assert factors[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * 39 / 40)))
-    constant = TrainConfig(epochs=10, schedule="constant")
+    constant = OperatorTrainerConfig(epochs=10, schedule="constant")
     assert constant.lr_factor(49, 50, 5) == 1.0
 
 
@@ -55,13 +55,13 @@ def test_schedule_warmup_then_cosine_to_zero():
 )
 def test_config_rejects_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
-        TrainConfig(**options)
+        OperatorTrainerConfig(**options)
 
 
 def test_learns_a_linear_operator_and_reports_validation():
     torch.manual_seed(0)
     model = nn.Conv1d(1, 1, 3, padding=1, padding_mode="circular")
-    config = TrainConfig(epochs=60, lr=3e-2, batch_size=8, patience=None, progress=False)
+    config = OperatorTrainerConfig(epochs=60, lr=3e-2, batch_size=8, patience=None, progress=False)
     result = OperatorTrainer(model, config).fit(smoothing_pairs())
     # the exact operator is in the model class: the error must go to ~0
     assert result.val_error[-1] < 1e-2 < result.val_error[0]
@@ -75,7 +75,9 @@ def test_early_stopping_restores_the_best_epoch():
     model = nn.Conv1d(1, 1, 3, padding=1, padding_mode="circular")
     pairs = smoothing_pairs()
     # a learning rate this large makes the validation error go up after a few epochs
-    config = TrainConfig(epochs=40, lr=3.0, schedule="constant", patience=3, progress=False)
+    config = OperatorTrainerConfig(
+        epochs=40, lr=3.0, schedule="constant", patience=3, progress=False
+    )
     trainer = OperatorTrainer(model, config)
     result = trainer.fit(pairs)
     assert result.stopped_early and result.epochs_run == result.best_epoch + 4 < 40
@@ -86,7 +88,7 @@ def test_early_stopping_restores_the_best_epoch():
 
 def test_interrupted_and_resumed_run_equals_the_uninterrupted_one(tmp_path):
     pairs = smoothing_pairs()
-    config = TrainConfig(epochs=6, lr=1e-2, batch_size=8, warmup_epochs=1, progress=False)
+    config = OperatorTrainerConfig(epochs=6, lr=1e-2, batch_size=8, warmup_epochs=1, progress=False)
 
     def model(seed):
         torch.manual_seed(seed)
@@ -125,16 +127,16 @@ def test_interrupted_and_resumed_run_equals_the_uninterrupted_one(tmp_path):
 def test_resume_refuses_a_different_config(tmp_path):
     path = tmp_path / "run.pt"
     pairs = smoothing_pairs(n_samples=16)
-    OperatorTrainer(nn.Conv1d(1, 1, 1), TrainConfig(epochs=1, progress=False)).fit(
+    OperatorTrainer(nn.Conv1d(1, 1, 1), OperatorTrainerConfig(epochs=1, progress=False)).fit(
         pairs, checkpoint=path
     )
     with pytest.raises(ValueError, match=r"different config .*'lr': \(0.001, 0.01\)"):
-        OperatorTrainer(nn.Conv1d(1, 1, 1), TrainConfig(epochs=1, lr=1e-2)).fit(
+        OperatorTrainer(nn.Conv1d(1, 1, 1), OperatorTrainerConfig(epochs=1, lr=1e-2)).fit(
             pairs, checkpoint=path
         )
     (tmp_path / "other.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="other.pt' is not an OperatorTrainer checkpoint"):
-        OperatorTrainer(nn.Conv1d(1, 1, 1), TrainConfig(epochs=1)).fit(
+        OperatorTrainer(nn.Conv1d(1, 1, 1), OperatorTrainerConfig(epochs=1)).fit(
             pairs, checkpoint=tmp_path / "other.pt"
         )
 
@@ -149,14 +151,16 @@ def test_rollout_targets_unroll_the_model():
     assert state.shape == (1, 16) and future.shape == (3, 1, 16)
     torch.manual_seed(0)
     model = nn.Conv1d(1, 1, 1, bias=False)
-    trainer = OperatorTrainer(model, TrainConfig(epochs=80, lr=3e-2, patience=None, progress=False))
+    trainer = OperatorTrainer(
+        model, OperatorTrainerConfig(epochs=80, lr=3e-2, patience=None, progress=False)
+    )
     trainer.fit(windows)
     assert float(model.weight.detach()) == pytest.approx(0.5, abs=1e-3)
     assert trainer.predict(state[None], horizon=3).shape == (1, 3, 1, 16)
 
 
 def test_empty_or_too_small_training_sets_are_errors():
-    trainer = OperatorTrainer(nn.Conv1d(1, 1, 1), TrainConfig(epochs=1, val_fraction=0.5))
+    trainer = OperatorTrainer(nn.Conv1d(1, 1, 1), OperatorTrainerConfig(epochs=1, val_fraction=0.5))
     x = torch.zeros(1, 1, 4)
     with pytest.raises(ValueError, match="the training set is empty"):
         trainer.fit(TensorDataset(x[:0], x[:0]))
@@ -170,7 +174,7 @@ def test_bf16_training_of_make_fno_on_cpu():
     pairs = smoothing_pairs(n_samples=24, n=16)
     torch.manual_seed(0)
     model = make_fno(1, 1, n_modes=(4,), hidden_channels=8, n_layers=2, norm=None, periodic=True)
-    config = TrainConfig(epochs=3, precision="bf16", val_fraction=0, progress=False)
+    config = OperatorTrainerConfig(epochs=3, precision="bf16", val_fraction=0, progress=False)
     result = OperatorTrainer(model, config).fit(pairs)
     assert all(math.isfinite(v) for v in result.train_loss)
     assert result.train_loss[-1] < result.train_loss[0]
