@@ -110,7 +110,7 @@ def _problem(name: str, quick: bool, points: tuple[int, int] | None = None):
     if name.startswith("heat_") and name.endswith("d"):
         return get_problem(
             "heat_nd",
-            dim=int(name[5:-1]),
+            n_dims=int(name[5:-1]),
             n_residual=n_res,
             n_initial=n_other,
             n_boundary=2 * n_other,

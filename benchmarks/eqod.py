@@ -161,18 +161,10 @@ def f1_figure(
     f1: dict, problems: list[str], settings: list[str], methods: list[str], path: Path
 ) -> Path:
     """Heat map of mean F1, one panel per method (rows problems, columns settings)."""
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
-        1,
-        len(methods),
-        figsize=(2.1 * len(methods) + 1.5, 0.32 * len(problems) + 1.6),
-        sharey=True,
-        squeeze=False,
-    )
+    fig = Figure(figsize=(2.1 * len(methods) + 1.5, 0.32 * len(problems) + 1.6))
+    axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)
     for ax, method in zip(axes[0], methods):
         grid = np.array(
             [[f1.get((method, p, s), (np.nan, 0))[0] for s in settings] for p in problems]
@@ -183,7 +175,6 @@ def f1_figure(
     axes[0, 0].set_yticks(range(len(problems)), problems, fontsize=8)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="support F1 (mean over seeds)")
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 

@@ -5,7 +5,8 @@ convolutions), ``bf16`` (`torch.autocast` to bfloat16, TF32 off), each also
 ``*_compiled`` (`torch.compile` of the model). Problem ``darcy`` (``a -> u`` from
 `sciml.data.generate`), settings ``nN`` = grid points per side: ``n65`` and ``n257``
 (full), ``n17`` (quick). The model is resolution-transfer's full FNO (32 channels,
-12 x 12 modes, 4 layers, instance norm), batch 16, AdamW, relative L2 loss.
+12 x 12 modes, 4 layers, instance norm), batch 16, AdamW, relative L2 loss; every step
+is `OperatorTrainer.step` (TF32 for forward and backward, autocast for the forward).
 
 Metrics per cell:
 
@@ -17,14 +18,14 @@ Metrics per cell:
   precision) and ``frac_peak_bw``; ``peak_*_measured``: what a large matrix product
   and a device copy reach on the same device (`sciml.bench.measure_peaks`, CUDA only);
 - ``peak_mem_mb`` of the timed steps (`torch.cuda.max_memory_allocated`);
-- ``rel_l2``: test error after ``TRAIN_STEPS`` steps from the same initialisation and
-  data in this precision, so that ``rel_l2`` of ``tf32``/``bf16`` against ``fp32``
-  tells whether the faster precision hurts accuracy.
+- ``rel_l2``: test error after about ``DATA[quick][2]`` steps (whole epochs of
+  `OperatorTrainer`) from the same initialisation and data in this precision, so that
+  ``rel_l2`` of ``tf32``/``bf16`` against ``fp32`` tells whether the faster precision
+  hurts accuracy.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
@@ -43,51 +44,52 @@ from sciml.bench import (
     spec_peaks,
     synchronize,
 )
-from sciml.data import generate
-from sciml.operators import make_fno
+from sciml.data import OperatorPairs, generate
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 METHODS = [*PRECISIONS, *(f"{p}_compiled" for p in PRECISIONS)]
 BATCH, TIMED_STEPS = 16, 20
-#: (training samples, test samples, training steps): full, quick
+#: (training samples, test samples, training steps, rounded up to whole epochs)
 DATA = {False: (256, 64, 1000), True: (16, 8, 10)}
 
 
 @functools.lru_cache(maxsize=2)
-def darcy_pairs(n: int, quick: bool) -> tuple[torch.Tensor, ...]:
-    """``(x_train, y_train, x_test, y_test)``, each ``(samples, 1, n, n)``, scaled to O(1)."""
+def darcy_pairs(n: int, quick: bool) -> tuple[OperatorPairs, OperatorPairs]:
+    """Train and test `OperatorPairs` ``a -> u`` at ``n^2``, scaled to O(1)."""
     n_train, n_test, _ = DATA[quick]
-    values = generate(
+    data = generate(
         "darcy", n=n, n_samples=n_train + n_test, seed=0, workers=min(16, os.cpu_count() or 1)
-    ).values
-    a = torch.tensor((values[..., 0] - 7.5) / 4.5, dtype=torch.float32)[:, None]
-    u = torch.tensor(values[..., 1] / values[:n_train, ..., 1].std(), dtype=torch.float32)[:, None]
-    return a[:n_train], u[:n_train], a[n_train:], u[n_train:]
+    )
+    values = np.array(data.values)
+    values[..., 0] = (values[..., 0] - 7.5) / 4.5  # the two levels 3, 12 -> -1, 1
+    values[..., 1] /= values[:n_train, ..., 1].std()
+    a, u = (data.replace(values=values).select_channels([c]) for c in ("a", "u"))
+    return OperatorPairs(a[:n_train], u[:n_train]), OperatorPairs(a[n_train:], u[n_train:])
 
 
-def relative_l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of ``||pred - target|| / ||target||``."""
-    diff = (pred.float() - target).flatten(1).norm(dim=1)
-    return (diff / target.flatten(1).norm(dim=1)).mean()
-
-
-@contextlib.contextmanager
-def precision(name: str, device: str):
-    """TF32 on or off, and bfloat16 autocast, for the block."""
-    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = name == "tf32"
-    autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=name == "bf16")
-    try:
-        with autocast:
-            yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+def config(cell: Cell, epochs: int = 1) -> OperatorTrainerConfig:
+    """AdamW (lr 1e-3, weight decay 1e-4), cosine schedule, the cell's precision and
+    compilation; no validation split (the test set is separate)."""
+    return OperatorTrainerConfig(
+        epochs=epochs,
+        batch_size=BATCH,
+        lr=1e-3,
+        weight_decay=1e-4,
+        val_fraction=0.0,
+        patience=None,
+        precision=cell.method.removesuffix("_compiled"),
+        compile=cell.method.endswith("_compiled"),
+        seed=cell.seed,
+        progress=False,
+    )
 
 
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     mode, compiled = cell.method.removesuffix("_compiled"), cell.method.endswith("_compiled")
     n, device = int(cell.setting.removeprefix("n")), context.device
-    x, y, x_test, y_test = (t.to(device) for t in darcy_pairs(n, context.quick))
+    train, test = darcy_pairs(n, context.quick)
+    x, y = train.inputs.to(device), train.outputs.to(device)
     model = make_fno(
         1,
         1,
@@ -99,29 +101,24 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
         projection_channel_ratio=1,
     ).to(device)
     initial = [t.detach().clone() for t in (*model.parameters(), *model.buffers())]
-    forward = torch.compile(model) if compiled else model
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    trainer = OperatorTrainer(model, config(cell))
     generator = torch.Generator().manual_seed(cell.seed)
 
-    def step(index: torch.Tensor) -> None:
-        with precision(mode, device):
-            loss = relative_l2(forward(x[index]), y[index])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    def step() -> None:
+        index = torch.randperm(len(x), generator=generator)[:BATCH].to(device)
+        trainer.step(x[index], y[index])
 
-    batches = lambda: torch.randperm(len(x), generator=generator)[:BATCH].to(device)  # noqa: E731
     metrics = {}
     start = time.perf_counter()
-    step(batches())
+    step()
     synchronize(device)
     metrics["compile_s"] = time.perf_counter() - start if compiled else 0.0
 
-    counts = count_ops(lambda: step(batches()))  # eager: the compiled graph hides its ops
+    counts = count_ops(step)  # eager: the compiled graph hides its ops
     metrics["flop_per_step"], metrics["bytes_per_step"] = counts.flops, counts.bytes
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    seconds = context.time(lambda: step(batches()), repeats=TIMED_STEPS, warmup=3)
+    seconds = context.time(step, repeats=TIMED_STEPS, warmup=3)
     metrics["step_ms"] = 1e3 * seconds
     metrics["tflops"] = counts.flops / seconds / 1e12
     metrics["tb_s"] = counts.bytes / seconds / 1e12
@@ -136,32 +133,11 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     with torch.no_grad():  # every method trains from the seed's initialisation
         for tensor, start in zip((*model.parameters(), *model.buffers()), initial):
             tensor.copy_(start)
-    metrics["rel_l2"] = _trained_error(cell, context, model, forward, (x, y, x_test, y_test))
+    epochs = math.ceil(DATA[context.quick][2] * BATCH / len(train))
+    trainer = OperatorTrainer(model, config(cell, epochs))
+    trainer.fit(train)
+    metrics["rel_l2"] = trainer.evaluate(test, batch_size=8)
     return metrics
-
-
-def _trained_error(cell, context, model, forward, data) -> float:
-    """Test relative L2 after ``DATA[quick][2]`` AdamW steps with a cosine schedule."""
-    x, y, x_test, y_test = data
-    steps = DATA[context.quick][2]
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    mode = cell.method.removesuffix("_compiled")
-    generator = torch.Generator().manual_seed(cell.seed)
-    for _ in range(steps):
-        index = torch.randperm(len(x), generator=generator)[:BATCH].to(x.device)
-        with precision(mode, context.device):
-            loss = relative_l2(forward(x[index]), y[index])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-    with torch.no_grad(), precision(mode, context.device):
-        errors = [
-            relative_l2(forward(xb), yb) * len(xb)
-            for xb, yb in zip(x_test.split(8), y_test.split(8))
-        ]
-    return float(sum(errors) / len(x_test))
 
 
 def report(records: list[dict]) -> str:

@@ -3,10 +3,10 @@
 Three parts, one cell grid (the union of three small grids):
 
 1. ``ns_periodic`` - periodic 2-D Navier-Stokes velocity ``(u, v)`` from
-   ``generate("navier_stokes")``; a small FNO one-step model (written here, residual
-   form) is trained once per (size, seed) and worker; methods ``raw``, ``post_hoc`` and
-   ``in_loop`` with `LerayProjection`. Metrics: final and mean per-step MSE, final max
-   spectral divergence, MSE at a quarter and half of the horizon.
+   ``generate("navier_stokes")``; a small FNO one-step model (`make_fno`, residual
+   form, `OperatorTrainer`) is trained once per (size, seed) and worker; methods
+   ``raw``, ``post_hoc`` and ``in_loop`` with `LerayProjection`. Metrics: final and
+   mean per-step MSE, final max spectral divergence, MSE at a quarter and half of the horizon.
 2. ``cavity_reXXX`` - lid-driven cavity ``(u, v)`` at 33^2 from ``generate("cavity")``;
    a small CNN one-step model (wall values held) trained on the trajectory; in-loop
    `PoissonCleanup` strength sweep, `ScreenedCleanup` alpha sweep and a `GatedRepair`.
@@ -34,7 +34,8 @@ import numpy as np
 import torch
 
 from sciml.bench import Cell, CellGrid, Context, register, summarize
-from sciml.data import PDEData, generate
+from sciml.data import PDEData, Rollouts, generate
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
 from sciml.repair import (
     BlendedTopDown,
     BottomUp,
@@ -107,47 +108,19 @@ CAVITY_RE = {"cavity_re100": 100.0, "cavity_re400": 400.0, "cavity_re1000": 1000
 # ------------------------------------------------------------------------------ models
 
 
-class SpectralConv2d(torch.nn.Module):
-    """Fourier layer: keep the lowest ``modes`` x ``modes`` modes, multiply by weights."""
-
-    def __init__(self, width: int, modes: int) -> None:
-        super().__init__()
-        scale = 1 / width
-        shape = (width, width, 2 * modes, modes)
-        self.modes = modes
-        self.weight = torch.nn.Parameter(scale * torch.randn(*shape, dtype=torch.cfloat))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m = self.modes
-        x_hat = torch.fft.rfft2(x)
-        out = torch.zeros_like(x_hat)
-        rows = torch.cat([torch.arange(m), torch.arange(x.shape[-2] - m, x.shape[-2])])
-        block = x_hat[:, :, rows, :m]
-        out[:, :, rows, :m] = torch.einsum("bixy,ioxy->boxy", block, self.weight)
-        return torch.fft.irfft2(out, s=x.shape[-2:])
-
-
-class SmallFNO(torch.nn.Module):
-    """Residual one-step FNO: ``u + Q(layers(P(u)))`` (periodic)."""
-
-    def __init__(self, channels: int = 2, width: int = 16, modes: int = 8, layers: int = 3):
-        super().__init__()
-        self.lift = torch.nn.Conv2d(channels, width, 1)
-        self.spectral = torch.nn.ModuleList(SpectralConv2d(width, modes) for _ in range(layers))
-        self.pointwise = torch.nn.ModuleList(
-            torch.nn.Conv2d(width, width, 1) for _ in range(layers)
-        )
-        self.project = torch.nn.Sequential(
-            torch.nn.Conv2d(width, 2 * width, 1),
-            torch.nn.GELU(),
-            torch.nn.Conv2d(2 * width, channels, 1),
-        )
-
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        h = self.lift(u)
-        for spectral, pointwise in zip(self.spectral, self.pointwise):
-            h = torch.nn.functional.gelu(spectral(h) + pointwise(h))
-        return u + self.project(h)
+def ns_fno(width: int, modes: int) -> torch.nn.Module:
+    """Residual one-step FNO ``u + F(u)`` for periodic velocity ``(batch, 2, n, n)``:
+    `make_fno`, 3 layers, no norm, frequencies ``|k| < modes`` per axis."""
+    return make_fno(
+        2,
+        2,
+        n_modes=(2 * modes, 2 * modes),
+        hidden_channels=width,
+        n_layers=3,
+        norm=None,
+        periodic=True,
+        residual=True,
+    )
 
 
 class WallCNN(torch.nn.Module):
@@ -187,29 +160,31 @@ def cached_training(model: torch.nn.Module, key: str, train) -> torch.nn.Module:
     return model
 
 
-def _pairs(data: PDEData) -> tuple[torch.Tensor, torch.Tensor]:
-    """One-step pairs ``(u_k, u_{k+1})`` of all samples, channels first, float32."""
-    fields = torch.as_tensor(np.moveaxis(data.values, -1, 2).copy(), dtype=torch.float32)
-    return fields[:, :-1].flatten(0, 1), fields[:, 1:].flatten(0, 1)
-
-
 def train_one_step(
-    model: torch.nn.Module, data: PDEData, iters: int, seed: int, lr: float = 3e-3
+    model: torch.nn.Module,
+    data: PDEData,
+    iters: int,
+    seed: int,
+    *,
+    lr: float = 3e-3,
+    val_fraction: float = 0.1,
 ) -> torch.nn.Module:
-    """Adam on the one-step MSE (relative to the step size), cosine learning rate."""
-    inputs, targets = _pairs(data)
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, iters)
-    scale = (targets - inputs).pow(2).mean()
-    for _ in range(iters):
-        batch = torch.randint(0, inputs.shape[0], (32,), generator=generator)
-        loss = (model(inputs[batch]) - targets[batch]).pow(2).mean() / scale
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-    return model.eval()
+    """`OperatorTrainer` on one-step `Rollouts` with the MSE relative to the mean squared
+    step; ``iters`` batches of 32 worth of epochs, cosine schedule."""
+    pairs = Rollouts(data, horizon=1)
+    scale = (pairs.fields[:, 1:] - pairs.fields[:, :-1]).pow(2).mean()
+    n_train = len(pairs) - round(val_fraction * len(pairs))
+    config = OperatorTrainerConfig(
+        epochs=math.ceil(iters * 32 / n_train),
+        batch_size=32,
+        lr=lr,
+        val_fraction=val_fraction,
+        patience=None,
+        seed=seed,
+    )
+    loss = lambda pred, target: (pred - target).pow(2).mean() / scale  # noqa: E731
+    OperatorTrainer(model, config, loss=loss).fit(pairs)
+    return model
 
 
 # ------------------------------------------------------------------------------ part 1
@@ -223,11 +198,11 @@ def _ns(n: int, n_samples: int, seed: int, nt: int) -> PDEData:
 
 
 @functools.lru_cache(maxsize=4)
-def ns_model(setting: str, seed: int) -> SmallFNO:
+def ns_model(setting: str, seed: int) -> torch.nn.Module:
     """The trained one-step FNO of a setting and seed (cached per worker process)."""
     cfg = NS_SETTINGS[setting]
     torch.manual_seed(seed)
-    model = SmallFNO(width=cfg["width"], modes=cfg["modes"])
+    model = ns_fno(cfg["width"], cfg["modes"])
 
     def fit(model: torch.nn.Module) -> torch.nn.Module:
         return train_one_step(model, _ns(cfg["n"], cfg["n_train"], seed, nt=41), cfg["iters"], seed)
@@ -266,7 +241,7 @@ def cavity_model(problem: str, seed: int, iters: int) -> WallCNN:
     torch.manual_seed(seed)
 
     def fit(model: torch.nn.Module) -> torch.nn.Module:
-        return train_one_step(model, _train_part(problem), iters, seed)
+        return train_one_step(model, _train_part(problem), iters, seed, val_fraction=0.0)
 
     return cached_training(WallCNN(), f"{problem}-{seed}-{iters}", fit)
 

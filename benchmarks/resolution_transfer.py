@@ -6,16 +6,19 @@ Problems (``cell.problem``), methods (``cell.method``) = the norm in every norm 
 ``blendquadnorm`` (`BlendQuadNorm`, 1 group, learnable blend starting at 0.1).
 
 - ``darcy_fno``, ``darcy_transolver``: Darcy flow ``a -> u`` from `sciml.data.generate`,
-  made once at the finest resolution and subsampled (nested endpoint-inclusive grids;
-  targets are always the subsampled fine solution). Train at one resolution, report the
-  relative L2 test error ``rel_l2_N`` at every evaluation resolution ``N``. Quick: train
+  made once at the finest resolution and coarsened (`PDEData.coarsen`: nested
+  endpoint-inclusive grids; targets are always the coarsened fine solution), as
+  `OperatorPairs`. Trained at one resolution with `OperatorTrainer` (AdamW, cosine
+  schedule, 10% of the training samples held out for validation and early stopping;
+  ``epochs_run``, ``best_val``), report the relative L2 test error ``rel_l2_N`` at
+  every evaluation resolution ``N``. Quick: train
   33, evaluate 33/65/129 (CPU). Full: train 65, evaluate 65/129/257 (a GPU): the paper's
   64 -> 64/128/256, shifted to our ``2^k + 1`` endpoint-inclusive grids. Also
   ``step_ms`` (forward + backward + update per batch at the training resolution) and
   ``step_vs_instance`` (the same model with InstanceNorm, timed interleaved, as a ratio).
 - ``ns_fno``: the periodic case, 2-D Navier-Stokes vorticity ``w(0) -> w(T)`` on
-  ``[0, 2 pi)^2``, train 32, evaluate 32/64/128. Uniform weights are the trapezoid rule
-  there, so QuadNorm (periodic rule) and BlendQuadNorm are LayerNorm.
+  ``[0, 2 pi)^2`` (one-step `Rollouts`), train 32, evaluate 32/64/128. Uniform weights
+  are the trapezoid rule there, so QuadNorm (periodic rule) and BlendQuadNorm are LayerNorm.
 - ``moments``: per-layer moment mismatch. A pointwise probe (lift, then 8 blocks of
   1x1 conv -> norm -> GELU, random init, seeded) reads the Darcy solution ``u`` and
   the coordinates at 17/33/65/129 points per side, subsampled from 257; after blocks
@@ -36,16 +39,24 @@ import json
 import math
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
 from sciml.bench import Cell, CellGrid, Context, register
-from sciml.data import generate
-from sciml.operators import BlendQuadNorm, Transolver, make_fno, make_norm, quadrature_weights
+from sciml.data import OperatorPairs, PDEData, Rollouts, generate, load
+from sciml.operators import (
+    BlendQuadNorm,
+    OperatorTrainer,
+    OperatorTrainerConfig,
+    Transolver,
+    make_fno,
+    make_norm,
+    quadrature_weights,
+)
 
 NORMS = ["none", "instance", "layer", "quadnorm", "blendquadnorm"]
 PROBLEMS = ["darcy_fno", "darcy_transolver", "ns_fno", "moments"]
@@ -60,9 +71,10 @@ NS = {
     True: {"finest": 128, "train": 32, "evals": (32, 64, 128), "n_train": 48, "n_test": 16},
     False: {"finest": 256, "train": 64, "evals": (64, 128, 256), "n_train": 1000, "n_test": 100},
 }
+#: `OperatorTrainerConfig` options (AdamW, cosine schedule, 10% of the training set for validation)
 TRAIN = {
-    True: {"epochs": 12, "batch": 16, "lr": 3e-3},
-    False: {"epochs": 100, "batch": 16, "lr": 1e-3},
+    True: {"epochs": 12, "batch_size": 16, "lr": 3e-3, "patience": None},
+    False: {"epochs": 100, "batch_size": 16, "lr": 1e-3, "patience": 20},
 }
 FNO_SIZE = {
     True: {"hidden_channels": 12, "n_modes": (8, 8), "n_layers": 3},
@@ -76,67 +88,77 @@ PROBE_SIZES, PROBE_FINEST, PROBE_DEPTHS = (17, 33, 65, 129), 257, (2, 4, 8)
 
 
 # ------------------------------------------------------------------------------ data
-def _disk_cached(key: dict, make) -> np.ndarray:
+def _disk_cached(key: dict, make) -> PDEData:
     """``make()`` once per machine: kept in the temp folder, a file lock for workers."""
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     folder = Path(tempfile.gettempdir()) / "sciml-resolution-transfer"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{digest}.npy"
+    path = folder / f"{digest}.h5"
     with open(folder / f"{digest}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
-            values = make()
-            partial = path.with_suffix(".tmp.npy")
-            np.save(partial, values)
-            partial.rename(path)
-        return np.load(path)
+            make().save(path)  # atomic
+        return load(path)
 
 
 @functools.lru_cache(maxsize=4)
-def darcy_values(finest: int, n_samples: int) -> np.ndarray:
-    """``(n_samples, finest, finest, 2)``: channels a, u; data seed 0 for every cell."""
+def darcy_data(finest: int, n_samples: int) -> PDEData:
+    """Channels a, u at ``finest`` points per side (endpoint-inclusive); data seed 0."""
     key = {"pde": "darcy", "n": finest, "n_samples": n_samples, "seed": 0}
     make = lambda: generate(  # noqa: E731
         "darcy", n=finest, n_samples=n_samples, seed=0, workers=os.cpu_count() or 1
-    ).values
+    )
     return _disk_cached(key, make)
 
 
 @functools.lru_cache(maxsize=4)
-def ns_values(finest: int, n_samples: int) -> np.ndarray:
-    """``(n_samples, 2, finest, finest)``: vorticity at t = 0 and t = 1."""
+def ns_data(finest: int, n_samples: int) -> PDEData:
+    """Vorticity ``w`` at t = 0 and t = 1 on the periodic ``finest^2`` grid."""
     key = {"pde": "navier_stokes", "n": finest, "n_samples": n_samples, "t_end": 1.0}
     make = lambda: generate(  # noqa: E731
         "navier_stokes", n=finest, nt=2, t_end=1.0, n_samples=n_samples, seed=0
-    ).values[..., 0]
+    ).select_channels(["w"])
     return _disk_cached(key, make)
 
 
-def _subsample(fields: np.ndarray, finest: int, n: int, periodic: bool) -> torch.Tensor:
-    """Nested subsampling of ``(..., finest, finest)`` to ``n`` points per side."""
-    step = finest // n if periodic else (finest - 1) // (n - 1)
-    return torch.tensor(np.ascontiguousarray(fields[..., ::step, ::step]), dtype=torch.float32)
-
-
-def pairs(problem: str, quick: bool) -> tuple[dict, dict[int, tuple[torch.Tensor, ...]]]:
-    """(config, resolution -> (x_train, y_train, x_test, y_test)), channels first."""
-    if problem.startswith("darcy"):
-        cfg = DARCY[quick]
-        values = darcy_values(cfg["finest"], cfg["n_train"] + cfg["n_test"])
-        a, u = values[..., 0], values[..., 1]
-        a = (a - 7.5) / 4.5  # the two levels 3, 12 -> -1, 1
-        u = u / u[: cfg["n_train"]].std()
-        fields, periodic = np.stack([a, u], axis=1), False
+def _scaled(data: PDEData, n_train: int) -> PDEData:
+    """Darcy: ``a``'s two levels 3, 12 -> -1, 1 and ``u`` / std; NS: ``w`` / std (the
+    standard deviations of the training samples)."""
+    values = np.array(data.values, dtype=np.float64)
+    if data.channels == ("a", "u"):
+        values[..., 0] = (values[..., 0] - 7.5) / 4.5
+        values[..., 1] /= values[:n_train, ..., 1].std()
     else:
-        cfg = NS[quick]
-        values = ns_values(cfg["finest"], cfg["n_train"] + cfg["n_test"])
-        fields, periodic = values / values[: cfg["n_train"]].std(), True
+        values /= values[:n_train].std()
+    return data.replace(values=values)
+
+
+def _coarsen_to(data: PDEData, n: int) -> PDEData:
+    """Nested coarsening to ``n`` points per side (both ends kept unless periodic)."""
+    finest = data.grid["x"].size
+    return data.coarsen(finest // n if data.grid.is_periodic("x") else (finest - 1) // (n - 1))
+
+
+def pairs(problem: str, quick: bool) -> tuple[dict, dict[int, tuple[Dataset, Dataset]]]:
+    """(config, resolution -> (train, test)): `OperatorPairs` ``a -> u`` for Darcy,
+    one-step `Rollouts` ``w(0) -> w(1)`` for Navier-Stokes."""
+    cfg = DARCY[quick] if problem.startswith("darcy") else NS[quick]
+    n_train = cfg["n_train"]
+    if problem.startswith("darcy"):
+        data = _scaled(darcy_data(cfg["finest"], n_train + cfg["n_test"]), n_train)
+    else:
+        data = _scaled(ns_data(cfg["finest"], n_train + cfg["n_test"]), n_train)
     out = {}
     for n in sorted({cfg["train"], *cfg["evals"]}):
-        sub = _subsample(fields, cfg["finest"], n, periodic)
-        x, y = sub[:, :1], sub[:, 1:]
-        k = cfg["n_train"]
-        out[n] = (x[:k], y[:k], x[k:], y[k:])
+        coarse = _coarsen_to(data, n)
+        if problem.startswith("darcy"):
+            a, u = coarse.select_channels(["a"]), coarse.select_channels(["u"])
+            out[n] = (
+                OperatorPairs(a[:n_train], u[:n_train]),
+                OperatorPairs(a[n_train:], u[n_train:]),
+            )
+        else:
+            out[n] = (Rollouts(coarse[:n_train]), Rollouts(coarse[n_train:]))
     return cfg, out
 
 
@@ -158,53 +180,13 @@ def build(problem: str, norm: str, quick: bool) -> nn.Module:
     )
 
 
-def relative_l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-sample ``||pred - target|| / ||target||`` (uniform grid norm), mean over batch."""
-    diff = (pred - target).flatten(1).norm(dim=1)
-    return (diff / target.flatten(1).norm(dim=1)).mean()
-
-
-def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: dict, seed: int) -> float:
-    """Adam with a cosine schedule on the relative L2 loss; returns wall seconds."""
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
-    steps = cfg["epochs"] * math.ceil(len(x) / cfg["batch"])
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    start = time.perf_counter()
-    for _ in range(cfg["epochs"]):
-        for idx in torch.randperm(len(x), generator=generator).split(cfg["batch"]):
-            loss = relative_l2(model(x[idx]), y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-    return time.perf_counter() - start
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 8) -> float:
-    model.eval()
-    errors = [
-        relative_l2(model(xb), yb) * len(xb) for xb, yb in zip(x.split(batch), y.split(batch))
-    ]
-    model.train()
-    return float(sum(errors) / len(x))
-
-
 def step_times(problem: str, norm: str, context: Context, x, y) -> tuple[float, float]:
     """Median seconds of one training step with ``norm`` and with instance norm."""
-    models = {
-        kind: build(problem, kind, context.quick).to(context.device) for kind in (norm, "instance")
+    trainers = {
+        kind: OperatorTrainer(build(problem, kind, context.quick).to(context.device))
+        for kind in (norm, "instance")
     }
-    optimizers = {kind: torch.optim.Adam(m.parameters(), 1e-4) for kind, m in models.items()}
-
-    def step(kind: str) -> None:
-        loss = relative_l2(models[kind](x), y)
-        optimizers[kind].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers[kind].step()
-
-    return _interleaved(step, list(models), context)
+    return _interleaved(lambda kind: trainers[kind].step(x, y), list(trainers), context)
 
 
 def _interleaved(fn, kinds: list[str], context: Context, repeats: int = 3) -> tuple[float, float]:
@@ -220,18 +202,22 @@ def _interleaved(fn, kinds: list[str], context: Context, repeats: int = 3) -> tu
 # ------------------------------------------------------------------------- transfer cells
 def run_transfer(cell: Cell, context: Context) -> dict[str, float]:
     cfg, data = pairs(cell.problem, context.quick)
-    device = context.device
-    x, y, _, _ = (t.to(device) for t in data[cfg["train"]])
-    model = build(cell.problem, cell.method, context.quick).to(device)
-    metrics = {"train_s": train(model, x, y, TRAIN[context.quick], cell.seed)}
+    model = build(cell.problem, cell.method, context.quick).to(context.device)
+    trainer = OperatorTrainer(model, OperatorTrainerConfig(**TRAIN[context.quick], seed=cell.seed))
+    result = trainer.fit(data[cfg["train"]][0])
+    metrics = {
+        "train_s": result.seconds,
+        "epochs_run": float(result.epochs_run),
+        "best_val": result.best_val,
+    }
     for n in cfg["evals"]:
-        _, _, xt, yt = (t.to(device) for t in data[n])
-        metrics[f"rel_l2_{n}"] = evaluate(model, xt, yt)
+        metrics[f"rel_l2_{n}"] = trainer.evaluate(data[n][1], batch_size=8)
     alphas = [m.alpha.item() for m in model.modules() if isinstance(m, BlendQuadNorm)]
     if alphas:  # where the learnable blends ended up
         metrics["blend_alpha"] = float(np.mean(alphas))
-    batch = TRAIN[context.quick]["batch"]
-    mine, instance = step_times(cell.problem, cell.method, context, x[:batch], y[:batch])
+    batch = [data[cfg["train"]][0][i] for i in range(trainer.config.batch_size)]
+    x, y = (torch.stack(t).to(context.device) for t in zip(*batch))
+    mine, instance = step_times(cell.problem, cell.method, context, x, y)
     metrics["step_ms"] = 1e3 * mine
     metrics["step_vs_instance"] = mine / instance
     return metrics
@@ -260,13 +246,13 @@ class Probe(nn.Module):
 
 @torch.no_grad()
 def moment_mismatch(norm: str, seed: int) -> dict[str, float]:
-    u = darcy_values(PROBE_FINEST, 2)[..., 1]
-    u = u / u.std()
+    u = darcy_data(PROBE_FINEST, 2).select_channels(["u"])
+    u = u.replace(values=u.values / u.values.std())
     torch.manual_seed(seed)
     probe = Probe(norm, depth=max(PROBE_DEPTHS)).eval()
     means = {}
     for n in (*PROBE_SIZES, PROBE_FINEST):
-        field = _subsample(u, PROBE_FINEST, n, periodic=False)[:, None]
+        field = _coarsen_to(u, n).torch(channels_first=True)
         axis = torch.linspace(0, 1, n)
         coords = torch.stack(torch.meshgrid(axis, axis, indexing="ij")).expand(len(field), 2, n, n)
         feats = probe(torch.cat([field, coords], dim=1))

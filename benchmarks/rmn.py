@@ -187,13 +187,13 @@ def _points(case: Case, n: int, seed: int) -> Tensor:
     """float64 points ``(n, d)`` of the case's punctured domain."""
     g = torch.Generator().manual_seed(seed)
     if not case.centers:
-        return RadialShell(R_MIN, R_MAX, dim=case.dim)(n, g, torch.float64, "cpu")
+        return RadialShell(R_MIN, R_MAX, n_dims=case.dim)(n, g, torch.float64, "cpu")
     out, have = [], 0
     while have < n:
         m = n - have
         uniform = 2 * torch.rand(m // 2, case.dim, generator=g, dtype=torch.float64) - 1
         near = [
-            RadialShell(R_MIN, R_MAX, dim=case.dim, center=c)(
+            RadialShell(R_MIN, R_MAX, n_dims=case.dim, center=c)(
                 (m - m // 2) // len(case.centers) + 1, g, torch.float64, "cpu"
             )
             for c in case.centers
@@ -220,11 +220,11 @@ def _initial_centers(case: Case, x: Tensor, y: Tensor) -> list:
 def _model(method: str, case: Case, x: Tensor, y: Tensor, seed: int) -> torch.nn.Module:
     g = torch.Generator().manual_seed(seed)
     if method == "mlp":
-        return TanhMLP(dim=case.dim)
+        return TanhMLP(n_inputs=case.dim)
     if method == "siren":
-        return SIREN(dim=case.dim)
+        return SIREN(n_inputs=case.dim)
     if case.model == "angular":
-        return RMNAngular(dim=case.dim, generator=g)
+        return RMNAngular(n_dims=case.dim, generator=g)
     if case.model == "multi":
         return RMNMultiCenter(
             _initial_centers(case, x, y),
@@ -232,7 +232,7 @@ def _model(method: str, case: Case, x: Tensor, y: Tensor, seed: int) -> torch.nn
             radial_range=(R_MIN, 2 * math.sqrt(case.dim)),  # up to the box's diagonal
             generator=g,
         )
-    return RMN(dim=case.dim, radial_range=(R_MIN, R_MAX), generator=g)
+    return RMN(n_dims=case.dim, radial_range=(R_MIN, R_MAX), generator=g)
 
 
 # ------------------------------------------------------------------ problems
@@ -301,7 +301,7 @@ def _problem(case: Case, mode: str, seed: int):
     g = torch.Generator().manual_seed(seed + 7)
     n_b = N_TRAIN[mode] // 8
     boundary = torch.cat(
-        [RadialShell(r, r, dim=case.dim)(n_b, g, torch.float64, "cpu") for r in (R_MIN, R_MAX)]
+        [RadialShell(r, r, n_dims=case.dim)(n_b, g, torch.float64, "cpu") for r in (R_MIN, R_MAX)]
     )
     yb = case.target(boundary)
     shift, scale = float(yb.mean()), float(yb.std())

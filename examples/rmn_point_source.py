@@ -32,9 +32,9 @@ def laplace_residual(model: RMN, x: torch.Tensor) -> torch.Tensor:
 
 def main() -> None:
     g = torch.Generator().manual_seed(0)
-    interior = RadialShell(R_MIN, R_MAX, dim=3)  # log-uniform radii
+    interior = RadialShell(R_MIN, R_MAX, n_dims=3)  # log-uniform radii
     boundary = torch.cat(
-        [RadialShell(r, r, dim=3)(64, g, torch.float64, "cpu") for r in (R_MIN, R_MAX)]
+        [RadialShell(r, r, n_dims=3)(64, g, torch.float64, "cpu") for r in (R_MIN, R_MAX)]
     )
     u_boundary = 1.0 / boundary.norm(dim=1)
     scale = float(u_boundary.std())  # the model predicts u / scale
@@ -48,7 +48,7 @@ def main() -> None:
         error_points=test,
         name="rmn-point-source",
     )
-    model = RMN(dim=3)  # the default model: 27 parameters, exponents never start at -1
+    model = RMN(n_dims=3)  # the default model: 27 parameters, exponents never start at -1
     config = TrainerConfig(steps=3000, lr=1e-2, lbfgs_steps=300, dtype=torch.float64, log_every=500)
     trainer = Trainer(model, problem, config)
     trainer.fit()

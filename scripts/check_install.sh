@@ -24,6 +24,16 @@ for shipped in sciml/benchmarks/solvers.py sciml/datafiles/burgers.h5; do
         || { echo "check_install: the wheel lacks $shipped" >&2; exit 1; }
 done
 
+# optional dependencies stay optional: pysindy only behind the `baselines` extra
+"$PY" - "$WORK"/dist/sciml-*.whl <<'PYTHON'
+import re, sys, zipfile
+wheel = zipfile.ZipFile(sys.argv[1])
+metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")))
+for line in metadata.decode().splitlines():
+    if re.match(r"Requires-Dist: *(pysindy|neuraloperator|ray)\b", line) and "extra ==" not in line:
+        sys.exit(f"check_install: the wheel requires an optional dependency: {line}")
+PYTHON
+
 echo "check_install: installing it into a fresh virtualenv"
 "$("$PY" -c 'import sys; print(sys._base_executable)')" -m venv --without-pip "$WORK/venv"
 FRESH="$WORK/venv/bin/python"

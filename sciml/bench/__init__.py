@@ -14,7 +14,16 @@ Then ``sciml bench run name --quick --out results`` and ``sciml bench report res
 """
 
 from ._measure import Context, PeakMemory, environment, resolve_device, synchronize
-from ._registry import Benchmark, Cell, CellGrid, get, load_benchmarks, register, registered
+from ._registry import (
+    Benchmark,
+    Cell,
+    CellGrid,
+    available,
+    get,
+    load_benchmarks,
+    register,
+    registered,
+)
 from ._report import markdown_table, report, summarize
 from ._results import read_records
 from ._roofline import SPEC_PEAKS, OpCounts, count_ops, measure_peaks, spec_peaks
@@ -29,6 +38,7 @@ __all__ = [
     "PeakMemory",
     "RunSummary",
     "SPEC_PEAKS",
+    "available",
     "count_ops",
     "environment",
     "get",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._deprecation import deprecated_alias
+
 
 @dataclass(frozen=True, order=True)
 class Cell:
@@ -26,13 +28,15 @@ class Cell:
     setting: str
     seed: int
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
             "problem": self.problem,
             "setting": self.setting,
             "seed": self.seed,
         }
+
+    as_dict = deprecated_alias(to_dict, "Cell.as_dict")
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Cell:
@@ -145,9 +149,12 @@ def get(name: str) -> Benchmark:
     return _REGISTRY[name]
 
 
-def registered() -> dict[str, Benchmark]:
+def available() -> dict[str, Benchmark]:
     """All registered benchmarks by name."""
     return dict(sorted(_REGISTRY.items()))
+
+
+registered = deprecated_alias(available, "sciml.bench.registered")
 
 
 def shipped_benchmark_dir() -> Path:
@@ -178,7 +185,7 @@ def load_benchmarks(directory: str | Path | None = None) -> dict[str, Benchmark]
             warnings.warn(
                 f"skipped benchmark module {path}: {type(err).__name__}: {err}", stacklevel=2
             )
-    return registered()
+    return available()
 
 
 def import_benchmark_file(path: str | Path) -> None:

@@ -95,22 +95,15 @@ def _cell_label(cell: dict[str, Any]) -> str:
 
 def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: int = 4) -> Path:
     """Bar charts (mean with std error bars) of up to ``max_metrics`` metrics plus time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
     rows = summarize(records)
     metric_names = sorted({m for row in rows for m in row["stats"]} - {"time_s", "peak_mem_mb"})
     panels = [*metric_names[:max_metrics], "time_s"]
     labels = ["/".join(r[k] for k in ROW_KEYS if r[k] != "default") or r["method"] for r in rows]
-    fig, axes = plt.subplots(
-        len(panels),
-        1,
-        figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)),
-        squeeze=False,
-        sharex=True,  # panels with missing metrics (NaN bars) keep the labels' positions
-    )
+    fig = Figure(figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)))
+    # sharex: panels with missing metrics (NaN bars) keep the labels' positions
+    axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True)
     positions = np.arange(len(rows))
     for ax, metric in zip(axes[:, 0], panels):
         stats = [r["stats"].get(metric, (math.nan, math.nan)) for r in rows]
@@ -133,7 +126,6 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
     axes[0, 0].set_title(f"{name} (mean ± std over seeds)")
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
     return path
 
 

@@ -227,7 +227,7 @@ def _first_line(err: BaseException) -> str:
 def _base_record(task: _Task) -> dict[str, Any]:
     return {
         "benchmark": task.benchmark,
-        "cell": task.cell.as_dict(),
+        "cell": task.cell.to_dict(),
         "metrics": {},
         "time_s": math.nan,
         "peak_mem_mb": math.nan,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -217,6 +218,10 @@ class FitResult:
         return self.result.error
 
 
+#: `train` arguments that `fit` sets itself.
+_SET_BY_FIT = ("model", "problem", "config", "method", "start_step")
+
+
 def fit(
     model: nn.Module,
     problem: Problem,
@@ -254,6 +259,13 @@ def fit(
     """
     config = config or TrainerConfig()
     check_names(problem.names, "fit")
+    passed_on = set(inspect.signature(train).parameters) - set(_SET_BY_FIT)
+    unknown = sorted(set(options) - passed_on)
+    if unknown:  # checked before the profiling run trains the model in place
+        raise TypeError(
+            f"fit() got unknown option(s) {', '.join(map(repr, unknown))}; the options "
+            f"passed on to train are {', '.join(sorted(passed_on))}"
+        )
     if not isinstance(profile_steps, int) or profile_steps < 2:
         raise ValueError(f"profile_steps must be an int >= 2, got {profile_steps!r}")
     remaining = config.steps if restart else config.steps - profile_steps

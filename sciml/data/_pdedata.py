@@ -395,14 +395,16 @@ class PDEData:
     ) -> torch.Tensor:
         """Values as a tensor (float32 by default).
 
-        ``channels_first=True`` gives ``(n_samples, n_channels, [n_t], *space)``,
-        the layout of convolutional and Fourier operator models.
+        ``channels_first=True`` gives sciml's tensor layout for models,
+        ``(n_samples, [n_t], n_channels, *space)``: the channel axis moves in front of
+        the space axes, so that every state ``[i, k]`` is ``(n_channels, *space)``, the
+        input of convolutional and Fourier operators (`OperatorPairs`, `Rollouts`).
         """
         import torch
 
         tensor = torch.tensor(np.array(self._values), dtype=dtype or torch.float32)
         if channels_first:
-            tensor = tensor.movedim(-1, 1).contiguous()
+            tensor = tensor.movedim(-1, 1 + self._grid.has_time).contiguous()
         return tensor.to(device) if device is not None else tensor
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -1,4 +1,10 @@
-"""Torch datasets over `PDEData`: operator pairs and rollout windows."""
+"""Torch datasets over `PDEData`: operator pairs and rollout windows.
+
+One tensor layout for models, channels in front of space (`PDEData.torch` with
+``channels_first=True``): a state is ``(n_channels, *space)``, a batch of states
+``(batch, n_channels, *space)``, a sequence of states ``(n_t, n_channels, *space)``.
+`sciml.operators.OperatorTrainer` trains on both datasets.
+"""
 
 from __future__ import annotations
 
@@ -64,8 +70,7 @@ class Rollouts(Dataset):
         n_t = data.grid["t"].size
         if not isinstance(horizon, int) or not 1 <= horizon < n_t:
             raise ValueError(f"horizon must be an integer in [1, {n_t - 1}], got {horizon!r}")
-        # (n_samples, n_t, n_channels, *space)
-        self.fields = data.torch(dtype=dtype, channels_first=True).movedim(1, 2).contiguous()
+        self.fields = data.torch(dtype=dtype, channels_first=True)  # (n, n_t, c, *space)
         self.horizon = horizon
         self.windows_per_sample = n_t - horizon
 

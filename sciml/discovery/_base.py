@@ -9,8 +9,7 @@ Subclasses implement one private method,
 
 ``_fit(self, data: PDEData) -> (coef, feature_names)``
     ``coef`` of shape ``(n_channels, n_features)`` (one row per channel, in
-    ``data.channels`` order) and ``feature_names`` a list of ``n_features`` term names;
-    a mapping ``{channel: {term: coef}}`` is accepted too.
+    ``data.channels`` order) and ``feature_names`` a list of ``n_features`` term names.
 
 and may set further fitted attributes (ending in ``_``) on ``self`` while fitting. The
 public `fit` validates the input, calls ``_fit`` and sets the shared fitted attributes.
@@ -189,7 +188,7 @@ class DiscoveryEstimator(BaseEstimator):
         ]
         return self
 
-    def _fit(self, data: PDEData) -> tuple[np.ndarray, list[str]] | Mapping[str, Mapping]:
+    def _fit(self, data: PDEData) -> tuple[np.ndarray, list[str]]:
         raise NotImplementedError(f"{type(self).__name__} must implement _fit(data)")
 
     @staticmethod
@@ -234,20 +233,8 @@ class DiscoveryEstimator(BaseEstimator):
 
     @staticmethod
     def _unpack(
-        result: tuple[np.ndarray, Sequence[str]] | Mapping[str, Mapping[str, float]],
-        channels: tuple[str, ...],
+        result: tuple[np.ndarray, Sequence[str]], channels: tuple[str, ...]
     ) -> tuple[np.ndarray, list[str]]:
-        if isinstance(result, Mapping):
-            names: list[str] = []
-            for channel in channels:
-                for term in result.get(channel, {}):
-                    if term not in names:
-                        names.append(term)
-            coef = np.zeros((len(channels), len(names)))
-            for i, channel in enumerate(channels):
-                for term, value in result.get(channel, {}).items():
-                    coef[i, names.index(term)] = float(value)
-            return coef, names
         coef, names = result
         coef = np.array(coef, dtype=np.float64, copy=True).reshape(len(channels), -1)
         names = list(names)

@@ -57,6 +57,7 @@ from sciml.data import PDEData
 from ._base import DiscoveryEstimator
 from ._galilean import GalileanTest, galilean_test
 from ._library import Term, build_library, galilean_reduced
+from ._mstls import mstls
 from ._selection import (
     EliminationPath,
     backward_path,
@@ -66,7 +67,6 @@ from ._selection import (
     resolvable,
 )
 from ._weak import WeakSystem, estimate_noise_std, weak_system
-from .baselines._wsindy import mstls
 
 __all__ = ["EqOD"]
 

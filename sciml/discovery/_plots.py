@@ -12,19 +12,15 @@ def plot_selection_probabilities(model: Any, path: str | Path) -> Path:
     Only the searched terms are drawn (those with a nonzero frequency or in the
     equation); selected terms are red. Returns ``path``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
     probabilities = np.nan_to_num(model.selection_probabilities_)
     shown = np.flatnonzero((probabilities > 0).any(axis=0) | model.support_.any(axis=0))
     names = [model.feature_names_[j] for j in shown]
     n = len(model.channels_)
-    fig, axes = plt.subplots(
-        n, 1, figsize=(min(16, max(6, 0.35 * len(names))), 3 * n), squeeze=False, sharex=True
-    )
+    fig = Figure(figsize=(min(16, max(6, 0.35 * len(names))), 3 * n))
+    axes = fig.subplots(n, 1, squeeze=False, sharex=True)
     positions = np.arange(len(names))
     for ax, channel, row, support in zip(
         axes[:, 0], model.channels_, probabilities, model.support_
@@ -37,5 +33,4 @@ def plot_selection_probabilities(model: Any, path: str | Path) -> Path:
     axes[0, 0].set_title("EqOD selection frequency on row halves (red: selected)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)

@@ -1,4 +1,5 @@
-"""Resolution-robust neural operators: quadrature weights, QuadNorm, BlendQuadNorm."""
+"""Resolution-robust neural operators: quadrature weights, QuadNorm, BlendQuadNorm, the
+FNO constructor and the one operator training loop."""
 
 from ._coordinates import AppendCoordinates, grid_coordinates
 from ._fno import make_fno, replace_fno_norms
@@ -15,14 +16,26 @@ from ._quadrature import (
     trapezoid_weights,
     uniform_weights,
 )
+from ._training import (
+    PRECISIONS,
+    OperatorHistory,
+    OperatorTrainer,
+    OperatorTrainerConfig,
+    precision,
+    relative_l2,
+)
 from ._transolver import PhysicsAttention, Transolver
 
 __all__ = [
     "CONVENTION_RULES",
     "NORMS",
+    "PRECISIONS",
     "RULES",
     "AppendCoordinates",
     "BlendQuadNorm",
+    "OperatorHistory",
+    "OperatorTrainer",
+    "OperatorTrainerConfig",
     "PhysicsAttention",
     "QuadNorm",
     "Transolver",
@@ -32,7 +45,9 @@ __all__ = [
     "midpoint_weights",
     "periodic_weights",
     "point_weights",
+    "precision",
     "quadrature_weights",
+    "relative_l2",
     "replace_fno_norms",
     "rules_for",
     "simpson_weights",

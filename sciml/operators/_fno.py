@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import nn
 
 from ._coordinates import AppendCoordinates
@@ -159,13 +160,15 @@ def make_fno(
     norm: str | None = "quadnorm",
     norm_kwargs: dict[str, Any] | None = None,
     periodic: bool = False,
+    residual: bool = False,
     **fno_kwargs: Any,
 ) -> nn.Sequential:
     """A neuraloperator FNO with sciml norms and endpoint-inclusive coordinates.
 
     Builds ``FNO(positional_embedding=None, norm=None, ...)``, swaps its norms with
     `replace_fno_norms` and prepends `AppendCoordinates` (``linspace(0, 1, n)`` per
-    axis, or ``arange(n) / n`` when ``periodic``).
+    axis, or ``arange(n) / n`` when ``periodic``). The spectral convolutions are
+    `Float32SpectralConv`: under bfloat16 autocast their FFTs stay in float32.
 
     Parameters
     ----------
@@ -181,6 +184,9 @@ def make_fno(
         coordinates (``"periodic"`` or ``"inclusive"``).
     periodic : bool
         The data live on a periodic grid.
+    residual : bool
+        Return ``x + FNO(x)`` (one-step forecasters ``u_{k+1} = u_k + F(u_k)``);
+        needs ``in_channels == out_channels``.
     **fno_kwargs
         Other options of ``neuralop.models.FNO``.
 
@@ -188,11 +194,23 @@ def make_fno(
     -------
     nn.Sequential
         Maps ``(batch, in_channels, *spatial)`` to ``(batch, out_channels, *spatial)``.
+
+    Examples
+    --------
+    >>> model = make_fno(2, 2, n_modes=(8, 8), hidden_channels=8, norm=None, residual=True)
+    >>> model(torch.zeros(1, 2, 16, 16)).shape
+    torch.Size([1, 2, 16, 16])
     """
     try:
         from neuralop.models import FNO
+
+        from ._spectral import Float32SpectralConv
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("make_fno needs neuraloperator: pip install neuraloperator") from err
+    if residual and in_channels != out_channels:
+        raise ValueError(
+            f"residual=True needs in_channels == out_channels, got {in_channels} and {out_channels}"
+        )
     norm_kwargs = dict(norm_kwargs or {})
     if norm in ("quadnorm", "blendquadnorm") and "rule" not in norm_kwargs:
         norm_kwargs.setdefault("convention", "periodic" if periodic else "inclusive")
@@ -204,7 +222,14 @@ def make_fno(
         n_layers=n_layers,
         positional_embedding=None,
         norm=None,
-        **fno_kwargs,
+        **{"conv_module": Float32SpectralConv, **fno_kwargs},
     )
     replace_fno_norms(model, norm, **norm_kwargs)
-    return nn.Sequential(AppendCoordinates(periodic=periodic), model)
+    return (Residual if residual else nn.Sequential)(AppendCoordinates(periodic=periodic), model)
+
+
+class Residual(nn.Sequential):
+    """``x + layers(x)``: a `torch.nn.Sequential` that adds its input to its output."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + super().forward(x)

@@ -140,7 +140,7 @@ def check_components(
             f"{', '.join(f'n_{a}' for a in 'xyz'[:n_dims])}) with {n_components} {what} "
             f"components on the channel axis; got shape {tuple(state.shape)} "
             f"({got} components). Select the right channels first, e.g. "
-            "data.select_channels(['u', 'v'])."
+            "data.select_channels(['u', 'v'])"
         )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .._deprecation import deprecated_alias
 from ._base import Repair
 from ._diagnostics import energy
 
@@ -143,7 +144,7 @@ class RolloutResult:
         """MSE at the last step."""
         return float(self.mse[-1])
 
-    def as_dict(self) -> dict[str, float]:
+    def summary(self) -> dict[str, float]:
         """Scalar summary: final and mean MSE, final max divergence and energy, diagnostics."""
         return {
             "final_mse": self.final_mse,
@@ -154,6 +155,8 @@ class RolloutResult:
             "linear_residual": float(np.nanmean(self.linear_residual)),
             "target_distortion": self.target_distortion,
         }
+
+    as_dict = deprecated_alias(summary, "RolloutResult.as_dict")
 
 
 def _model_dtype_device(model: Model) -> tuple[torch.dtype, torch.device]:

@@ -78,3 +78,15 @@ def test_fit_restart_trains_full_budget():
     cfg = TrainerConfig(steps=6, lr=1e-2, progress=False)
     out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=4, restart=True)
     assert len(out.result.history) == 6
+
+
+def test_fit_refuses_an_unknown_option_before_training_the_model():
+    p = small()
+    model = make_model(p, width=8, depth=2)
+    before = [t.clone() for t in model.parameters()]
+    cfg = TrainerConfig(steps=16, progress=False)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) 'rnak'; the options passed on"):
+        fit(model, p, cfg, profile_steps=8, rnak=2)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
+    out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
+    assert len(out.profile_history) == 8

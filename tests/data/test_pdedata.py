@@ -122,8 +122,10 @@ def test_torch_layouts():
     data = _wave(n_samples=2, nt=5, nx=8)
     assert data.torch().shape == (2, 5, 8, 1) and data.torch().dtype == torch.float32
     channels_first = data.torch(dtype=torch.float64, channels_first=True)
-    assert channels_first.shape == (2, 1, 5, 8)
-    assert torch.equal(channels_first[:, 0], torch.from_numpy(np.array(data.values[..., 0])))
+    assert channels_first.shape == (2, 5, 1, 8)  # (sample, t, channel, x)
+    assert torch.equal(channels_first[:, :, 0], torch.from_numpy(np.array(data.values[..., 0])))
+    no_time = PDEData.from_arrays(np.array(data.values[:, 0]), x=data.grid["x"])
+    assert no_time.torch(channels_first=True).shape == (2, 1, 8)  # (sample, channel, x)
 
 
 def test_rollouts_and_operator_pairs():

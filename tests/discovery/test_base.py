@@ -22,9 +22,9 @@ def test_format_with_fixed_decimals():
     assert format_equation("u_t", {}, **fixed) == "u_t = 0"
 
 
-def test_base_sets_fitted_attributes_from_mapping():
+def test_base_sets_fitted_attributes():
     data = generate("burgers", seed=0)
-    model = _Fixed({"u": {"u*u_x": -1.0, "u_xx": 0.1}}).fit(data)
+    model = _Fixed((np.array([[-1.0, 0.1]]), ["u*u_x", "u_xx"])).fit(data)
     assert model.feature_names_ == ["u*u_x", "u_xx"]
     assert model.coef_.shape == (1, 2) and model.support_.all()
     assert model.equations_ == [{"lhs": "u_t", "terms": {"u*u_x": -1.0, "u_xx": 0.1}}]
@@ -55,6 +55,6 @@ def test_evaluate_terms_unknown_channel():
 
 
 def test_predict_checks_channels():
-    model = _Fixed({"u": {"u_xx": 0.1}}).fit(generate("heat", seed=0, nt=5))
+    model = _Fixed((np.array([[0.1]]), ["u_xx"])).fit(generate("heat", seed=0, nt=5))
     with pytest.raises(ValueError, match="channels"):
         model.predict(generate("nls", seed=0, nt=5))

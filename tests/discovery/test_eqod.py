@@ -194,12 +194,51 @@ def test_fallback_can_be_disabled_and_is_reported():
     data = generate("nagumo", seed=0).with_noise(0.2, seed=0)
     strict = _fit_quietly(EqOD(random_state=0, fallback=None), data)
     assert strict.used_fallback_ == {"u": False}
-    assert "no fallback" in strict.fallback_reason_["u"]
+    assert strict.fallback_reason_["u"].startswith("EqOD (4 terms, r = ")
     model = _fit_quietly(EqOD(random_state=0), data)
-    assert set(model.used_fallback_) == {"u"}
-    assert model.fallback_reason_["u"].startswith(
-        "MSTLS won" if model.used_fallback_["u"] else "EqOD won"
+    assert model.used_fallback_ == {"u": False}  # EqOD's own model is the true one here
+    assert model.fallback_reason_["u"].startswith("EqOD won (EqOD 4 terms, r = ")
+    np.testing.assert_array_equal(model.coef_, strict.coef_)
+
+
+def _decide(G, b, coef):
+    """The two-sided fallback's choice between ``coef`` and the full-library MSTLS model."""
+    model = EqOD(random_state=0)
+    model.used_fallback_, model.fallback_reason_ = {}, {}
+    r = float(np.linalg.norm(b - G @ coef) / np.linalg.norm(b))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chosen, r_chosen = model._two_sided_fallback(G, b, coef, r, "u")
+    fell_back = model.used_fallback_["u"]
+    assert len(caught) == int(fell_back)  # a fallback is announced, keeping EqOD's is not
+    return chosen, r_chosen, fell_back, model.fallback_reason_["u"]
+
+
+def test_fallback_replaces_a_wrong_or_bloated_model_and_keeps_the_right_one():
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((300, 6))
+    true = np.array([0.0, 1.5, 0.0, -2.0, 0.0, 0.0])
+    b = G @ true + 1e-3 * rng.standard_normal(300)
+    exact, r_exact, fell_back, reason = _decide(
+        G, b, np.linalg.lstsq(G[:, [1, 3]], b)[0] @ np.eye(6)[[1, 3]]
     )
+    assert not fell_back and reason.startswith("EqOD won (EqOD 2 terms") and r_exact < 1e-3
+    # a wrong support: MSTLS's true one has a far smaller residual
+    chosen, r, fell_back, reason = _decide(G, b, np.array([0.8, 0.0, 0.0, -1.9, 0.0, 0.0]))
+    assert fell_back and reason.startswith("MSTLS won on a smaller residual (EqOD 2 terms")
+    np.testing.assert_allclose(chosen, exact, atol=1e-12)
+    assert r == pytest.approx(r_exact)
+    # the true terms plus a spurious one at the same residual: the simpler model wins
+    bloated = np.linalg.lstsq(G[:, [1, 3, 5]], b)[0] @ np.eye(6)[[1, 3, 5]]
+    chosen, r, fell_back, reason = _decide(G, b, bloated)
+    assert fell_back and reason.startswith("MSTLS won on fewer terms for a similar residual")
+    assert np.count_nonzero(chosen) == 2
+    # a small true term that MSTLS thresholds away: EqOD's smaller residual wins
+    b_small = b + 0.05 * G[:, 5]
+    full = np.linalg.lstsq(G[:, [1, 3, 5]], b_small)[0] @ np.eye(6)[[1, 3, 5]]
+    chosen, r, fell_back, reason = _decide(G, b_small, full)
+    assert not fell_back and reason.startswith("EqOD won (EqOD 3 terms")
+    assert "MSTLS 2 terms" in reason and chosen is full
 
 
 def test_selection_probabilities_shape_and_constant_nan():
@@ -207,11 +246,15 @@ def test_selection_probabilities_shape_and_constant_nan():
     model = _fit_quietly(EqOD(random_state=0, n_subsamples=30), data)
     probs = model.selection_probabilities_
     assert probs.shape == model.coef_.shape
-    assert np.isnan(probs[0, model.feature_names_.index("1")])
+    assert np.isnan(probs[0, model.feature_names_.index("1")])  # never a candidate
     finite = probs[np.isfinite(probs)]
     assert np.all((finite >= 0) & (finite <= 1))
     true = [model.feature_names_.index(t) for t in ("u", "u^2", "u_xx")]
     assert np.all(probs[0, true] == 1.0)  # clean data: every half selects the true terms
+    constant = model.feature_names_.index("1")
+    false = [i for i in range(len(model.feature_names_)) if i not in (*true, constant)]
+    assert np.all(probs[0, false] == 0.0)  # ... and no other term
+    assert model.equations_[0]["terms"].keys() == {"u", "u^2", "u_xx"}
     path = model.paths_["u"]
     assert sorted(path.supports[3]) == sorted(true) and path.residuals[3] < 1e-5
 
@@ -244,3 +287,19 @@ def test_fallback_option_is_validated_and_stlsq_selectable():
     model = _fit_quietly(EqOD(random_state=0, fallback="stlsq", debias_noise=False), data)
     assert model.noise_std_ is None
     assert set(model.equations_[0]["terms"]) == {"u_xx"}
+
+
+def test_plot_selection_probabilities_leaves_the_backend_alone(tmp_path):
+    import matplotlib
+
+    from sciml.discovery import plot_selection_probabilities
+
+    model = _fit_quietly(EqOD(random_state=0, n_subsamples=10), generate("fisher_kpp", seed=0))
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a user's choice, which the library must not switch
+    try:
+        path = plot_selection_probabilities(model, tmp_path / "probabilities.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000

@@ -114,3 +114,13 @@ def test_quadnorm_swap_needs_the_grid_convention():
     assert embedded.fno_blocks.norm[0].rule == ("midpoint",)
     periodic = _fno("quadnorm", periodic=True)[1].fno_blocks.norm[0]
     assert periodic.rule == ("periodic",)
+
+
+def test_residual_fno_adds_its_input():
+    plain, residual = _fno(None), _fno(None, residual=True)
+    x = torch.randn(2, 1, 9, 9)
+    with torch.no_grad():  # same seed, same weights: the outputs differ by exactly x
+        assert torch.allclose(residual(x), x + plain(x), atol=1e-6)
+    assert plain.state_dict().keys() == residual.state_dict().keys()
+    with pytest.raises(ValueError, match="residual=True needs in_channels == out_channels"):
+        make_fno(1, 2, n_modes=(4, 4), residual=True)

@@ -95,6 +95,15 @@ def test_uniform_box_is_inside_reproducible_and_uniform():
     assert p.shape == (20000, 2) and p.dtype == F64
     assert (p[:, 0] >= 0).all() and (p[:, 0] <= 2).all() and (p[:, 1].abs() <= 1).all()
     torch.testing.assert_close(p.mean(0), torch.tensor([1.0, 0.0], dtype=F64), atol=0.02, rtol=0)
+    # uniform on [0, 2] x [-1, 1]: std 2 / sqrt(12) per axis, flat histograms, no repeats
+    torch.testing.assert_close(
+        p.std(0), torch.full((2,), 12**-0.5 * 2, dtype=F64), atol=0.01, rtol=0
+    )
+    for axis, low in ((0, 0.0), (1, -1.0)):
+        counts = torch.histc(p[:, axis], bins=10, min=low, max=low + 2.0)
+        assert (counts - 2000).abs().max() <= 5 * (2000 * 0.9) ** 0.5  # 5 binomial sigmas
+    assert len(torch.unique(p, dim=0)) == 20000
+    assert torch.corrcoef(p.T)[0, 1].abs() < 0.03  # independent coordinates
     assert torch.equal(p, s(20000, _gen(), F64, "cpu"))
     p32 = s(20000, _gen(), torch.float32, "cpu")
     assert p32.dtype == torch.float32 and torch.equal(p32, p.float())

@@ -53,7 +53,7 @@ def test_modes_order_and_metrics():
     assert np.all(raw.linear_residual < 1e-12)
     np.testing.assert_allclose(loop.energy, loop.reference_energy, rtol=1e-12)
     assert raw.states.shape == (2, 6, 2, N, N)
-    summary = raw.as_dict()
+    summary = raw.summary()
     assert summary["final_mse"] == raw.final_mse and "target_distortion" in summary
 
 

@@ -29,7 +29,8 @@ def _import_pysindy():
         import pysindy
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "the PySINDy baselines need PySINDy >= 2.1: pip install 'pysindy>=2.1'"
+            "the PySINDy baselines need PySINDy >= 2.1, an optional dependency: "
+            "pip install 'sciml[baselines]'"
         ) from err
     return pysindy
 
@@ -210,7 +211,7 @@ class PySINDyWeak(DiscoveryEstimator):
         return _fit_sindy(model, self, data)
 
 
-def weak_system(library, data: PDEData) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def pysindy_weak_system(library, data: PDEData) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Weak feature matrix ``G`` ``(n_rows, n_features)``, target ``b`` ``(n_rows, n_channels)``.
 
     Rows of all samples are stacked; names are PySINDy's.
@@ -282,7 +283,7 @@ class WFLasso(DiscoveryEstimator):
             if not isinstance(value, (int, np.integer)) or value < 2:
                 raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
         library = _weak_library(self, data)
-        G, b, names = weak_system(library, data)
+        G, b, names = pysindy_weak_system(library, data)
         scale = np.linalg.norm(G, axis=0)
         scale[scale == 0] = 1.0
         coef = np.zeros((b.shape[1], G.shape[1]))

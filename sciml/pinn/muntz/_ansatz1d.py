@@ -71,9 +71,9 @@ class MuntzAnsatz1d(PowerTerms):
     ) -> None:
         super().__init__()
         if not math.isfinite(origin):
-            raise ValueError(f"origin must be finite, got {origin}.")
+            raise ValueError(f"origin must be finite, got {origin}")
         if not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be a positive finite float, got {eps}.")
+            raise ValueError(f"eps must be a positive finite float, got {eps}")
         self._init_terms(
             n_terms,
             bounds=bounds,
@@ -92,7 +92,7 @@ class MuntzAnsatz1d(PowerTerms):
             bad = x[x < self.origin].min().item()
             raise ValueError(
                 f"MuntzAnsatz1d is defined for x >= origin={self.origin} (the singular point, "
-                f"punctured by eps={self.eps}); got x={bad}. Shift the domain or set origin."
+                f"punctured by eps={self.eps}); got x={bad}. Shift the domain or set origin"
             )
         return torch.log(torch.clamp(x - self.origin, min=self.eps)).unsqueeze(-1)
 
@@ -147,13 +147,13 @@ def clustered_collocation(
     [0.015625, 0.140625, 0.390625, 0.765625]
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}.")
+        raise ValueError(f"n must be a positive int, got {n!r}")
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"need finite low < high, got low={low}, high={high}.")
+        raise ValueError(f"need finite low < high, got low={low}, high={high}")
     if not (math.isfinite(power) and power > 0):
-        raise ValueError(f"power must be a positive finite float, got {power}.")
+        raise ValueError(f"power must be a positive finite float, got {power}")
     if singular not in ("low", "high"):
-        raise ValueError(f"singular must be 'low' or 'high', got {singular!r}.")
+        raise ValueError(f"singular must be 'low' or 'high', got {singular!r}")
     dtype = dtype or torch.get_default_dtype()
     if random:
         t = 1.0 - torch.rand(n, generator=generator, dtype=torch.float64)  # (0, 1]

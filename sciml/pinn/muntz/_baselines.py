@@ -16,13 +16,15 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from ..._deprecation import renamed_keywords
+
 __all__ = ["SIREN", "TanhMLP"]
 
 
-def _check(dim: int, width: int, depth: int) -> None:
-    for name, value in (("dim", dim), ("width", width), ("depth", depth)):
+def _check(n_inputs: int, width: int, depth: int) -> None:
+    for name, value in (("n_inputs", n_inputs), ("width", width), ("depth", depth)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 class _LinearHead(nn.Module):
@@ -51,18 +53,19 @@ class _LinearHead(nn.Module):
 
 
 class TanhMLP(_LinearHead):
-    """``[dim -> width x depth -> 1]`` with tanh activations (PyTorch's default init).
+    """``[n_inputs -> width x depth -> 1]`` with tanh activations (PyTorch's default init).
 
     Examples
     --------
-    >>> sum(p.numel() for p in TanhMLP(dim=2).parameters())
+    >>> sum(p.numel() for p in TanhMLP(n_inputs=2).parameters())
     33537
     """
 
-    def __init__(self, *, dim: int = 2, width: int = 128, depth: int = 3) -> None:
+    @renamed_keywords(dim="n_inputs")
+    def __init__(self, *, n_inputs: int = 2, width: int = 128, depth: int = 3) -> None:
         super().__init__()
-        _check(dim, width, depth)
-        sizes = [dim] + [width] * depth
+        _check(n_inputs, width, depth)
+        sizes = [n_inputs] + [width] * depth
         layers: list[nn.Module] = []
         for a, b in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(a, b), nn.Tanh()]
@@ -79,24 +82,25 @@ class TanhMLP(_LinearHead):
 class SIREN(_LinearHead):
     """SIREN (Sitzmann et al. 2020): ``sin(omega_0 (W x + b))`` layers and a linear output.
 
-    Standard initialisation: first layer ``U(-1/d_in, 1/d_in)``, later layers
-    ``U(-sqrt(6/d_in)/omega_0, sqrt(6/d_in)/omega_0)``.
+    Standard initialisation: first layer ``U(-1/n_inputs, 1/n_inputs)``, later layers
+    ``U(-sqrt(6/width)/omega_0, sqrt(6/width)/omega_0)``.
 
     Examples
     --------
-    >>> sum(p.numel() for p in SIREN(dim=2).parameters())
+    >>> sum(p.numel() for p in SIREN(n_inputs=2).parameters())
     8577
     """
 
+    @renamed_keywords(dim="n_inputs")
     def __init__(
-        self, *, dim: int = 2, width: int = 64, depth: int = 3, omega_0: float = 30.0
+        self, *, n_inputs: int = 2, width: int = 64, depth: int = 3, omega_0: float = 30.0
     ) -> None:
         super().__init__()
-        _check(dim, width, depth)
+        _check(n_inputs, width, depth)
         if not (math.isfinite(omega_0) and omega_0 > 0):
-            raise ValueError(f"omega_0 must be a positive finite float, got {omega_0}.")
+            raise ValueError(f"omega_0 must be a positive finite float, got {omega_0}")
         self.omega_0 = float(omega_0)
-        sizes = [dim] + [width] * depth + [1]
+        sizes = [n_inputs] + [width] * depth + [1]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         with torch.no_grad():
             for i, layer in enumerate(self.layers):

@@ -51,8 +51,8 @@ class MuntzExponents(nn.Module):
         parameterisation uses them.
     parameterization : {"bounded", "softplus"}
     shape : tuple of int
-        Leading shape: ``forward()`` returns ``(*shape, n)`` (e.g. ``(d_out, d_in)`` for one
-        block per edge of a layer).
+        Leading shape: ``forward()`` returns ``(*shape, n)`` (e.g.
+        ``(out_features, in_features)`` for one block per edge of a layer).
     init : {"linspace", "random"} or sequence of float
         Initial exponents; an explicit sequence has length ``n``, is strictly increasing and
         lies strictly inside the bounds (above ``lower`` for ``"softplus"``).
@@ -85,13 +85,13 @@ class MuntzExponents(nn.Module):
     ) -> None:
         super().__init__()
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}.")
+            raise ValueError(f"n must be a positive int, got {n!r}")
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(
-                f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}."
+                f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"
             )
         if not (math.isfinite(min_gap) and min_gap >= 0):
-            raise ValueError(f"min_gap must be a finite float >= 0, got {min_gap}.")
+            raise ValueError(f"min_gap must be a finite float >= 0, got {min_gap}")
         self.n = n
         self.lower, self.upper = check_bounds(bounds)
         self.parameterization = parameterization
@@ -107,12 +107,12 @@ class MuntzExponents(nn.Module):
                 u = torch.rand(*self.shape, n, generator=generator, dtype=torch.float64)
                 values = self.lower + (self.upper - self.lower) * torch.sort(u, dim=-1).values
             else:
-                raise ValueError(f"init must be 'linspace', 'random' or values, got {init!r}.")
+                raise ValueError(f"init must be 'linspace', 'random' or values, got {init!r}")
         else:
             values = torch.as_tensor(init, dtype=torch.float64)
             if values.shape[-1:] != (n,):
                 raise ValueError(
-                    f"init values need {n} exponents, got shape {tuple(values.shape)}."
+                    f"init values need {n} exponents, got shape {tuple(values.shape)}"
                 )
         self.set_exponents(values)
 
@@ -138,14 +138,14 @@ class MuntzExponents(nn.Module):
         v = torch.as_tensor(values, dtype=torch.float64).expand(*self.shape, self.n)
         lo = torch.full_like(v[..., :1], self.lower)
         if not torch.isfinite(v).all():
-            raise ValueError(f"initial exponents must be finite, got {v.tolist()}.")
+            raise ValueError(f"initial exponents must be finite, got {v.tolist()}")
         gaps = torch.diff(torch.cat([lo, v], dim=-1), dim=-1)
         if self.parameterization == "bounded":
             gaps = torch.cat([gaps, self.upper - v[..., -1:]], dim=-1)
             if (gaps <= 0).any():
                 raise ValueError(
                     "initial exponents must be strictly increasing and strictly inside "
-                    f"({self.lower}, {self.upper}), got {v.tolist()}."
+                    f"({self.lower}, {self.upper}), got {v.tolist()}"
                 )
             logg = torch.log(gaps)
             raw = logg[..., : self.n] - logg[..., self.n :]
@@ -153,7 +153,7 @@ class MuntzExponents(nn.Module):
             if (gaps <= self.min_gap).any():
                 raise ValueError(
                     f"initial exponents must increase by more than min_gap={self.min_gap} "
-                    f"starting above lower={self.lower}, got {v.tolist()}."
+                    f"starting above lower={self.lower}, got {v.tolist()}"
                 )
             raw = _inverse_softplus(gaps - self.min_gap)
         self.raw.copy_(raw.to(self.raw))

@@ -188,18 +188,18 @@ def sparse_projection_fit(
     b = np.asarray(target, dtype=np.float64).reshape(-1)
     F = np.zeros((len(b), 0)) if fixed is None else np.asarray(fixed, dtype=np.float64)
     if F.ndim != 2 or F.shape[0] != len(b):
-        raise ValueError(f"fixed must have shape ({len(b)}, n_fixed), got {F.shape}.")
+        raise ValueError(f"fixed must have shape ({len(b)}, n_fixed), got {F.shape}")
     if not np.isfinite(b).all() or not np.isfinite(F).all():
-        raise ValueError("target and fixed columns must be finite.")
+        raise ValueError("target and fixed columns must be finite")
     known = {f.name for f in families}
     names = [str(n) for n, _ in terms]
     if not names or not set(names) <= known:
-        raise ValueError(f"terms must be (family, exponent) pairs of families {sorted(known)}.")
+        raise ValueError(f"terms must be (family, exponent) pairs of families {sorted(known)}")
     for value, name in ((rel_tol, "rel_tol"), (merge_tol, "merge_tol")):
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite float >= 0, got {value}.")
+            raise ValueError(f"{name} must be a finite float >= 0, got {value}")
     if not (math.isfinite(growth) and growth >= 1):
-        raise ValueError(f"growth must be a finite float >= 1, got {growth}.")
+        raise ValueError(f"growth must be a finite float >= 1, got {growth}")
     proj = _Projection(families, F, b, rcond)
     mu = proj.optimise(names, np.asarray([m for _, m in terms], dtype=np.float64), max_nfev)
     dense = proj.relative(names, mu)

@@ -5,7 +5,8 @@ An edge is the scalar function
     ``phi(x) = sum_k a_k |x|^mu_k + sum_k b_k sgn(x) |x|^lambda_k``
 
 with trainable exponents ``mu`` (even part) and ``lambda`` (odd part). A layer maps
-``d_in -> d_out`` with one edge per (input, output) pair, summed over inputs, plus a bias;
+``in_features -> out_features`` with one edge per (input, output) pair, summed over
+inputs, plus a bias;
 the network stacks layers with ``tanh`` in between (KAN-like). Exponents are shared by all
 edges of a layer by default (``share_exponents=True``) or owned by each edge.
 """
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..._deprecation import renamed_keywords
 from ._exponents import MuntzExponents
 from ._powers import DEFAULT_EPS, abs_power, check_finite, signed_power
 from ._regularizers import growth_penalty, l1_penalty, muntz_penalty
@@ -29,7 +31,7 @@ class MuntzLayer(nn.Module):
 
     Parameters
     ----------
-    d_in, d_out : int
+    in_features, out_features : int
     n_even, n_odd : int
         Terms per edge in the even (``|x|^mu``) and odd (``sgn(x)|x|^lambda``) parts; either may
         be 0 but not both.
@@ -37,7 +39,8 @@ class MuntzLayer(nn.Module):
         Exponent bounds of both parts (see `MuntzExponents`).
     parameterization : {"bounded", "softplus"}
     share_exponents : bool
-        One exponent block per layer (True) or one per edge, shape ``(d_out, d_in, n)``.
+        One exponent block per layer (True) or one per edge, shape
+        ``(out_features, in_features, n)``.
     init_scale : float
         Coefficients start as ``init_scale * N(0, 1)``.
     eps : float
@@ -53,10 +56,11 @@ class MuntzLayer(nn.Module):
     torch.Size([5, 3])
     """
 
+    @renamed_keywords(d_in="in_features", d_out="out_features")
     def __init__(
         self,
-        d_in: int,
-        d_out: int,
+        in_features: int,
+        out_features: int,
         *,
         n_even: int = 6,
         n_odd: int = 6,
@@ -70,30 +74,33 @@ class MuntzLayer(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        for name, v in (("d_in", d_in), ("d_out", d_out)):
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
         for name, v in (("n_even", n_even), ("n_odd", n_odd)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {v!r}.")
+                raise ValueError(f"{name} must be an int >= 0, got {v!r}")
         if n_even + n_odd == 0:
-            raise ValueError("n_even + n_odd must be positive, got 0 terms per edge.")
+            raise ValueError("n_even + n_odd must be positive, got 0 terms per edge")
         dtype = dtype or torch.get_default_dtype()
-        self.d_in, self.d_out, self.eps = d_in, d_out, float(eps)
+        self.in_features, self.out_features, self.eps = in_features, out_features, float(eps)
         self.share_exponents = bool(share_exponents)
-        shape = () if self.share_exponents else (d_out, d_in)
+        shape = () if self.share_exponents else (out_features, in_features)
         kw = dict(bounds=bounds, parameterization=parameterization, shape=shape)
         kw.update(dtype=dtype, device=device)
         self.even = MuntzExponents(n_even, **kw) if n_even else None
         self.odd = MuntzExponents(n_odd, **kw) if n_odd else None
 
         def coeffs(n: int) -> nn.Parameter:
-            c = torch.randn(d_out, d_in, n, generator=generator, dtype=dtype) * init_scale
+            c = (
+                torch.randn(out_features, in_features, n, generator=generator, dtype=dtype)
+                * init_scale
+            )
             return nn.Parameter(c.to(device))
 
         self.a = coeffs(n_even)
         self.b = coeffs(n_odd)
-        self.bias = nn.Parameter(torch.zeros(d_out, dtype=dtype, device=device))
+        self.bias = nn.Parameter(torch.zeros(out_features, dtype=dtype, device=device))
 
     def exponent_blocks(self) -> list[Tensor]:
         """Current exponent tensors: ``[mu]``, ``[lambda]`` or ``[mu, lambda]``."""
@@ -102,17 +109,19 @@ class MuntzLayer(nn.Module):
     def _part(self, x: Tensor, exps: MuntzExponents, coef: Tensor, odd: bool) -> Tensor:
         mu = exps()
         power = signed_power if odd else abs_power
-        if self.share_exponents:  # (B, d_in, n) contracted with (d_out, d_in, n)
+        if self.share_exponents:  # (B, I, n) contracted with (O, I, n); I, O: in/out features
             return torch.einsum("bik,oik->bo", power(x, mu, eps=self.eps), coef)
-        # per-edge exponents: (B, 1, d_in, 1) ^ (d_out, d_in, n) -> (B, d_out, d_in, n)
+        # per-edge exponents: (B, 1, I, 1) ^ (O, I, n) -> (B, O, I, n)
         p = power(x.unsqueeze(1), mu, eps=self.eps)
         return torch.einsum("boik,oik->bo", p, coef)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Map ``x`` of shape ``(batch, d_in)`` to ``(batch, d_out)``."""
-        if x.dim() != 2 or x.shape[1] != self.d_in:
-            raise ValueError(f"expected input of shape (batch, {self.d_in}), got {tuple(x.shape)}.")
-        out = self.bias.expand(x.shape[0], self.d_out)
+        """Map ``x`` of shape ``(batch, in_features)`` to ``(batch, out_features)``."""
+        if x.dim() != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"expected input of shape (batch, {self.in_features}), got {tuple(x.shape)}"
+            )
+        out = self.bias.expand(x.shape[0], self.out_features)
         if self.even is not None:
             out = out + self._part(x, self.even, self.a, odd=False)
         if self.odd is not None:
@@ -154,7 +163,7 @@ class MSN(nn.Module):
     Parameters
     ----------
     widths : sequence of int
-        ``[d_in, hidden..., d_out]``, at least two entries.
+        ``[in_features, hidden..., out_features]``, at least two entries.
     activation : callable
         Applied between layers (not after the last); default ``torch.tanh``.
     **layer_options
@@ -175,7 +184,7 @@ class MSN(nn.Module):
         super().__init__()
         widths = list(widths)
         if len(widths) < 2:
-            raise ValueError(f"widths needs at least [d_in, d_out], got {widths}.")
+            raise ValueError(f"widths needs at least [in_features, out_features], got {widths}")
         self.widths = widths
         self.activation = activation
         self.layers = nn.ModuleList(

@@ -29,7 +29,7 @@ def check_finite(name: str, x: Tensor) -> None:
     """Raise ``ValueError`` when ``x`` has a NaN or infinite entry."""
     if not torch.isfinite(x).all():
         bad = x[~torch.isfinite(x)].flatten()[0].item()
-        raise ValueError(f"{name} must be finite, got a non-finite entry ({bad}).")
+        raise ValueError(f"{name} must be finite, got a non-finite entry ({bad})")
 
 
 def check_bounds(bounds: Sequence[float], name: str = "bounds") -> tuple[float, float]:
@@ -38,13 +38,13 @@ def check_bounds(bounds: Sequence[float], name: str = "bounds") -> tuple[float, 
         lower, upper = (float(b) for b in bounds)
     except (TypeError, ValueError) as err:
         raise ValueError(
-            f"{name} must be a pair (lower, upper) of floats, got {bounds!r}."
+            f"{name} must be a pair (lower, upper) of floats, got {bounds!r}"
         ) from err
     if not (math.isfinite(lower) and math.isfinite(upper)):
-        raise ValueError(f"{name} must be finite, got ({lower}, {upper}).")
+        raise ValueError(f"{name} must be finite, got ({lower}, {upper})")
     if lower >= upper:
         raise ValueError(
-            f"{name} need lower < upper, got lower={lower} >= upper={upper}; swap or widen them."
+            f"{name} need lower < upper, got lower={lower} >= upper={upper}; swap or widen them"
         )
     return lower, upper
 
@@ -52,7 +52,7 @@ def check_bounds(bounds: Sequence[float], name: str = "bounds") -> tuple[float, 
 def _check_eps(eps: float) -> float:
     eps = float(eps)
     if not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a positive finite float, got {eps}.")
+        raise ValueError(f"eps must be a positive finite float, got {eps}")
     return eps
 
 

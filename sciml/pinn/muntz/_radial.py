@@ -31,6 +31,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from ..._deprecation import renamed_keywords
 from ._exponents import MuntzExponents
 from ._identify import SparseFit, TermFamily, sparse_projection_fit
 from ._powers import DEFAULT_EPS, abs_power, check_bounds, check_finite
@@ -95,9 +96,9 @@ def log_primitive(r: Tensor, mu: Tensor | float, *, eps: float = DEFAULT_EPS) ->
     True
     """
     if not isinstance(r, Tensor):
-        raise TypeError(f"r must be a Tensor, got {type(r).__name__}.")
+        raise TypeError(f"r must be a Tensor, got {type(r).__name__}")
     if (r < 0).any():
-        raise ValueError(f"r must be >= 0 (a radius), got {r.min().item()}.")
+        raise ValueError(f"r must be >= 0 (a radius), got {r.min().item()}")
     mu = torch.as_tensor(mu, dtype=r.dtype, device=r.device)
     logr = torch.log(torch.clamp(r, min=eps))
     t = mu * logr
@@ -115,11 +116,13 @@ def log_primitive(r: Tensor, mu: Tensor | float, *, eps: float = DEFAULT_EPS) ->
 # ------------------------------------------------------------------ shared checks
 
 
-def _check_points(x: Tensor, dim: int) -> None:
+def _check_points(x: Tensor, n_dims: int) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a Tensor of shape (n_points, {dim}), got {type(x).__name__}.")
-    if x.ndim != 2 or x.shape[1] != dim:
-        raise ValueError(f"x must have shape (n_points, {dim}), got {tuple(x.shape)}.")
+        raise TypeError(
+            f"x must be a Tensor of shape (n_points, {n_dims}), got {type(x).__name__}"
+        )
+    if x.ndim != 2 or x.shape[1] != n_dims:
+        raise ValueError(f"x must have shape (n_points, {n_dims}), got {tuple(x.shape)}")
     check_finite("x", x)
 
 
@@ -130,7 +133,7 @@ def radius(diff: Tensor, *, singular: bool, what: str = "the model") -> tuple[Te
         index = tuple(int(i) for i in (r2 == 0).nonzero()[0])
         raise ValueError(
             f"{what} is singular at its centre (r = 0) but was evaluated there (point index "
-            f"{index}); leave out a small ball around the centre (e.g. RadialShell with r_min > 0)."
+            f"{index}); leave out a small ball around the centre (e.g. RadialShell with r_min > 0)"
         )
     r = torch.sqrt(torch.clamp(r2, min=DEFAULT_EPS**2))
     return r, torch.log(r)
@@ -147,7 +150,7 @@ def check_magnitude(logr: Tensor, low: float, high: float, dtype: torch.dtype, w
             f"{what} needs r^m for exponents m in [{low:.3g}, {high:.3g}] on radii in "
             f"[{r_lo:.3g}, {r_hi:.3g}]; that reaches 10^{worst / math.log(10):.0f}, beyond "
             f"{dtype} (max 10^{limit / math.log(10):.0f} with head-room). Narrow the exponent "
-            "bounds, keep the points farther from the centre, or use float64."
+            "bounds, keep the points farther from the centre, or use float64"
         )
 
 
@@ -175,25 +178,25 @@ def check_centers(centers: Tensor, domain: Sequence | None, *, warn: bool = Fals
             raise ValueError(message + "; start the centres inside the domain.")
 
 
-def _check_domain(domain: Sequence | None, dim: int) -> tuple | None:
+def _check_domain(domain: Sequence | None, n_dims: int) -> tuple | None:
     if domain is None:
         return None
     try:
         low, high = (tuple(float(v) for v in side) for side in domain)
     except (TypeError, ValueError):
         low = high = ()
-    if len(low) != dim or len(high) != dim or not all(a < b for a, b in zip(low, high)):
+    if len(low) != n_dims or len(high) != n_dims or not all(a < b for a, b in zip(low, high)):
         raise ValueError(
-            f"domain must be a box (low, high) of {dim} floats each with low < high, "
-            f"got {domain!r}."
+            f"domain must be a box (low, high) of {n_dims} floats each with low < high, "
+            f"got {domain!r}"
         )
     return low, high
 
 
-def _check_dim(dim: int) -> int:
-    if dim not in (2, 3) or isinstance(dim, bool):
-        raise ValueError(f"dim must be 2 or 3, got {dim!r}.")
-    return dim
+def _check_n_dims(n_dims: int) -> int:
+    if n_dims not in (2, 3) or isinstance(n_dims, bool):
+        raise ValueError(f"n_dims must be 2 or 3, got {n_dims!r}")
+    return n_dims
 
 
 def _check_radial_range(radial_range: Sequence[float] | None) -> tuple[float, float] | None:
@@ -206,14 +209,14 @@ def _check_radial_range(radial_range: Sequence[float] | None) -> tuple[float, fl
     if not (0 < r_min < r_max < math.inf):
         raise ValueError(
             f"radial_range must be (r_min, r_max) with 0 < r_min < r_max < inf, "
-            f"got {radial_range!r}."
+            f"got {radial_range!r}"
         )
     return r_min, r_max
 
 
 def _check_log_bound(log_bound: float) -> float:
     if not (math.isfinite(log_bound) and log_bound > 0):
-        raise ValueError(f"log_bound must be a positive finite float, got {log_bound}.")
+        raise ValueError(f"log_bound must be a positive finite float, got {log_bound}")
     return float(log_bound)
 
 
@@ -295,7 +298,7 @@ def log_primitive_terms(
 class _RadialSources(nn.Module):
     """What `RMN` (one centre) and `RMNMultiCenter` (``J`` centres) share.
 
-    A subclass sets ``dim``, ``domain``, ``lower``, ``upper``, ``log_term``, ``log_bound``,
+    A subclass sets ``n_dims``, ``domain``, ``lower``, ``upper``, ``log_term``, ``log_bound``,
     ``radial_range``, ``exps`` and ``coefficients``, calls `_init_log_term_and_bias` and
     `_init_centers`; the class attributes name its log parameters and centre(s) (singular
     for `RMN`).
@@ -351,7 +354,7 @@ class _RadialSources(nn.Module):
         the value (``order = 0``) or the derivatives (``order = 2``) are singular or overflow.
         """
         what = type(self).__name__
-        _check_points(x, self.dim)
+        _check_points(x, self.n_dims)
         centers = getattr(self, self._CENTER)
         if isinstance(centers, nn.Parameter):
             check_centers(centers, self.domain, warn=True)
@@ -371,7 +374,7 @@ class RMN(_RadialSources):
     ----------
     n_powers : int
         Number of radial powers ``K`` (default 12: ``2K + 3 = 27`` parameters).
-    dim : {2, 3}
+    n_dims : {2, 3}
         Space dimension.
     bounds : (float, float)
         Exponent range (`MuntzExponents`, ``"bounded"``: ordered, strictly inside).
@@ -403,7 +406,7 @@ class RMN(_RadialSources):
     Examples
     --------
     >>> import torch
-    >>> model = RMN(dim=2, dtype=torch.float64)
+    >>> model = RMN(n_dims=2, dtype=torch.float64)
     >>> sum(p.numel() for p in model.parameters())
     27
     >>> with torch.no_grad():
@@ -414,11 +417,12 @@ class RMN(_RadialSources):
     (-0.69314718056, [[1.2, 1.6]], True)
     """
 
+    @renamed_keywords(dim="n_dims")
     def __init__(
         self,
         n_powers: int = 12,
         *,
-        dim: int = 2,
+        n_dims: int = 2,
         bounds: Sequence[float] = (-2.0, 4.0),
         log_term: bool = True,
         log_bound: float = 0.5,
@@ -433,27 +437,27 @@ class RMN(_RadialSources):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        self.dim = _check_dim(dim)
+        self.n_dims = _check_n_dims(n_dims)
         self.radial_range = _check_radial_range(radial_range)
         self.lower, self.upper = check_bounds(bounds)
         self.log_bound = _check_log_bound(log_bound)
         if not (math.isfinite(init_scale) and init_scale >= 0):
-            raise ValueError(f"init_scale must be a finite float >= 0, got {init_scale}.")
+            raise ValueError(f"init_scale must be a finite float >= 0, got {init_scale}")
         dtype = dtype or torch.get_default_dtype()
         self.log_term = bool(log_term)
-        self.domain = _check_domain(domain, dim)
+        self.domain = _check_domain(domain, n_dims)
         self.exps = MuntzExponents(
             n_powers, bounds=bounds, init=init, generator=generator, dtype=dtype, device=device
         )
         self.coefficients = init_coefficients((n_powers,), init_scale, generator, dtype, device)
         self._init_log_term_and_bias((), dtype, device)
         x0 = (
-            torch.zeros(dim, dtype=torch.float64)
+            torch.zeros(n_dims, dtype=torch.float64)
             if center is None
             else torch.as_tensor(center, dtype=torch.float64)
         )
-        if x0.shape != (dim,) or not torch.isfinite(x0).all():
-            raise ValueError(f"center must be {dim} finite floats, got {center!r}.")
+        if x0.shape != (n_dims,) or not torch.isfinite(x0).all():
+            raise ValueError(f"center must be {n_dims} finite floats, got {center!r}")
         check_centers(x0[None], self.domain)
         self._init_centers(x0, learn_center, dtype, device)
         self.n_powers = n_powers
@@ -487,7 +491,7 @@ class RMN(_RadialSources):
     # -------------------------------------------------------------- evaluation
 
     def forward(self, x: Tensor) -> Tensor:
-        """``f(x)``, shape ``(n,)``, for points ``x`` of shape ``(n, dim)``."""
+        """``f(x)``, shape ``(n,)``, for points ``x`` of shape ``(n, n_dims)``."""
         _, r, _ = self._radius(x, 0)
         out = abs_power(r, self.exponents()) @ self.power_weights() + self.bias
         if self.log_term:
@@ -495,7 +499,7 @@ class RMN(_RadialSources):
         return out
 
     def derivatives(self, x: Tensor) -> FieldDerivatives:
-        """Closed-form value ``(n,)``, gradient ``(n, dim)`` and Laplacian ``(n,)``.
+        """Closed-form value ``(n,)``, gradient ``(n, n_dims)`` and Laplacian ``(n,)``.
 
         Differentiable in the parameters (train through them); no autograd in ``x``.
         """
@@ -504,13 +508,13 @@ class RMN(_RadialSources):
         q = abs_power(r, mu - 2)
         value = abs_power(r, mu) @ a + self.bias
         gcoef = q @ (a * mu)
-        lap = q @ (a * mu * (mu + self.dim - 2))
+        lap = q @ (a * mu * (mu + self.n_dims - 2))
         if self.log_term:
             c, m = self.log_weight(), self.log_exponent()
             qlog = torch.exp((m - 2) * logr)
             value = value + c * log_primitive(r, m)
             gcoef = gcoef + c * qlog
-            lap = lap + c * (m + self.dim - 2) * qlog
+            lap = lap + c * (m + self.n_dims - 2) * qlog
         return FieldDerivatives(value, gcoef.unsqueeze(-1) * diff, lap)
 
     def laplacian(self, x: Tensor) -> Tensor:
@@ -541,11 +545,11 @@ class RMN(_RadialSources):
 
         Parameters
         ----------
-        x : Tensor, shape (n, dim)
+        x : Tensor, shape (n, n_dims)
             Points with values (data, or boundary data of a PDE).
         y : Tensor, shape (n,)
         laplace : (points, forcing, weights), optional
-            Physics rows: ``weights * (Lap f - forcing)`` at ``points`` ``(m, dim)`` (all
+            Physics rows: ``weights * (Lap f - forcing)`` at ``points`` ``(m, n_dims)`` (all
             ``(m,)``) join the least squares, with the closed-form Laplacian of each term,
             so a Poisson problem's exponents are identified from its equation and boundary
             data alone.
@@ -561,7 +565,7 @@ class RMN(_RadialSources):
         --------
         >>> import torch
         >>> from sciml.pinn.muntz import RadialShell
-        >>> x = RadialShell(0.01, 1.0, dim=2)(512, torch.Generator().manual_seed(0),
+        >>> x = RadialShell(0.01, 1.0, n_dims=2)(512, torch.Generator().manual_seed(0),
         ...                                   torch.float64, "cpu")
         >>> model = RMN(dtype=torch.float64)
         >>> fit = model.identify(x, 3.0 / x.norm(dim=1) - 1.0)
@@ -570,25 +574,25 @@ class RMN(_RadialSources):
         """
         y = torch.as_tensor(y)
         if y.shape != (len(x),) or not torch.isfinite(y).all():
-            raise ValueError(f"y must be {len(x)} finite values, got shape {tuple(y.shape)}.")
+            raise ValueError(f"y must be {len(x)} finite values, got shape {tuple(y.shape)}")
         blocks = [(x, y, None)]  # (points, target, Laplacian row weights or None for values)
         if laplace is not None:
             points, forcing, weights = (torch.as_tensor(t) for t in laplace)
             if forcing.shape != (len(points),) or weights.shape != (len(points),):
                 raise ValueError(
-                    f"laplace needs (points (m, {self.dim}), forcing (m,), weights (m,)), got "
-                    f"{tuple(points.shape)}, {tuple(forcing.shape)}, {tuple(weights.shape)}."
+                    f"laplace needs (points (m, {self.n_dims}), forcing (m,), weights (m,)), got "
+                    f"{tuple(points.shape)}, {tuple(forcing.shape)}, {tuple(weights.shape)}"
                 )
             blocks.append((points, weights * forcing, weights))
         radii = []
         for points, _, _ in blocks:
-            _check_points(points, self.dim)
+            _check_points(points, self.n_dims)
             diff = points.detach().double() - self.center.detach().double()
             r, logr = radius(diff, singular=True, what="RMN.identify")
             low = min(self.lower, -self.log_bound) - (2 if len(radii) else 0)
             check_magnitude(logr, low, self.upper, torch.float64, "RMN")
             radii.append((r, logr))
-        d = self.dim
+        d = self.n_dims
 
         def stack(value, laplacian):
             """Columns ``(rows, m)``: ``value(r, mu)`` rows, then weighted Laplacian rows."""
@@ -640,7 +644,7 @@ class RMN(_RadialSources):
         pairs = [(name, m, float(c)) for (name, m), c in zip(fit.terms, fit.coefficients)]
         kept = [(m, c) for name, m, c in pairs if name == "power"]
         if len(kept) > self.n_powers:
-            raise ValueError(f"{len(kept)} powers do not fit into {self.n_powers} slots.")
+            raise ValueError(f"{len(kept)} powers do not fit into {self.n_powers} slots")
         # unused slots park at grid points away from the kept exponents (order must be strict)
         span = self.upper - self.lower
         n_grid = 4 * self.n_powers
@@ -687,6 +691,6 @@ class RMN(_RadialSources):
 
     def extra_repr(self) -> str:
         return (
-            f"n_powers={self.n_powers}, dim={self.dim}, bounds=({self.lower}, {self.upper}), "
+            f"n_powers={self.n_powers}, n_dims={self.n_dims}, bounds=({self.lower}, {self.upper}), "
             f"log_term={self.log_term}"
         )

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..._deprecation import renamed_keywords
 from ._exponents import MuntzExponents
 from ._powers import abs_power
 from ._radial import RMN, FieldDerivatives, check_magnitude, init_coefficients
@@ -45,7 +46,7 @@ def solid_harmonics(x: Tensor, degree: int = 3) -> tuple[Tensor, Tensor, Tensor]
     ([[2.0, 3.0, 1.0, 2.0, 6.0, 13.0, 3.0, -3.0]], [1, 1, 1, 2, 2, 2, 2, 2])
     """
     if degree not in (1, 2, 3):
-        raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}.")
+        raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}")
     X, Y, Z = x[:, 0], x[:, 1], x[:, 2]
     o = torch.zeros_like(X)
     i = torch.ones_like(X)
@@ -88,7 +89,7 @@ class RMNAngular(nn.Module):
         Powers of the purely radial part (an `RMN`, with its log term and bias).
     n_angular_powers : int
         Exponents ``nu`` shared by all angular modes.
-    dim : {2, 3}
+    n_dims : {2, 3}
     modes : sequence of float
         2-D only: angular frequencies ``m > 0`` (half-integers included); each gives a cos
         and a sin mode. Default ``(0.5, 1, 1.5, 2)``.
@@ -105,7 +106,7 @@ class RMNAngular(nn.Module):
     Examples
     --------
     >>> import math, torch
-    >>> m = RMNAngular(dim=2, n_angular_powers=1, bounds=(0.0, 1.0), dtype=torch.float64)
+    >>> m = RMNAngular(n_dims=2, n_angular_powers=1, bounds=(0.0, 1.0), dtype=torch.float64)
     >>> with torch.no_grad():  # r^(1/2) sin(theta/2): the crack-tip mode
     ...     for p in m.parameters():
     ...         _ = p.zero_()
@@ -115,12 +116,13 @@ class RMNAngular(nn.Module):
     True
     """
 
+    @renamed_keywords(dim="n_dims")
     def __init__(
         self,
         n_powers: int = 6,
         n_angular_powers: int = 4,
         *,
-        dim: int = 2,
+        n_dims: int = 2,
         modes: Sequence[float] = (0.5, 1.0, 1.5, 2.0),
         degree: int = 3,
         bounds: Sequence[float] = (-2.0, 4.0),
@@ -135,7 +137,7 @@ class RMNAngular(nn.Module):
         dtype = dtype or torch.get_default_dtype()
         self.radial = RMN(
             n_powers,
-            dim=dim,
+            n_dims=n_dims,
             bounds=bounds,
             log_term=log_term,
             center=center,
@@ -144,17 +146,17 @@ class RMNAngular(nn.Module):
             dtype=dtype,
             device=device,
         )
-        self.dim = dim
-        if dim == 2:
+        self.n_dims = n_dims
+        if n_dims == 2:
             freqs = tuple(float(m) for m in modes)
             if not freqs or not all(math.isfinite(m) and m > 0 for m in freqs):
-                raise ValueError(f"modes must be positive finite frequencies, got {modes!r}.")
+                raise ValueError(f"modes must be positive finite frequencies, got {modes!r}")
             self.modes = freqs
             self.register_buffer("frequencies", torch.tensor(freqs, dtype=dtype, device=device))
             shape = (len(freqs), 2, n_angular_powers)  # (mode, cos/sin, power)
         else:
             if degree not in (1, 2, 3):
-                raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}.")
+                raise ValueError(f"degree must be 1, 2 or 3, got {degree!r}")
             self.degree = degree
             shape = ((degree + 1) ** 2 - 1, n_angular_powers)
         self.angular_exps = MuntzExponents(
@@ -181,7 +183,7 @@ class RMNAngular(nn.Module):
         nu = self.angular_exponents()
         lo, hi = self.angular_exps.lower, self.angular_exps.upper
         check_magnitude(torch.log(r.detach()), lo - 5, hi, x.dtype, "RMNAngular")
-        d = self.dim
+        d = self.n_dims
         if d == 2:
             m = self.frequencies
             theta = torch.atan2(diff[:, 1], diff[:, 0])
@@ -219,7 +221,7 @@ class RMNAngular(nn.Module):
         return self.radial(x) + self._angular(x).value
 
     def derivatives(self, x: Tensor) -> FieldDerivatives:
-        """Closed-form value ``(n,)``, gradient ``(n, dim)``, Laplacian ``(n,)``."""
+        """Closed-form value ``(n,)``, gradient ``(n, n_dims)``, Laplacian ``(n,)``."""
         rad = self.radial.derivatives(x)
         ang = self._angular(x)
         return FieldDerivatives(*(a + b for a, b in zip(rad, ang)))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..._deprecation import renamed_keywords
+
 __all__ = ["RadialShell"]
 
 SPACINGS = ("log", "area")
@@ -27,7 +29,7 @@ class RadialShell:
     ----------
     r_min, r_max : float
         ``0 < r_min <= r_max``.
-    dim : {2, 3}
+    n_dims : {2, 3}
     center : sequence of float, optional
         Default the origin.
     spacing : {"log", "area"}
@@ -44,7 +46,7 @@ class RadialShell:
 
     r_min: float
     r_max: float
-    dim: int = 2
+    n_dims: int = 2
     center: Sequence[float] | None = None
     spacing: str = "log"
 
@@ -53,15 +55,15 @@ class RadialShell:
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             raise ValueError(
                 f"need finite 0 < r_min <= r_max (a punctured domain), got r_min={self.r_min}, "
-                f"r_max={self.r_max}."
+                f"r_max={self.r_max}"
             )
-        if self.dim not in (2, 3):
-            raise ValueError(f"dim must be 2 or 3, got {self.dim!r}.")
+        if self.n_dims not in (2, 3):
+            raise ValueError(f"n_dims must be 2 or 3, got {self.n_dims!r}")
         if self.spacing not in SPACINGS:
-            raise ValueError(f"spacing must be one of {SPACINGS}, got {self.spacing!r}.")
-        c = (0.0,) * self.dim if self.center is None else tuple(float(v) for v in self.center)
-        if len(c) != self.dim or not all(math.isfinite(v) for v in c):
-            raise ValueError(f"center must be {self.dim} finite floats, got {self.center!r}.")
+            raise ValueError(f"spacing must be one of {SPACINGS}, got {self.spacing!r}")
+        c = (0.0,) * self.n_dims if self.center is None else tuple(float(v) for v in self.center)
+        if len(c) != self.n_dims or not all(math.isfinite(v) for v in c):
+            raise ValueError(f"center must be {self.n_dims} finite floats, got {self.center!r}")
         object.__setattr__(self, "r_min", lo)
         object.__setattr__(self, "r_max", hi)
         object.__setattr__(self, "center", c)
@@ -69,13 +71,16 @@ class RadialShell:
     def __call__(self, n, generator, dtype, device) -> Tensor:
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"the number of points must be an int >= 1, got {n!r}")
-        direction = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        direction = torch.randn(n, self.n_dims, generator=generator, dtype=torch.float64)
         direction = direction / direction.norm(dim=1, keepdim=True)
         u = torch.rand(n, generator=generator, dtype=torch.float64)
         lo, hi = self.r_min, self.r_max
         if self.spacing == "log":
             r = lo * (hi / lo) ** u
         else:
-            r = (lo**self.dim + (hi**self.dim - lo**self.dim) * u) ** (1.0 / self.dim)
+            r = (lo**self.n_dims + (hi**self.n_dims - lo**self.n_dims) * u) ** (1.0 / self.n_dims)
         points = torch.tensor(self.center, dtype=torch.float64) + r[:, None] * direction
         return points.to(dtype=dtype).to(device)
+
+
+RadialShell.__init__ = renamed_keywords(dim="n_dims")(RadialShell.__init__)  # type: ignore[method-assign]

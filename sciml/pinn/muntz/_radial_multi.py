@@ -29,9 +29,9 @@ from ._exponents import MuntzExponents
 from ._powers import abs_power, check_bounds
 from ._radial import (
     FieldDerivatives,
-    _check_dim,
     _check_domain,
     _check_log_bound,
+    _check_n_dims,
     _check_radial_range,
     _RadialSources,
     check_centers,
@@ -99,11 +99,11 @@ class RMNMultiCenter(_RadialSources):
         self.radial_range = _check_radial_range(radial_range)
         c0 = torch.as_tensor(centers, dtype=torch.float64)
         if c0.ndim != 2 or c0.shape[0] < 1 or not torch.isfinite(c0).all():
-            raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}.")
-        self.n_sources, self.dim = c0.shape[0], _check_dim(c0.shape[1])
+            raise ValueError(f"centers must be finite with shape (J, d), got {centers!r}")
+        self.n_sources, self.n_dims = c0.shape[0], _check_n_dims(c0.shape[1])
         self.lower, self.upper = check_bounds(bounds)
         self.log_bound = _check_log_bound(log_bound)
-        self.domain = _check_domain(domain, self.dim)
+        self.domain = _check_domain(domain, self.n_dims)
         check_centers(c0, self.domain)
         self.log_term, self.n_powers = bool(log_term), n_powers
         J = self.n_sources
@@ -144,7 +144,7 @@ class RMNMultiCenter(_RadialSources):
     def derivatives(self, x: Tensor) -> FieldDerivatives:
         """Closed-form value ``(n,)``, gradient ``(n, d)``, Laplacian ``(n,)``."""
         diff, r, logr = self._radius(x, 2)
-        mu, a, d = self.exponents(), self.power_weights(), self.dim
+        mu, a, d = self.exponents(), self.power_weights(), self.n_dims
         q = abs_power(r, mu - 2)  # (n, J, K)
         value = (abs_power(r, mu) * a).sum((-1, -2)) + self.bias
         gcoef = (q * a * mu).sum(-1)  # (n, J)
@@ -230,7 +230,7 @@ class RMNMultiCenter(_RadialSources):
         if x.ndim != 2 or len(x) != len(y) or n_sources < 1:
             raise ValueError(
                 f"points (n, d) and values (n,) with n_sources >= 1 expected, got "
-                f"{tuple(x.shape)}, {tuple(y.shape)}, {n_sources}."
+                f"{tuple(x.shape)}, {tuple(y.shape)}, {n_sources}"
             )
         chosen: list[Tensor] = []
         for i in torch.argsort((y - y.median()).abs(), descending=True):
@@ -239,7 +239,7 @@ class RMNMultiCenter(_RadialSources):
                 chosen.append(x[near].mean(dim=0))
                 if len(chosen) == n_sources:
                     return torch.stack(chosen)
-        raise ValueError(f"only {len(chosen)} points are {min_separation} apart; need {n_sources}.")
+        raise ValueError(f"only {len(chosen)} points are {min_separation} apart; need {n_sources}")
 
 
 def write_linear_vector(model: nn.Module, theta: Tensor) -> None:
@@ -323,7 +323,7 @@ def match_centers(found, true) -> np.ndarray:
     f = np.asarray(found.detach().cpu() if isinstance(found, Tensor) else found, dtype=float)
     t = np.asarray(true, dtype=float)
     if f.shape != t.shape or f.ndim != 2 or len(f) > 8:
-        raise ValueError(f"found {f.shape} and true {t.shape} must both be (J <= 8, d).")
+        raise ValueError(f"found {f.shape} and true {t.shape} must both be (J <= 8, d)")
     best = None
     for perm in itertools.permutations(range(len(t))):
         dist = np.linalg.norm(f[list(perm)] - t, axis=1)

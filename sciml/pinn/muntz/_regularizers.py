@@ -36,7 +36,7 @@ def muntz_divergence(*exponents: Tensor, eps: float = 1e-12) -> Tensor:
     Tensor, shape (...)
     """
     if not exponents:
-        raise ValueError("muntz_divergence needs at least one exponent tensor.")
+        raise ValueError("muntz_divergence needs at least one exponent tensor")
     return sum(torch.sum(1.0 / torch.clamp(mu, min=eps), dim=-1) for mu in exponents)
 
 
@@ -52,21 +52,21 @@ def muntz_penalty(*exponents: Tensor, target: float = 2.0, eps: float = 1e-12) -
     0.0
     """
     if not math.isfinite(target):
-        raise ValueError(f"target must be finite, got {target}.")
+        raise ValueError(f"target must be finite, got {target}")
     return torch.mean(F.relu(target - muntz_divergence(*exponents, eps=eps)))
 
 
 def l1_penalty(*coefficients: Tensor) -> Tensor:
     """Sum of absolute values of all given coefficient tensors (sparsity)."""
     if not coefficients:
-        raise ValueError("l1_penalty needs at least one tensor.")
+        raise ValueError("l1_penalty needs at least one tensor")
     return sum(torch.sum(torch.abs(c)) for c in coefficients)
 
 
 def growth_penalty(*exponents: Tensor, max_exponent: float = 10.0) -> Tensor:
     """``sum_blocks mean(max(0, mu - max_exponent)^2)``: discourages exponents above a cap."""
     if not exponents:
-        raise ValueError("growth_penalty needs at least one exponent tensor.")
+        raise ValueError("growth_penalty needs at least one exponent tensor")
     if not math.isfinite(max_exponent):
-        raise ValueError(f"max_exponent must be finite, got {max_exponent}.")
+        raise ValueError(f"max_exponent must be finite, got {max_exponent}")
     return sum(torch.mean(F.relu(mu - max_exponent) ** 2) for mu in exponents)

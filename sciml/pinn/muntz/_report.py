@@ -28,11 +28,11 @@ def _exponents_and_coefficients(model) -> tuple[np.ndarray, np.ndarray]:
     else:
         raise TypeError(
             "expected a model with exponents() and coefficients (MuntzAnsatz1d, WedgeAnsatz) "
-            f"or a pair (exponents, coefficients), got {type(model).__name__}."
+            f"or a pair (exponents, coefficients), got {type(model).__name__}"
         )
     mu, c = _to_numpy(mu).ravel(), _to_numpy(c).ravel()
     if mu.shape != c.shape:
-        raise ValueError(f"exponents {mu.shape} and coefficients {c.shape} differ in shape.")
+        raise ValueError(f"exponents {mu.shape} and coefficients {c.shape} differ in shape")
     return mu, c
 
 
@@ -66,9 +66,9 @@ def recovered_exponents(
     [(0.5, 0.8), (1.7, 0.2)]
     """
     if not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite float >= 0, got {tol}.")
+        raise ValueError(f"tol must be a finite float >= 0, got {tol}")
     if not (0 <= min_weight < 1):
-        raise ValueError(f"min_weight must lie in [0, 1), got {min_weight}.")
+        raise ValueError(f"min_weight must lie in [0, 1), got {min_weight}")
     mu, c = _exponents_and_coefficients(model)
     total = np.abs(c).sum()
     if total == 0 or not np.isfinite(total):
@@ -111,7 +111,7 @@ def exponent_error(found, exact: float | Sequence[float]) -> float | np.ndarray:
     vals = np.array([f[0] if isinstance(f, tuple | list) else f for f in found], dtype=float)
     ex = np.atleast_1d(np.asarray(exact, dtype=float))
     if (ex == 0).any() or not np.isfinite(ex).all():
-        raise ValueError(f"exact exponents must be finite and non-zero, got {ex.tolist()}.")
+        raise ValueError(f"exact exponents must be finite and non-zero, got {ex.tolist()}")
     if vals.size == 0:
         err = np.full(ex.shape, np.inf)
     else:
@@ -124,8 +124,8 @@ def relative_l2_error(pred, exact) -> float:
     """``||pred - exact||_2 / ||exact||_2`` over all entries (arrays or tensors)."""
     p, e = _to_numpy(pred), _to_numpy(exact)
     if p.shape != e.shape:
-        raise ValueError(f"pred {p.shape} and exact {e.shape} differ in shape.")
+        raise ValueError(f"pred {p.shape} and exact {e.shape} differ in shape")
     norm = np.linalg.norm(e)
     if norm == 0:
-        raise ValueError("exact is identically zero; the relative error is undefined.")
+        raise ValueError("exact is identically zero; the relative error is undefined")
     return float(np.linalg.norm(p - e) / norm)

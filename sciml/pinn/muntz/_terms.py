@@ -73,7 +73,7 @@ class PowerTerms(nn.Module):
         was merged (the caller refits; see `merge_and_refit`).
         """
         if not (math.isfinite(tol) and tol >= 0):
-            raise ValueError(f"tol must be a finite float >= 0, got {tol}.")
+            raise ValueError(f"tol must be a finite float >= 0, got {tol}")
         if self.exps.shape or self.n_terms < 2:
             return False
         mu = self.exponents().double().cpu()

@@ -59,7 +59,7 @@ def _check_edges(edges: str) -> str:
     if edges not in EDGE_TYPES:
         raise ValueError(
             f"edges must be one of {EDGE_TYPES} (condition at theta=0 then at theta=omega), "
-            f"got {edges!r}."
+            f"got {edges!r}"
         )
     return edges
 
@@ -67,7 +67,7 @@ def _check_edges(edges: str) -> str:
 def _check_omega(omega: float) -> float:
     omega = float(omega)
     if not (math.isfinite(omega) and 0 < omega <= 2 * math.pi):
-        raise ValueError(f"omega must be a wedge angle in (0, 2*pi], got {omega}.")
+        raise ValueError(f"omega must be a wedge angle in (0, 2*pi], got {omega}")
     return omega
 
 
@@ -143,9 +143,9 @@ class ConstraintSchedule:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.weight) and self.weight >= 0):
-            raise ValueError(f"weight must be finite and >= 0, got {self.weight}.")
+            raise ValueError(f"weight must be finite and >= 0, got {self.weight}")
         if self.warmup < 0 or self.ramp < 0:
-            raise ValueError(f"warmup and ramp must be >= 0, got {self.warmup}, {self.ramp}.")
+            raise ValueError(f"warmup and ramp must be >= 0, got {self.warmup}, {self.ramp}")
 
     def __call__(self, step: int) -> float:
         return constraint_weight(step, weight=self.weight, warmup=self.warmup, ramp=self.ramp)
@@ -212,9 +212,9 @@ class WedgeAnsatz(PowerTerms):
         self.basis = edge_basis(edges)
         corner = tuple(float(c) for c in corner)
         if len(corner) != 2 or not all(math.isfinite(c) for c in corner + (theta0,)):
-            raise ValueError(f"corner must be 2 finite floats and theta0 finite, got {corner}.")
+            raise ValueError(f"corner must be 2 finite floats and theta0 finite, got {corner}")
         if not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be a positive finite float, got {eps}.")
+            raise ValueError(f"eps must be a positive finite float, got {eps}")
         self.corner, self.theta0 = corner, float(theta0)
         self.eps, self.angle_tol = float(eps), float(angle_tol)
         self._init_terms(
@@ -231,7 +231,7 @@ class WedgeAnsatz(PowerTerms):
     # geometry -----------------------------------------------------------------------------
     def _local(self, xy: Tensor) -> tuple[Tensor, Tensor]:
         if xy.dim() != 2 or xy.shape[1] != 2:
-            raise ValueError(f"expected points of shape (n, 2), got {tuple(xy.shape)}.")
+            raise ValueError(f"expected points of shape (n, 2), got {tuple(xy.shape)}")
         check_finite("xy", xy)
         c, s = math.cos(self.theta0), math.sin(self.theta0)
         dx, dy = xy[:, 0] - self.corner[0], xy[:, 1] - self.corner[1]
@@ -243,7 +243,7 @@ class WedgeAnsatz(PowerTerms):
             bad = theta[(theta < -tol) | (theta > self.omega + tol)][0].item()
             raise ValueError(
                 f"point outside the wedge 0 <= theta <= omega={self.omega}: theta={bad} "
-                "(measured from the edge direction theta0 around the corner)."
+                "(measured from the edge direction theta0 around the corner)"
             )
         return torch.clamp(theta, 0.0, self.omega)
 
@@ -270,7 +270,7 @@ class WedgeAnsatz(PowerTerms):
         check_finite("r", r)
         check_finite("theta", theta)
         if (r < 0).any():
-            raise ValueError(f"r must be >= 0, got {r.min().item()}.")
+            raise ValueError(f"r must be >= 0, got {r.min().item()}")
         theta = self._check_theta(theta)
         mu = self.exponents()
         logr = torch.log(torch.clamp(r, min=self.eps)).unsqueeze(-1)
@@ -314,10 +314,10 @@ class WedgeAnsatz(PowerTerms):
         Neumann edge, at radii ``r`` (shape ``(n,)``, ``r > 0``); returns ``(n,)``.
         """
         if edge not in (0, 1):
-            raise ValueError(f"edge must be 0 (theta=0) or 1 (theta=omega), got {edge!r}.")
+            raise ValueError(f"edge must be 0 (theta=0) or 1 (theta=omega), got {edge!r}")
         check_finite("r", r)
         if (r <= 0).any():
-            raise ValueError(f"edge residuals need r > 0, got {r.min().item()}.")
+            raise ValueError(f"edge residuals need r > 0, got {r.min().item()}")
         mu, c = self.exponents(), self.coefficients
         th = 0.0 if edge == 0 else self.omega
         logr = torch.log(r).unsqueeze(-1)
@@ -365,7 +365,7 @@ def wedge_losses(
         (already multiplied by its weight). Sum them for the training loss.
     """
     if not (math.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a positive finite float, got {radius}.")
+        raise ValueError(f"radius must be a positive finite float, got {radius}")
     losses = {
         "edge0": torch.mean(model.edge_residual(edge_r, 0) ** 2),
         "edge1": torch.mean(model.edge_residual(edge_r, 1) ** 2),

@@ -33,6 +33,7 @@ from ._burgers import burgers, burgers_reference
 from ._common import (
     Faces,
     WithCoefficients,
+    available,
     get_problem,
     make_model,
     mlp,
@@ -68,6 +69,7 @@ __all__ = [
     "mlp",
     "nls",
     "reaction_diffusion",
+    "available",
     "reference_problems",
     "tensor_grid",
     "thermoelastic",

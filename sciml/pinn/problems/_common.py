@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..._deprecation import deprecated_alias
 from .._networks import mlp
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
@@ -233,9 +234,12 @@ def _register(fn: Callable[..., Problem]) -> Callable[..., Problem]:
     return fn
 
 
-def reference_problems() -> dict[str, Callable[..., Problem]]:
+def available() -> dict[str, Callable[..., Problem]]:
     """Factories of the reference problems by name (``name -> factory(**options)``)."""
-    return dict(_REGISTRY)
+    return dict(sorted(_REGISTRY.items()))
+
+
+reference_problems = deprecated_alias(available, "sciml.pinn.problems.reference_problems")
 
 
 def get_problem(name: str, **options) -> Problem:

@@ -7,6 +7,7 @@ import math
 import torch
 from torch import Tensor
 
+from ..._deprecation import renamed_keywords
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
@@ -155,9 +156,10 @@ def _channel(fn, channel: slice):
 
 
 @_register
+@renamed_keywords(dim="n_dims")
 def heat_nd(
     *,
-    dim: int = 10,
+    n_dims: int = 10,
     kappa: float = 1.0,
     n_residual: int = 1000,
     n_initial: int = 200,
@@ -165,19 +167,19 @@ def heat_nd(
     resample_every: int = 100,
     n_error: int = 4000,
 ) -> Problem:
-    """Heat ``u_t = kappa Laplace(u)`` on ``[0, 1] x [0, 1]^dim`` (high-dimensional); K = 3.
+    """Heat ``u_t = kappa Laplace(u)`` on ``[0, 1] x [0, 1]^n_dims`` (high-dimensional); K = 3.
 
     Exact ``u = exp(-kappa pi^2 t / 4) mean_i sin(pi x_i / 2)``. Losses ``residual``,
-    ``initial``, ``boundary`` (all ``2 dim`` spatial faces, Dirichlet from the exact
+    ``initial``, ``boundary`` (all ``2 n_dims`` spatial faces, Dirichlet from the exact
     solution). The error is on ``n_error`` fixed random points (seed 0).
 
     Examples
     --------
-    >>> heat_nd(dim=3).domain["n_inputs"]
+    >>> heat_nd(n_dims=3).domain["n_inputs"]
     4
     """
-    if not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"dim must be an int >= 1, got {dim!r}")
+    if not isinstance(n_dims, int) or n_dims < 1:
+        raise ValueError(f"n_dims must be an int >= 1, got {n_dims!r}")
 
     def exact(p: Tensor) -> Tensor:
         spatial = torch.sin(PI * p[:, 1:] / 2).mean(dim=1, keepdim=True)
@@ -185,22 +187,22 @@ def heat_nd(
 
     def residual(model, p):
         u = model(p)
-        return partial(u, p, 0) - kappa * laplacian(u, p, dims=tuple(range(1, dim + 1)))
+        return partial(u, p, 0) - kappa * laplacian(u, p, dims=tuple(range(1, n_dims + 1)))
 
-    box = ((0.0,) * (dim + 1), (1.0,) * (dim + 1))
-    faces = tuple((d, v) for d in range(1, dim + 1) for v in (0.0, 1.0))
+    box = ((0.0,) * (n_dims + 1), (1.0,) * (n_dims + 1))
+    faces = tuple((d, v) for d in range(1, n_dims + 1) for v in (0.0, 1.0))
     losses = [
         Loss("residual", residual, UniformBox(*box), n_residual, resample_every),
         Loss("initial", exact_misfit(exact), Faces(*box, ((0, 0.0),)), n_initial, resample_every),
         Loss("boundary", exact_misfit(exact), Faces(*box, faces), n_boundary),
     ]
-    points = torch.rand(n_error, dim + 1, generator=torch.Generator().manual_seed(0))
+    points = torch.rand(n_error, n_dims + 1, generator=torch.Generator().manual_seed(0))
     return Problem(
         losses,
         reference=exact,
         error_points=points.to(torch.float64),
-        name=f"heat_{dim}d",
-        domain={"n_inputs": dim + 1, "n_outputs": 1, "dim": dim, "kappa": kappa},
+        name=f"heat_{n_dims}d",
+        domain={"n_inputs": n_dims + 1, "n_outputs": 1, "n_dims": n_dims, "kappa": kappa},
     )
 
 

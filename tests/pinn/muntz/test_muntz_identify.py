@@ -26,7 +26,7 @@ POWER = TermFamily("power", (-2.0, 4.0), lambda mu: X1[:, None] ** mu[None, :])
 
 
 def _shell(dim, n=1024, seed=1):
-    return RadialShell(0.01, 1.0, dim=dim)(n, torch.Generator().manual_seed(seed), DT, "cpu")
+    return RadialShell(0.01, 1.0, n_dims=dim)(n, torch.Generator().manual_seed(seed), DT, "cpu")
 
 
 def _standardise(y):
@@ -96,7 +96,7 @@ def test_default_rmn_identifies_the_exponents(name):
     dim, f, exact, log = RADIAL[name]
     x = _shell(dim)
     y = _standardise(f(x.norm(dim=1)))
-    model = RMN(dim=dim, dtype=DT)  # default: 12 powers from a linspace over (-2, 4), log term
+    model = RMN(n_dims=dim, dtype=DT)  # default: 12 powers from a linspace over (-2, 4), log term
     fit = model.identify(x, y)
     assert sum(p.numel() for p in model.parameters()) == 27
     mu = model.exponents()[model.active].tolist()
@@ -116,10 +116,10 @@ def test_default_rmn_identifies_the_exponents(name):
 def test_identify_from_the_equation_and_boundary_data():
     # 3-D Poisson: Lap u = 3.75 r^(-1/2), u = 1/r + r^1.5 on both spheres; no interior values
     g = torch.Generator().manual_seed(0)
-    boundary = torch.cat([RadialShell(r, r, dim=3)(64, g, DT, "cpu") for r in (0.01, 1.0)])
+    boundary = torch.cat([RadialShell(r, r, n_dims=3)(64, g, DT, "cpu") for r in (0.01, 1.0)])
     inner = _shell(3, 500)
     r_in, r_b = inner.norm(dim=1), boundary.norm(dim=1)
-    model = RMN(dim=3, dtype=DT)
+    model = RMN(n_dims=3, dtype=DT)
     model.identify(boundary, 1 / r_b + r_b**1.5, laplace=(inner, 3.75 * r_in**-0.5, r_in**2))
     assert np.allclose(sorted(model.exponents()[model.active].tolist()), [-1.0, 1.5], atol=1e-6)
     assert not bool(model.log_active)
@@ -202,7 +202,7 @@ def test_merge_and_refit_keeps_two_needed_exponents():
 @pytest.mark.parametrize("cls", [TanhMLP, SIREN])
 def test_baseline_linear_features_reproduce_forward(cls):
     torch.manual_seed(0)
-    model = cls(dim=2).double()
+    model = cls(n_inputs=2).double()
     x = _shell(2, 50)
     theta = torch.cat([p.reshape(-1) for p in model.coefficient_parameters()])
     assert torch.allclose(model.linear_features(x) @ theta, model(x), atol=1e-12)
@@ -214,7 +214,7 @@ def test_variable_projection_solves_the_last_layer_of_an_mlp():
     torch.manual_seed(0)
     x = _shell(2, 256)
     y = _standardise(torch.log(x.norm(dim=1)))
-    model = TanhMLP(dim=2, width=16, depth=2).double()
+    model = TanhMLP(n_inputs=2, width=16, depth=2).double()
     config = TrainerConfig(steps=1, lr=1e-12, dtype=DT, progress=False)  # hidden layers ~fixed
     trainer = Trainer(model, Problem([Loss.data("data", x, y)]), config)
     trainer.add_hook(VariableProjection(model, x, y))

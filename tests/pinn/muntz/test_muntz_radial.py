@@ -25,7 +25,7 @@ def _points(n, dim, seed=0, dtype=DT):
 
 def _random_model(dim, seed=0, radial_range=None):
     g = torch.Generator().manual_seed(seed)
-    model = RMN(dim=dim, generator=g, dtype=DT, center=[0.1] * dim, radial_range=radial_range)
+    model = RMN(n_dims=dim, generator=g, dtype=DT, center=[0.1] * dim, radial_range=radial_range)
     with torch.no_grad():
         model.coefficients.normal_(generator=g)
         model.log_coefficient.fill_(0.7)
@@ -110,7 +110,7 @@ def test_fundamental_solutions_harmonic(dim):
 
 
 def test_default_size_and_exponent_report():
-    model = RMN(dim=3, dtype=DT)
+    model = RMN(n_dims=3, dtype=DT)
     assert sum(p.numel() for p in model.parameters()) == 27
     mu = model.exponents()
     assert mu.min() > -2 and mu.max() < 4 and (mu.diff() > 0).all()
@@ -121,13 +121,13 @@ def test_default_size_and_exponent_report():
 
 
 def test_bad_inputs():
-    model = RMN(dim=2, dtype=DT)
+    model = RMN(n_dims=2, dtype=DT)
     with pytest.raises(ValueError, match="singular at its centre"):
         model(torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=DT))
     with pytest.raises(ValueError, match="singular at its centre"):
         model.derivatives(torch.zeros(1, 2, dtype=DT))
     # positive exponents only and no log term: the value is fine at r = 0, derivatives not
-    smooth = RMN(3, dim=2, bounds=(0.5, 3.0), log_term=False, dtype=DT)
+    smooth = RMN(3, n_dims=2, bounds=(0.5, 3.0), log_term=False, dtype=DT)
     assert torch.isfinite(smooth(torch.zeros(1, 2, dtype=DT))).all()
     with pytest.raises(ValueError, match="singular"):
         smooth.derivatives(torch.zeros(1, 2, dtype=DT))
@@ -136,22 +136,22 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="finite"):
         model(torch.tensor([[math.nan, 1.0]], dtype=DT))
     with pytest.raises(ValueError, match="outside the domain"):
-        RMN(dim=2, center=[2.0, 0.0], domain=([-1, -1], [1, 1]))
+        RMN(n_dims=2, center=[2.0, 0.0], domain=([-1, -1], [1, 1]))
     with pytest.raises(ValueError, match="dim"):
-        RMN(dim=4)
+        RMN(n_dims=4)
     with pytest.raises(ValueError, match="lower < upper"):
         RMN(bounds=(3.0, -1.0))
     # overflow: r^(-40-2) at r = 1e-3 is 1e126, beyond float32
-    deep = RMN(dim=2, bounds=(-40.0, 4.0), dtype=torch.float32)
+    deep = RMN(n_dims=2, bounds=(-40.0, 4.0), dtype=torch.float32)
     x = torch.tensor([[1e-3, 0.0]])
     with pytest.raises(ValueError, match="float64"):
         deep.derivatives(x)
-    deep64 = RMN(dim=2, bounds=(-40.0, 4.0), dtype=DT)
+    deep64 = RMN(n_dims=2, bounds=(-40.0, 4.0), dtype=DT)
     assert torch.isfinite(deep64.derivatives(x.to(DT)).laplacian).all()
 
 
 def test_learned_center_drift_warns():
-    model = RMN(dim=2, learn_center=True, domain=([-1, -1], [1, 1]), dtype=DT)
+    model = RMN(n_dims=2, learn_center=True, domain=([-1, -1], [1, 1]), dtype=DT)
     with torch.no_grad():
         model.center.fill_(1.5)
     with pytest.warns(RuntimeWarning, match="outside the domain"):
@@ -159,7 +159,7 @@ def test_learned_center_drift_warns():
 
 
 def test_float32_and_gradients_reach_every_parameter():
-    model = RMN(dim=2, dtype=torch.float32)
+    model = RMN(n_dims=2, dtype=torch.float32)
     x = _points(16, 2, dtype=torch.float32)
     d = model.derivatives(x)
     assert d.value.dtype == torch.float32
@@ -173,11 +173,11 @@ def test_float32_and_gradients_reach_every_parameter():
 
 def test_radial_range_stores_each_coefficient_as_its_terms_largest_size():
     mu = torch.tensor([-1.0, 0.0, 2.0], dtype=DT)
-    model = RMN(3, dim=2, init=mu.tolist(), radial_range=(0.01, 2.0), dtype=DT)
+    model = RMN(3, n_dims=2, init=mu.tolist(), radial_range=(0.01, 2.0), dtype=DT)
     # 1 / max(r_min^mu, r_max^mu): r^-1 is largest at 0.01 (100), r^2 at 2.0 (4)
     scales = model.power_scales(model.exponents())
     assert torch.allclose(scales, torch.tensor([0.01, 1.0, 0.25], dtype=DT), rtol=1e-12)
-    plain = RMN(3, dim=2, init=mu.tolist(), dtype=DT)
+    plain = RMN(3, n_dims=2, init=mu.tolist(), dtype=DT)
     with torch.no_grad():
         model.coefficients.copy_(torch.tensor([5.0, -1.0, 2.0], dtype=DT))
         plain.coefficients.copy_(torch.tensor([0.05, -1.0, 0.5], dtype=DT))
@@ -216,7 +216,7 @@ def test_radial_range_makes_adam_converge_faster_on_log_r():
     # make Adam's equal-size steps noisy unless each coefficient is stored at its scale
     from sciml.pinn.muntz import RadialShell
 
-    x = RadialShell(0.01, 1.0, dim=2)(512, torch.Generator().manual_seed(1), DT, "cpu")
+    x = RadialShell(0.01, 1.0, n_dims=2)(512, torch.Generator().manual_seed(1), DT, "cpu")
     y = torch.log(x.norm(dim=1))
     y = (y - y.mean()) / y.std()
     plain, scaled = _adam_rmse(x, y, None), _adam_rmse(x, y, (0.01, 1.0))

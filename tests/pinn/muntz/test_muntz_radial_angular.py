@@ -12,7 +12,7 @@ DT = torch.float64
 
 def _model(dim, seed=0):
     g = torch.Generator().manual_seed(seed)
-    model = RMNAngular(dim=dim, generator=g, dtype=DT, center=[0.05] * dim)
+    model = RMNAngular(n_dims=dim, generator=g, dtype=DT, center=[0.05] * dim)
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(generator=g, std=0.5)
@@ -48,7 +48,7 @@ def test_solid_harmonics_are_harmonic_with_right_gradients():
 
 
 def test_crack_tip_mode_representable():
-    model = RMNAngular(dim=2, n_angular_powers=3, bounds=(-1.0, 1.0), dtype=DT)
+    model = RMNAngular(n_dims=2, n_angular_powers=3, bounds=(-1.0, 1.0), dtype=DT)
     with torch.no_grad():
         for p in model.coefficient_parameters():
             p.zero_()
@@ -63,10 +63,10 @@ def test_crack_tip_mode_representable():
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="modes"):
-        RMNAngular(dim=2, modes=(0.0, 1.0))
+        RMNAngular(n_dims=2, modes=(0.0, 1.0))
     with pytest.raises(ValueError, match="degree"):
-        RMNAngular(dim=3, degree=4)
-    model = RMNAngular(dim=2, dtype=DT)
+        RMNAngular(n_dims=3, degree=4)
+    model = RMNAngular(n_dims=2, dtype=DT)
     with pytest.raises(ValueError, match="singular at its centre"):
         model(torch.zeros(1, 2, dtype=DT))
     assert math.isfinite(model(torch.ones(1, 2, dtype=DT)).item())

@@ -8,10 +8,10 @@ import torch
 
 from sciml.pinn import Trainer, TrainerConfig
 from sciml.pinn.problems import (
+    available,
     burgers_reference,
     get_problem,
     make_model,
-    reference_problems,
 )
 
 
@@ -33,9 +33,9 @@ class Exact(torch.nn.Module):
 NUMERICAL = {"burgers", "inverse_burgers", "allen_cahn", "kdv", "nls"}
 
 
-@pytest.mark.parametrize("name", sorted(set(reference_problems()) - NUMERICAL) + ["k6"])
+@pytest.mark.parametrize("name", sorted(set(available()) - NUMERICAL) + ["k6"])
 def test_exact_solution_has_zero_losses(name):
-    options = {"dim": 3} if name == "heat_nd" else {}
+    options = {"n_dims": 3} if name == "heat_nd" else {}
     if name == "k6":
         name, options = "thermoelastic", {"per_field": True}
     problem = get_problem(name, n_residual=64, **options)
