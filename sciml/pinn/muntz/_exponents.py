@@ -111,9 +111,7 @@ class MuntzExponents(nn.Module):
         else:
             values = torch.as_tensor(init, dtype=torch.float64)
             if values.shape[-1:] != (n,):
-                raise ValueError(
-                    f"init values need {n} exponents, got shape {tuple(values.shape)}"
-                )
+                raise ValueError(f"init values need {n} exponents, got shape {tuple(values.shape)}")
         self.set_exponents(values)
 
     def forward(self) -> Tensor:

@@ -37,9 +37,7 @@ def check_bounds(bounds: Sequence[float], name: str = "bounds") -> tuple[float, 
     try:
         lower, upper = (float(b) for b in bounds)
     except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"{name} must be a pair (lower, upper) of floats, got {bounds!r}"
-        ) from err
+        raise ValueError(f"{name} must be a pair (lower, upper) of floats, got {bounds!r}") from err
     if not (math.isfinite(lower) and math.isfinite(upper)):
         raise ValueError(f"{name} must be finite, got ({lower}, {upper})")
     if lower >= upper:

@@ -118,9 +118,7 @@ def log_primitive(r: Tensor, mu: Tensor | float, *, eps: float = DEFAULT_EPS) ->
 
 def _check_points(x: Tensor, n_dims: int) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(
-            f"x must be a Tensor of shape (n_points, {n_dims}), got {type(x).__name__}"
-        )
+        raise TypeError(f"x must be a Tensor of shape (n_points, {n_dims}), got {type(x).__name__}")
     if x.ndim != 2 or x.shape[1] != n_dims:
         raise ValueError(f"x must have shape (n_points, {n_dims}), got {tuple(x.shape)}")
     check_finite("x", x)
