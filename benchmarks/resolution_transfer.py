@@ -84,8 +84,8 @@ FNO_SIZE = {
     False: {"hidden_channels": 32, "n_modes": (12, 12), "n_layers": 4},
 }
 TRANSOLVER_SIZE = {
-    True: {"width": 16, "n_layers": 2, "n_heads": 2, "n_slices": 8},
-    False: {"width": 64, "n_layers": 4, "n_heads": 8, "n_slices": 32},
+    True: {"hidden_channels": 16, "n_layers": 2, "n_heads": 2, "n_slices": 8},
+    False: {"hidden_channels": 64, "n_layers": 4, "n_heads": 8, "n_slices": 32},
 }
 PROBE_SIZES, PROBE_FINEST, PROBE_DEPTHS = (17, 33, 65, 129), 257, (2, 4, 8)
 

@@ -49,7 +49,7 @@ def main() -> None:
         ("BlendQuadNorm, quadrature pooling", {"norm": "blendquadnorm", "quadrature": True}),
     ]:
         torch.manual_seed(0)
-        model = Transolver(1, 1, width=16, n_layers=2, n_heads=2, n_slices=8, **options)
+        model = Transolver(1, 1, hidden_channels=16, n_layers=2, n_heads=2, n_slices=8, **options)
         trainer = OperatorTrainer(
             model, OperatorTrainerConfig(epochs=EPOCHS, lr=3e-3, patience=None)
         )

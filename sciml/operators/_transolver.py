@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._deprecation import renamed_keywords
 from ._coordinates import grid_coordinates
 from ._norms import QuadNorm, make_norm
 from ._quadrature import cached_weights, check_rule, check_weights
@@ -98,8 +99,8 @@ class Transolver(nn.Module):
     Parameters
     ----------
     in_channels, out_channels : int
-    width, n_layers, n_heads, n_slices, mlp_ratio : int
-        Size of the model.
+    hidden_channels, n_layers, n_heads, n_slices, mlp_ratio : int
+        Size of the model (``hidden_channels``: the width of every block).
     norm : str or None
         Kind of `make_norm` for every norm slot (statistics over points, and over all
         channels for ``"layer"``/``num_groups=1``).
@@ -117,17 +118,18 @@ class Transolver(nn.Module):
 
     Examples
     --------
-    >>> model = Transolver(1, 1, width=16, n_layers=1, n_heads=2, n_slices=4)
+    >>> model = Transolver(1, 1, hidden_channels=16, n_layers=1, n_heads=2, n_slices=4)
     >>> model(torch.randn(2, 1, 9, 9)).shape
     torch.Size([2, 1, 9, 9])
     """
 
+    @renamed_keywords(width="hidden_channels")
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
         *,
-        width: int = 32,
+        hidden_channels: int = 32,
         n_layers: int = 4,
         n_heads: int = 4,
         n_slices: int = 16,
@@ -147,6 +149,7 @@ class Transolver(nn.Module):
         if n_dims not in (1, 2, 3):
             raise ValueError(f"n_dims must be 1, 2 or 3, got {n_dims!r}")
         self.in_channels, self.n_dims = in_channels, n_dims
+        width = hidden_channels
         self.lift = nn.Sequential(
             nn.Linear(in_channels + n_dims, 2 * width), nn.GELU(), nn.Linear(2 * width, width)
         )

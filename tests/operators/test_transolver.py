@@ -8,7 +8,7 @@ from sciml.operators import QuadNorm, Transolver, quadrature_weights
 
 def _model(**options):
     torch.manual_seed(0)
-    return Transolver(1, 2, width=16, n_layers=2, n_heads=2, n_slices=4, **options)
+    return Transolver(1, 2, hidden_channels=16, n_layers=2, n_heads=2, n_slices=4, **options)
 
 
 def test_runs_at_any_resolution_and_every_parameter_gets_a_gradient():
