@@ -7,9 +7,10 @@
   real formula counts 2), plus FFTs at ``5 N log2 N`` per complex transform of ``N``
   points (``2.5 N log2 N`` for real-to-complex and complex-to-real), the usual
   convention of FFT benchmarks. Element-wise operators count nothing, as in torch.
-- **Bytes**: every operator reads its tensor inputs and writes its outputs once;
-  views and other aliasing operators move nothing. This is the traffic of the step
-  run operator by operator (eager PyTorch) with no cache reuse; a fused (compiled)
+- **Bytes**: every operator reads its tensor inputs once and writes its fresh outputs and
+  the inputs it mutates (in-place and ``out=`` operators, foreach updates) once; views
+  move nothing. This is the traffic of the step run operator by operator (eager
+  PyTorch) with no cache reuse; a fused (compiled)
   step moves less, so "achieved bandwidth" from it is an eager-equivalent figure.
 
 `SPEC_PEAKS` holds the vendors' dense peaks that the achieved figures are set against;
@@ -75,10 +76,20 @@ def _tensors(tree: Any) -> list:
 
 
 def _bytes(func: Any, args: tuple, kwargs: dict, out: Any) -> float:
-    returns = func._schema.returns
-    if returns and all(r.alias_info is not None for r in returns):  # a view: no traffic
-        return 0.0
-    tensors = _tensors((args, kwargs)) + _tensors(out)
+    """Every tensor input read once; fresh outputs and the inputs it mutates written once."""
+    schema = func._schema
+    returns = schema.returns
+    if returns and all(r.alias_info is not None and not r.alias_info.is_write for r in returns):
+        return 0.0  # a view: no traffic
+    mutated = [
+        tensor
+        for i, argument in enumerate(schema.arguments)
+        if argument.alias_info is not None and argument.alias_info.is_write
+        for tensor in _tensors(args[i] if i < len(args) else kwargs.get(argument.name))
+    ]
+    outputs = out if isinstance(out, (tuple, list)) and len(returns) > 1 else (out,)
+    fresh = [t for o, r in zip(outputs, returns) if r.alias_info is None for t in _tensors(o)]
+    tensors = _tensors((args, kwargs)) + mutated + fresh
     return float(sum(t.numel() * t.element_size() for t in tensors))
 
 

@@ -33,3 +33,18 @@ def test_cuda_peak_is_the_blocks_increase():
         torch.ones(100 * 2**20 // 4, device="cuda").sum()
     assert memory.peak_mb == pytest.approx(100, abs=2)
     del held
+
+
+def test_count_ops_bytes_and_flops_of_known_operators():
+    import torch
+
+    from sciml.bench import count_ops
+
+    a, b = torch.ones(1000), torch.ones(1000)  # 4000 bytes each
+    assert count_ops(lambda: a + b).bytes == 3 * 4000  # read a, b; write the sum
+    assert count_ops(lambda: a.add_(b)).bytes == 3 * 4000  # read a, b; write a in place
+    assert count_ops(lambda: torch._foreach_add_([a], [b])).bytes == 3 * 4000
+    assert count_ops(lambda: a.view(10, 100)).bytes == 0  # a view moves nothing
+    m = torch.ones(8, 16)
+    assert count_ops(lambda: m @ m.T).flops == 2 * 8 * 16 * 8
+    assert count_ops(lambda: torch.fft.rfft(a)).flops == 2.5 * 1000 * np.log2(1000)
