@@ -1,9 +1,13 @@
 """Benchmark `resolution-transfer`: QuadNorm vs uniform norms across grid resolutions.
 
-Problems (``cell.problem``), methods (``cell.method``) = the norm in every norm slot:
-``none``, ``instance`` (per channel), ``layer`` (``GroupNorm(1, C)``, neuraloperator's
-``group_norm``), ``quadnorm`` (`QuadNorm`, 1 group, trapezoid rule) and
-``blendquadnorm`` (`BlendQuadNorm`, 1 group, learnable blend starting at 0.1).
+Problems (``cell.problem``), methods (``cell.method``) = the norm in every norm slot,
+in like-for-like pairs: ``instance`` (per channel, affine) against ``quadnorm_channel``
+(`QuadNorm`, one group per channel, affine); ``layer`` (``GroupNorm(1, C)``,
+neuraloperator's ``group_norm``) against ``quadnorm`` (`QuadNorm`, 1 group); also
+``blendquadnorm`` (`BlendQuadNorm`, 1 group, learnable blend starting at 0.1) and
+``none``. QuadNorm's rule follows the grid convention (trapezoid on sciml's
+endpoint-inclusive Darcy, midpoint on neuraloperator's endpoint-exclusive files,
+rectangle on periodic Navier-Stokes).
 
 - ``darcy_fno``, ``darcy_transolver``: Darcy flow ``a -> u`` from `sciml.data.generate`,
   made once at the finest resolution and coarsened (`PDEData.coarsen`: nested
@@ -16,6 +20,13 @@ Problems (``cell.problem``), methods (``cell.method``) = the norm in every norm 
   64 -> 64/128/256, shifted to our ``2^k + 1`` endpoint-inclusive grids. Also
   ``step_ms`` (forward + backward + update per batch at the training resolution) and
   ``step_vs_instance`` (the same model with InstanceNorm, timed interleaved, as a ratio).
+- ``darcy_neuralop``: neuraloperator's own Darcy files (``../shared/datasets/neuralop/``:
+  1000 training pairs at 16^2, 50 test pairs at 16^2 and 32^2, endpoint-exclusive
+  grids, the coefficient a boolean field). Trained at 16, evaluated at 16 and 32, with
+  neuraloperator's coordinate embedding (`make_fno` with ``convention="exclusive"``).
+  On these grids the midpoint weights are uniform, so QuadNorm is InstanceNorm or
+  LayerNorm up to round-off: the problem checks that the swap costs nothing on
+  third-party data. Quick: 96 training pairs.
 - ``ns_fno``: the periodic case, 2-D Navier-Stokes vorticity ``w(0) -> w(T)`` on
   ``[0, 2 pi)^2`` (one-step `Rollouts`), train 32, evaluate 32/64/128. Uniform weights
   are the trapezoid rule there, so QuadNorm (periodic rule) and BlendQuadNorm are LayerNorm.
@@ -28,6 +39,11 @@ Problems (``cell.problem``), methods (``cell.method``) = the norm in every norm 
   fitted over 17..129; about 1 is ``O(h)``, about 2 is ``O(h^2)``). Also
   ``norm_ms`` (forward + backward of one norm layer on ``(16, 32, 65, 65)``) and
   ``norm_vs_instance`` (ratio to ``F.instance_norm``, timed interleaved).
+- ``fno_step``: the cost of each norm inside the full-size FNO (32 channels, 12 x 12
+  modes, 4 layers, batch 16, AdamW), a training step at 33^2 and 65^2 timed against the
+  same FNO with InstanceNorm in one process, alternating, median of ``STEP_REPEATS``
+  steps each: ``step_vs_instance_N`` and ``step_ms_N`` (quick: 17^2 and 33^2, the quick
+  FNO).
 """
 
 from __future__ import annotations
@@ -58,12 +74,9 @@ from sciml.operators import (
     quadrature_weights,
 )
 
-NORMS = ["none", "instance", "layer", "quadnorm", "blendquadnorm"]
-PROBLEMS = ["darcy_fno", "darcy_transolver", "ns_fno", "moments"]
-NORM_OPTIONS = {  # the blend learns here, as in the committed runs (BlendQuadNorm's default: fixed)
-    "quadnorm": {"num_groups": 1},
-    "blendquadnorm": {"num_groups": 1, "blend": 0.1, "learnable": True},
-}
+NORMS = ["none", "instance", "quadnorm_channel", "layer", "quadnorm", "blendquadnorm"]
+PROBLEMS = ["darcy_fno", "darcy_neuralop", "darcy_transolver", "ns_fno", "moments", "fno_step"]
+NEURALOP = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "neuralop"
 
 # quick: CPU-sized (a shared 2-core machine); full: GPU-sized
 DARCY = {
@@ -87,7 +100,28 @@ TRANSOLVER_SIZE = {
     True: {"hidden_channels": 16, "n_layers": 2, "n_heads": 2, "n_slices": 8},
     False: {"hidden_channels": 64, "n_layers": 4, "n_heads": 8, "n_slices": 32},
 }
+NEURALOP_DARCY = {True: {"train": 16, "evals": (16, 32), "n_train": 96}}
+NEURALOP_DARCY[False] = {**NEURALOP_DARCY[True], "n_train": 1000}
 PROBE_SIZES, PROBE_FINEST, PROBE_DEPTHS = (17, 33, 65, 129), 257, (2, 4, 8)
+STEP_SIZES = {True: (17, 33), False: (33, 65)}
+STEP_REPEATS = 11
+
+
+def norm_spec(method: str, channels: int) -> tuple[str, dict]:
+    """``(make_norm kind, options)`` of a benchmark method for ``channels`` channels."""
+    if method == "quadnorm_channel":
+        return "quadnorm", {"num_groups": channels}
+    if method == "quadnorm":
+        return "quadnorm", {"num_groups": 1}
+    if method == "blendquadnorm":  # learns here, as in the committed runs (library default: fixed)
+        return "blendquadnorm", {"num_groups": 1, "blend": 0.1, "learnable": True}
+    return method, {}
+
+
+def norm_layer(method: str, channels: int) -> nn.Module:
+    """One norm layer of ``method`` for ``channels`` channels."""
+    kind, options = norm_spec(method, channels)
+    return make_norm(kind, channels, **options)
 
 
 # ------------------------------------------------------------------------------ data
@@ -124,16 +158,29 @@ def ns_data(finest: int, n_samples: int) -> PDEData:
     return _disk_cached(key, make)
 
 
-def _scaled(data: PDEData, n_train: int) -> PDEData:
-    """Darcy: ``a``'s two levels 3, 12 -> -1, 1 and ``u`` / std; NS: ``w`` / std (the
-    standard deviations of the training samples)."""
+def neuralop_darcy(n: int, split: str) -> PDEData:
+    """neuraloperator's ``darcy_{split}_{n}.pt`` (channels a, u; exclusive grid)."""
+    path = NEURALOP / f"darcy_{split}_{n}.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: darcy_neuralop needs ../shared/datasets/")
+    return load(path)
+
+
+def _scaled(data: PDEData, scale: float, levels: tuple[float, float] = (3.0, 12.0)) -> PDEData:
+    """Darcy: ``a``'s two ``levels`` -> -1, 1 and ``u / scale``; NS: ``w / scale``."""
     values = np.array(data.values, dtype=np.float64)
     if data.channels == ("a", "u"):
-        values[..., 0] = (values[..., 0] - 7.5) / 4.5
-        values[..., 1] /= values[:n_train, ..., 1].std()
+        low, high = levels
+        values[..., 0] = (2 * values[..., 0] - low - high) / (high - low)
+        values[..., 1] /= scale
     else:
-        values /= values[:n_train].std()
+        values /= scale
     return data.replace(values=values)
+
+
+def _target_std(data: PDEData, n_train: int) -> float:
+    """Standard deviation of the target (``u``, or the only channel) over the training samples."""
+    return float(np.std(np.asarray(data.values[:n_train])[..., -1]))
 
 
 def _coarsen_to(data: PDEData, n: int) -> PDEData:
@@ -145,12 +192,15 @@ def _coarsen_to(data: PDEData, n: int) -> PDEData:
 def pairs(problem: str, quick: bool) -> tuple[dict, dict[int, tuple[Dataset, Dataset]]]:
     """(config, resolution -> (train, test)): `OperatorPairs` ``a -> u`` for Darcy,
     one-step `Rollouts` ``w(0) -> w(1)`` for Navier-Stokes."""
+    if problem == "darcy_neuralop":
+        return _neuralop_pairs(quick)
     cfg = DARCY[quick] if problem.startswith("darcy") else NS[quick]
     n_train = cfg["n_train"]
     if problem.startswith("darcy"):
-        data = _scaled(darcy_data(cfg["finest"], n_train + cfg["n_test"]), n_train)
+        data = darcy_data(cfg["finest"], n_train + cfg["n_test"])
     else:
-        data = _scaled(ns_data(cfg["finest"], n_train + cfg["n_test"]), n_train)
+        data = ns_data(cfg["finest"], n_train + cfg["n_test"])
+    data = _scaled(data, _target_std(data, n_train))
     out = {}
     for n in sorted({cfg["train"], *cfg["evals"]}):
         coarse = _coarsen_to(data, n)
@@ -165,31 +215,56 @@ def pairs(problem: str, quick: bool) -> tuple[dict, dict[int, tuple[Dataset, Dat
     return cfg, out
 
 
+def _neuralop_pairs(quick: bool) -> tuple[dict, dict[int, tuple[Dataset | None, Dataset]]]:
+    """neuraloperator's Darcy: train at 16, test at 16 and 32 (``a`` in {0, 1} -> -1, 1,
+    ``u`` over the training set's standard deviation)."""
+    cfg = NEURALOP_DARCY[quick]
+    train = neuralop_darcy(cfg["train"], "train")[: cfg["n_train"]]
+    scale = _target_std(train, cfg["n_train"])
+
+    def operator_pairs(data: PDEData) -> OperatorPairs:
+        data = _scaled(data, scale, levels=(0.0, 1.0))
+        return OperatorPairs(data.select_channels(["a"]), data.select_channels(["u"]))
+
+    out = {n: (None, operator_pairs(neuralop_darcy(n, "test"))) for n in cfg["evals"]}
+    out[cfg["train"]] = (operator_pairs(train), out[cfg["train"]][1])
+    return cfg, out
+
+
 # ----------------------------------------------------------------------------- models
-def build(problem: str, norm: str, quick: bool) -> nn.Module:
-    options = NORM_OPTIONS.get(norm, {})
+#: the grid convention of each FNO problem's data (coordinates and QuadNorm's rule)
+CONVENTIONS = {"ns_fno": "periodic", "darcy_neuralop": "exclusive"}
+
+
+def build(problem: str, method: str, quick: bool) -> nn.Module:
+    """The problem's model with ``method``'s norm in every norm slot."""
     if problem == "darcy_transolver":
-        return Transolver(1, 1, norm=norm, norm_kwargs=options, **TRANSOLVER_SIZE[quick])
-    periodic = problem == "ns_fno"
+        size = TRANSOLVER_SIZE[quick]
+        kind, options = norm_spec(method, size["hidden_channels"])
+        return Transolver(1, 1, norm=kind, norm_kwargs=options, **size)
+    kind, options = norm_spec(method, FNO_SIZE[quick]["hidden_channels"])
     return make_fno(
         1,
         1,
-        norm=norm,
+        norm=kind,
         norm_kwargs=options,
-        periodic=periodic,
+        convention=CONVENTIONS.get(problem, "inclusive"),
         lifting_channel_ratio=1,
         projection_channel_ratio=1,
         **FNO_SIZE[quick],
     )
 
 
-def step_times(problem: str, norm: str, context: Context, x, y) -> tuple[float, float]:
+def step_times(
+    problem: str, norm: str, context: Context, x, y, repeats: int = 3
+) -> tuple[float, float]:
     """Median seconds of one training step with ``norm`` and with instance norm."""
     trainers = {
         kind: OperatorTrainer(build(problem, kind, context.quick).to(context.device))
         for kind in (norm, "instance")
     }
-    return _interleaved(lambda kind: trainers[kind].step(x, y), list(trainers), context)
+    step = lambda kind: trainers[kind].step(x, y)  # noqa: E731
+    return _interleaved(step, list(trainers), context, repeats)
 
 
 def _interleaved(fn, kinds: list[str], context: Context, repeats: int = 3) -> tuple[float, float]:
@@ -235,9 +310,7 @@ class Probe(nn.Module):
         super().__init__()
         self.lift = nn.Conv2d(3, width, 1)
         self.convs = nn.ModuleList(nn.Conv2d(width, width, 1) for _ in range(depth))
-        self.norms = nn.ModuleList(
-            make_norm(norm, width, **NORM_OPTIONS.get(norm, {})) for _ in range(depth)
-        )
+        self.norms = nn.ModuleList(norm_layer(norm, width) for _ in range(depth))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         h, features = self.lift(x), []
@@ -282,10 +355,7 @@ def run_moments(cell: Cell, context: Context) -> dict[str, float]:
     if cell.method == "none":
         return metrics
     x = torch.randn(16, 32, 65, 65, device=context.device, requires_grad=True)
-    layers = {
-        kind: make_norm(kind, 32, **NORM_OPTIONS.get(kind, {})).to(context.device)
-        for kind in (cell.method, "instance")
-    }
+    layers = {kind: norm_layer(kind, 32).to(context.device) for kind in (cell.method, "instance")}
 
     def step(kind: str) -> None:
         layers[kind](x).square().mean().backward()
@@ -296,14 +366,32 @@ def run_moments(cell: Cell, context: Context) -> dict[str, float]:
     return metrics
 
 
+# ------------------------------------------------------------------------ FNO step cells
+def run_fno_step(cell: Cell, context: Context) -> dict[str, float]:
+    """A training step of the FNO with ``cell.method``'s norms against InstanceNorm's."""
+    metrics = {}
+    for n in STEP_SIZES[context.quick]:
+        generator = torch.Generator().manual_seed(cell.seed)
+        batch = TRAIN[context.quick]["batch_size"]
+        x, y = (torch.randn(batch, 1, n, n, generator=generator) for _ in range(2))
+        x, y = x.to(context.device), y.to(context.device)
+        torch.manual_seed(cell.seed)
+        mine, instance = step_times("darcy_fno", cell.method, context, x, y, STEP_REPEATS)
+        metrics[f"step_ms_{n}"] = 1e3 * mine
+        metrics[f"step_vs_instance_{n}"] = mine / instance
+    return metrics
+
+
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     if cell.problem == "moments":
         return run_moments(cell, context)
+    if cell.problem == "fno_step":
+        return run_fno_step(cell, context)
     return run_transfer(cell, context)
 
 
 # ------------------------------------------------------------------------------ report
-TRANSFER_PROBLEMS = ["darcy_fno", "darcy_transolver", "ns_fno"]
+TRANSFER_PROBLEMS = ["darcy_fno", "darcy_neuralop", "darcy_transolver", "ns_fno"]
 
 
 def report(records: list[dict], results_dir: Path | None = None) -> str:
@@ -359,6 +447,29 @@ def report(records: list[dict], results_dir: Path | None = None) -> str:
                 f"| {norm} | {uni} | {quad} | {s['slope_uni_L8'][0]:.2f} | "
                 f"{s['slope_quad_L8'][0]:.2f} | {ratio:.2f}x |"
             )
+        lines.append("")
+    present = [n for n in norms if (n, "fno_step") in stats]
+    if present:
+        sizes = sorted(
+            {
+                int(m.rsplit("_", 1)[1])
+                for n in present
+                for m in stats[(n, "fno_step")]
+                if m.startswith("step_vs_instance_")
+            }
+        )
+        header = [f"{n}^2 vs instance" for n in sizes] + [f"{n}^2 ms" for n in sizes]
+        lines += [
+            "### fno_step: FNO training step with each norm, against InstanceNorm (interleaved)",
+            "",
+            "| norm | " + " | ".join(header) + " |",
+            "|---|" + "---|" * len(header),
+        ]
+        for norm in present:
+            s = stats[(norm, "fno_step")]
+            ratios = [f"{s[f'step_vs_instance_{n}'][0]:.3f}x" for n in sizes]
+            times = [f"{s[f'step_ms_{n}'][0]:.0f}" for n in sizes]
+            lines.append(f"| {norm} | " + " | ".join(ratios + times) + " |")
         lines.append("")
     folder = results_dir
     if panels and folder is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ._coordinates import AppendCoordinates
+from ._coordinates import AppendCoordinates, axis_conventions
 from ._norms import QuadNorm, make_norm
 
 if TYPE_CHECKING:
@@ -160,15 +160,18 @@ def make_fno(
     norm: str | None = "quadnorm",
     norm_kwargs: dict[str, Any] | None = None,
     periodic: bool = False,
+    convention: str | Sequence[str] | Grid | PDEData | None = None,
     residual: bool = False,
     **fno_kwargs: Any,
 ) -> nn.Sequential:
-    """A neuraloperator FNO with sciml norms and endpoint-inclusive coordinates.
+    """A neuraloperator FNO with sciml norms and coordinates that follow the grid.
 
     Builds ``FNO(positional_embedding=None, norm=None, ...)``, swaps its norms with
-    `replace_fno_norms` and prepends `AppendCoordinates` (``linspace(0, 1, n)`` per
-    axis, or ``arange(n) / n`` when ``periodic``). The spectral convolutions are
-    `Float32SpectralConv`: under bfloat16 autocast their FFTs stay in float32.
+    `replace_fno_norms` and prepends `AppendCoordinates`: ``linspace(0, 1, n)`` on
+    endpoint-inclusive axes (the default), ``arange(n) / n`` on periodic or
+    endpoint-exclusive ones (neuraloperator's own embedding and data files). The
+    spectral convolutions are `Float32SpectralConv`: under bfloat16 autocast their
+    FFTs stay in float32.
 
     Parameters
     ----------
@@ -181,9 +184,13 @@ def make_fno(
         As in `replace_fno_norms`.
     norm_kwargs : dict, optional
         Options of each norm; QuadNorm's ``convention`` defaults to that of the
-        coordinates (``"periodic"`` or ``"inclusive"``).
+        coordinates.
     periodic : bool
-        The data live on a periodic grid.
+        The data live on a periodic grid (``convention="periodic"``).
+    convention : str, sequence of str, Grid or PDEData, optional
+        Instead of ``periodic``: the grid convention of every (or each) spatial axis,
+        ``"inclusive"``, ``"exclusive"`` or ``"periodic"``, or the grid (or data)
+        to read them from.
     residual : bool
         Return ``x + FNO(x)`` (one-step forecasters ``u_{k+1} = u_k + F(u_k)``);
         needs ``in_channels == out_channels``.
@@ -211,9 +218,18 @@ def make_fno(
         raise ValueError(
             f"residual=True needs in_channels == out_channels, got {in_channels} and {out_channels}"
         )
+    if convention is not None and periodic:
+        raise TypeError("give periodic= or convention=, not both")
+    conventions = axis_conventions(
+        len(n_modes),
+        periodic,
+        None if convention is None else _plain_conventions(convention),
+    )
+    if len(set(conventions)) == 1:
+        conventions = conventions[0]  # one name for every axis
     norm_kwargs = dict(norm_kwargs or {})
     if norm in ("quadnorm", "blendquadnorm") and "rule" not in norm_kwargs:
-        norm_kwargs.setdefault("convention", "periodic" if periodic else "inclusive")
+        norm_kwargs.setdefault("convention", conventions)
     model = FNO(
         n_modes=tuple(n_modes),
         in_channels=in_channels + len(n_modes),
@@ -225,7 +241,8 @@ def make_fno(
         **{"conv_module": Float32SpectralConv, **fno_kwargs},
     )
     replace_fno_norms(model, norm, **norm_kwargs)
-    return (Residual if residual else nn.Sequential)(AppendCoordinates(periodic=periodic), model)
+    coordinates = AppendCoordinates(convention=conventions)
+    return (Residual if residual else nn.Sequential)(coordinates, model)
 
 
 class Residual(nn.Sequential):

@@ -27,7 +27,7 @@ def test_append_coordinates_adds_one_channel_per_axis():
 
 
 def test_bad_coordinates_input():
-    with pytest.raises(ValueError, match="2 periodic flags for the 1 axes"):
+    with pytest.raises(ValueError, match="2 periodic flags for 1 axes"):
         grid_coordinates((4,), periodic=(True, False))
     with pytest.raises(ValueError, match=r"at least 2 points, got \(1,\)"):
         grid_coordinates((1,))

@@ -1,5 +1,6 @@
 """QuadNorm inside a neuraloperator FNO (skipped when neuralop is not installed)."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -29,8 +30,35 @@ def test_fno_forward_backward_reaches_every_parameter(norm):
 
 def test_fno_has_endpoint_inclusive_coordinates_and_no_builtin_embedding():
     model = _fno("quadnorm")
-    assert isinstance(model[0], AppendCoordinates) and model[0].periodic is False
+    assert isinstance(model[0], AppendCoordinates) and model[0].convention == "inclusive"
     assert model[1].positional_embedding is None
+
+
+def test_exclusive_fno_matches_neuralop_embedding_and_midpoint_rule():
+    """On neuraloperator's endpoint-exclusive grids the coordinates are its own
+    ``GridEmbedding2D`` channels and QuadNorm integrates with the midpoint rule."""
+    from neuralop.layers.embeddings import GridEmbedding2D
+
+    from sciml.data import Grid
+
+    x = torch.randn(2, 1, 16, 16)
+    theirs = GridEmbedding2D(in_channels=1)(x)
+    for convention in (
+        "exclusive",
+        Grid({"x": np.arange(16) / 16, "y": np.arange(16) / 16}, convention="exclusive"),
+    ):
+        model = _fno("quadnorm", convention=convention)
+        assert torch.equal(model[0](x), theirs)
+        assert model[1].fno_blocks.norm[0].rule == ("midpoint",)
+    mixed = _fno("quadnorm", convention=("periodic", "inclusive"))
+    coordinates = mixed[0](x)[0]
+    assert coordinates[1, :, 0].tolist() == (torch.arange(16) / 16).tolist()
+    assert torch.allclose(coordinates[2, 0, :], torch.linspace(0, 1, 16))
+    assert mixed[1].fno_blocks.norm[0].rule == ("periodic", "trapezoid")
+    with pytest.raises(TypeError, match="periodic= or convention="):
+        _fno("quadnorm", periodic=True, convention="exclusive")
+    with pytest.raises(ValueError, match="unknown grid convention 'cell'"):
+        _fno("quadnorm", convention="cell")
 
 
 def test_periodic_fno_uses_periodic_rule():
