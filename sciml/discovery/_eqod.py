@@ -107,6 +107,11 @@ def _baseline_wins(r_base: float, k_base: int, r: float, k: int) -> bool:
     return criterion(r_base, max(k_base - k, 1)) < criterion(r, 0)
 
 
+def _index(names: list[str], name: str) -> int | None:
+    """Position of ``name`` in ``names``, None when it is not there."""
+    return names.index(name) if name in names else None
+
+
 def _project_out(G: np.ndarray, b: np.ndarray, col: int | None) -> tuple[np.ndarray, np.ndarray]:
     """``G`` and ``b`` with column ``col`` of ``G`` projected out (unchanged for None)."""
     if col is None:
@@ -344,8 +349,11 @@ class EqOD(DiscoveryEstimator):
         """Steps 3-7 of the module docstring for one channel's ``b = G xi``."""
         if float(np.sum(b**2)) == 0:
             raise ValueError(f"the weak-form time derivative of channel {channel!r} is zero")
-        const = names.index("1") if "1" in names else None
-        test, cols = self._candidates(G, b, names, channel, reduced, const)
+        const = _index(names, "1")
+        advection = _index(names, f"{channel}*{channel}_x")
+        test = galilean_test(G, b, reduced, tol=self.galilean_tol, advection=advection)
+        others = [j for j in range(len(names)) if j != const]
+        cols = [j for j in others if reduced[j]] if test.accepted else others
         selector = InformationCriterion() if self.selector is None else clone(self.selector)
         Gp, bp = _project_out(G, b, const)
         selector.fit(Gp, bp, cols)
@@ -368,27 +376,6 @@ class EqOD(DiscoveryEstimator):
             coef = np.zeros(len(names))
         path = getattr(selector, "path_", None)
         return ChannelFit(coef, probabilities, test, path, float(r2), identified)
-
-    def _candidates(
-        self,
-        G: np.ndarray,
-        b: np.ndarray,
-        names: list[str],
-        channel: str,
-        reduced: np.ndarray,
-        const: int | None,
-    ) -> tuple[GalileanTest, list[int]]:
-        """The Galilean test and the columns it leaves to select from, ``1`` aside (step 3)."""
-        advection = f"{channel}*{channel}_x"
-        test = galilean_test(
-            G,
-            b,
-            reduced,
-            tol=self.galilean_tol,
-            advection=names.index(advection) if advection in names else None,
-        )
-        others = [j for j in range(len(names)) if j != const]
-        return test, [j for j in others if reduced[j]] if test.accepted else others
 
     @staticmethod
     def _constant_column(

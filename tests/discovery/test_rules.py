@@ -6,15 +6,8 @@ import numpy as np
 import pytest
 
 from sciml.data import generate
-from sciml.discovery import EqOD
-from sciml.discovery._rules import (
-    MSTLS,
-    STLSQ,
-    InformationCriterion,
-    SelectionRule,
-    complementary_pairs,
-    least_squares,
-)
+from sciml.discovery import MSTLS, STLSQ, EqOD, InformationCriterion, SelectionRule
+from sciml.discovery._rules import complementary_pairs, least_squares
 
 
 def _planted(seed=0, noise=1e-3):
