@@ -90,3 +90,18 @@ def test_union_keeps_each_parts_seeds_or_shares_one_count():
     assert [c.seed for c in by_seed.cells()] == sorted(c.seed for c in cells)
     with pytest.raises(TypeError, match="one or more CellGrids"):
         union()
+
+
+def test_cached_file_holds_a_saved_pdedata(tmp_path):
+    from sciml.data import generate, load
+
+    made = []
+
+    def make(path):
+        made.append(path)
+        generate("heat", nx=16, nt=3).save(path)
+
+    key = {"pde": "heat", "nx": 16, "nt": 3}
+    first = load(cached_file(key, make, suffix=".h5", folder=tmp_path))
+    again = load(cached_file(key, make, suffix=".h5", folder=tmp_path))
+    assert first == again == generate("heat", nx=16, nt=3) and len(made) == 1
