@@ -188,8 +188,12 @@ def test_kappa_still_works_with_a_warning():
     new = problems.heat(nu=0.3)
     assert old.domain["nu"] == 0.3 and torch.equal(old.reference(points), new.reference(points))
     assert not torch.equal(new.reference(points), problems.heat().reference(points))
-    with pytest.warns(DeprecationWarning, match="use nu_init"):
+    with pytest.warns(DeprecationWarning) as caught:
         inverse = problems.inverse_heat(kappa=0.2, kappa_init=0.7)
+    assert sorted(str(w.message).rsplit("; ", 1)[1] for w in caught) == [
+        "use nu=...",
+        "use nu_init=...",
+    ]
     assert inverse.domain["unknowns"] == {"nu": 0.7} and inverse.domain["true"] == {"nu": 0.2}
     with pytest.warns(DeprecationWarning, match="use nu"):
         assert problems.heat_nd(n_dims=2, kappa=0.5).domain["nu"] == 0.5
