@@ -50,6 +50,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 import torch
 
@@ -99,13 +100,29 @@ PROBLEMS_QUICK = ["burgers", "helmholtz", "klein_gordon", "heat", "inverse_heat"
 CHOICES = ("vanilla", "reweighting", "adapters+reweighting")
 PROFILE_STEPS = 1000
 
-# quick: (steps, width, depth, residual points, other points, profile every)
-BUDGET = {True: (2000, 32, 3, 128, 64, 4), False: (40000, 64, 4, 128, 128, 2)}
+
+@dataclass(frozen=True)
+class Budget:
+    """Training budget of a grid: Adam steps, the tanh MLP's width and depth, points per
+    step for the residual and for every other loss, and the profiler's step interval."""
+
+    steps: int
+    width: int
+    depth: int
+    n_residual: int
+    n_other: int
+    profile_every: int
 
 
-def _problem(name: str, quick: bool, points: tuple[int, int] | None = None):
-    """The benchmark's problem ``name``; ``points`` = (residual, other) overrides the budget."""
-    n_res, n_other = points or BUDGET[quick][3:5]
+BUDGET = {
+    True: Budget(steps=2000, width=32, depth=3, n_residual=128, n_other=64, profile_every=4),
+    False: Budget(steps=40000, width=64, depth=4, n_residual=128, n_other=128, profile_every=2),
+}
+
+
+def _problem(name: str, budget: Budget):
+    """The benchmark's problem ``name`` with the budget's point counts."""
+    n_res, n_other = budget.n_residual, budget.n_other
     sizes = {"n_residual": n_res, "n_boundary": n_other}
     if name.startswith("heat_") and name.endswith("d"):
         return get_problem(
@@ -154,9 +171,10 @@ def _train(method: str, model, problem, config: TrainerConfig, seed: int):
 
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     torch.set_num_threads(1)
-    steps, width, depth, _, _, every = BUDGET[context.quick]
-    problem = _problem(cell.problem, context.quick)
-    model = make_model(problem, width=width, depth=depth, seed=cell.seed)
+    budget = BUDGET[context.quick]
+    steps, every = budget.steps, budget.profile_every
+    problem = _problem(cell.problem, budget)
+    model = make_model(problem, width=budget.width, depth=budget.depth, seed=cell.seed)
     config = _config(steps, cell.seed, context.device)
     metrics: dict[str, float] = {}
     start = time.perf_counter()

@@ -63,12 +63,12 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from sciml.bench import Cell, CellGrid, Context, register
+from sciml.bench import Cell, CellGrid, Context, UnionGrid, register, union
 from sciml.pinn import Loss, Problem, Trainer, TrainerConfig
 from sciml.pinn.muntz import (
     ConstraintSchedule,
@@ -394,28 +394,6 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
 # ------------------------------------------------------------------------------ grid
 
 
-@dataclass(frozen=True)
-class _UnionGrid(CellGrid):
-    """Several `CellGrid` s run as one benchmark (the 1-D cases, the corner and the
-    wedges have different methods and settings, so their cells are not one product)."""
-
-    parts: tuple[CellGrid, ...] = ()
-
-    def cells(self, seeds: int | None = None) -> list[Cell]:
-        """The parts' cells: the wedges seed by seed (a partial run covers every
-        configuration once before it repeats any), then the 1-D cases."""
-        cells = [cell for part in self.parts for cell in part.cells(seeds)]
-        return sorted(cells, key=lambda c: (c.method in N_TERMS_1D, c.seed))
-
-
-def _union(*parts: CellGrid) -> _UnionGrid:
-    def labels(name: str) -> list[str]:
-        return list(dict.fromkeys(x for p in parts for x in getattr(p, name)))
-
-    seeds = max(p.seeds for p in parts)
-    return _UnionGrid(labels("methods"), labels("problems"), labels("settings"), seeds, parts)
-
-
 WEDGE_METHODS = ("constraint", "no_constraint")
 
 
@@ -423,9 +401,12 @@ def _wedges(angles) -> list[str]:
     return [f"w{a:03d}_{e}" for a in angles for e in EDGES]
 
 
-def _grid(quick: bool) -> _UnionGrid:
+def _grid(quick: bool) -> UnionGrid:
+    """The 1-D cases, the corner and the wedges have different methods and settings, so
+    their cells are not one product: the wedges run seed by seed (a partial run covers
+    every configuration once before it repeats any), then the 1-D cases."""
     seeds_1d, seeds_wedge = (2, 1) if quick else (3, 3)
-    return _union(
+    return union(
         # one grid per configuration: both methods and all seeds of a wedge run together
         *(
             CellGrid(WEDGE_METHODS, [w], seeds=seeds_wedge)
@@ -433,6 +414,7 @@ def _grid(quick: bool) -> _UnionGrid:
         ),
         CellGrid(list(N_TERMS_1D), ["powerlaw"], list(POWERLAW), seeds=seeds_1d),
         CellGrid(list(N_TERMS_1D), ["ode", "forcing"], seeds=seeds_1d),
+        order=lambda cell: (cell.method in N_TERMS_1D, cell.seed),
     )
 
 

@@ -25,15 +25,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from sciml.bench import Cell, CellGrid, Context, register, summarize
+from sciml.bench import Cell, CellGrid, Context, cached_file, register, summarize, union
 from sciml.data import PDEData, Rollouts, generate
 from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
 from sciml.repair import (
@@ -54,25 +51,6 @@ from sciml.repair import (
 )
 
 # ------------------------------------------------------------------------------ grid
-
-
-@dataclass(frozen=True)
-class UnionGrid(CellGrid):
-    """Cells of several grids (each part has its own methods), seeds shared."""
-
-    parts: tuple[CellGrid, ...] = ()
-
-    def cells(self, seeds: int | None = None) -> list[Cell]:
-        n_seeds = self.seeds if seeds is None else seeds
-        return [cell for part in self.parts for cell in part.cells(n_seeds)]
-
-
-def union(*parts: CellGrid, seeds: int) -> UnionGrid:
-    labels = {
-        name: list(dict.fromkeys(x for p in parts for x in getattr(p, name)))
-        for name in ("methods", "problems", "settings")
-    }
-    return UnionGrid(**labels, seeds=seeds, parts=parts)
 
 
 NS_METHODS = ["raw", "post_hoc", "in_loop"]
@@ -142,22 +120,17 @@ class WallCNN(torch.nn.Module):
 
 # Trained models are cached per process and on disk (keyed by this file's source, so an
 # edit retrains), so that the cells of one model running in different workers train once.
-CACHE = Path(os.environ.get("SCIML_BENCH_CACHE", Path(tempfile.gettempdir()) / "sciml-bench"))
 SOURCE_HASH = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 def cached_training(model: torch.nn.Module, key: str, train) -> torch.nn.Module:
-    """Load ``model``'s weights from the disk cache, else ``train(model)`` and store them."""
-    path = CACHE / f"repair-{SOURCE_HASH}-{key}.pt"
-    if path.exists():
-        model.load_state_dict(torch.load(path, weights_only=True))
-        return model.eval()
-    model = train(model)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(model.state_dict(), partial)
-    os.replace(partial, path)  # atomic: concurrent workers never read half a file
-    return model
+    """``model`` with the weights of ``train(model)``, trained once per machine
+    (`sciml.bench.cached_file`)."""
+    description = {"benchmark": "repair", "source": SOURCE_HASH, "model": key}
+    make = lambda path: torch.save(train(model).state_dict(), path)  # noqa: E731
+    path = cached_file(description, make, suffix=".pt")
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model.eval()
 
 
 def train_one_step(

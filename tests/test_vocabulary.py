@@ -23,7 +23,18 @@ SUBPACKAGES = [
     "sciml.bench",
 ]
 #: Spellings the vocabulary replaced (still accepted through deprecation shims only).
-RETIRED = {"rng", "random_seed", "d_in", "d_out", "input_dim", "in_dim", "ndim", "num_dims"}
+RETIRED = {
+    "rng",
+    "random_seed",
+    "d_in",
+    "d_out",
+    "input_dim",
+    "in_dim",
+    "ndim",
+    "num_dims",
+    "kappa",
+    "kappa_init",
+}
 SOURCE = Path(__file__).resolve().parents[1] / "sciml"
 
 
@@ -153,3 +164,38 @@ def test_deprecated_alias_warns_and_returns_the_same():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Cell.from_dict(cell.to_dict()) == cell  # the new names do not warn
+
+
+def test_heat_and_burgers_name_their_diffusivity_nu_in_both_registries():
+    from sciml.data import available
+    from sciml.pinn import problems
+
+    for name in ("heat", "burgers"):
+        assert "nu" in inspect.signature(available()[name].solver).parameters
+    assert "nu" in inspect.signature(problems.heat).parameters
+    assert "nu" in inspect.signature(problems.heat_nd).parameters
+    assert {"nu", "nu_init"} <= set(inspect.signature(problems.inverse_heat).parameters)
+    assert set(problems.inverse_heat().domain["unknowns"]) == {"nu"}
+    assert set(problems.inverse_burgers().domain["unknowns"]) == {"nu"}
+
+
+def test_kappa_still_works_with_a_warning():
+    from sciml.pinn import problems
+
+    points = torch.rand(50, 2, generator=torch.Generator().manual_seed(0))
+    with pytest.warns(DeprecationWarning, match=r"heat\(kappa=...\) is deprecated; use nu"):
+        old = problems.heat(kappa=0.3)
+    new = problems.heat(nu=0.3)
+    assert old.domain["nu"] == 0.3 and torch.equal(old.reference(points), new.reference(points))
+    assert not torch.equal(new.reference(points), problems.heat().reference(points))
+    with pytest.warns(DeprecationWarning) as caught:
+        inverse = problems.inverse_heat(kappa=0.2, kappa_init=0.7)
+    assert sorted(str(w.message).rsplit("; ", 1)[1] for w in caught) == [
+        "use nu=...",
+        "use nu_init=...",
+    ]
+    assert inverse.domain["unknowns"] == {"nu": 0.7} and inverse.domain["true"] == {"nu": 0.2}
+    with pytest.warns(DeprecationWarning, match="use nu"):
+        assert problems.heat_nd(n_dims=2, kappa=0.5).domain["nu"] == 0.5
+    with pytest.warns(DeprecationWarning, match="use nu"):
+        assert torch.equal(problems.heat_exact(points, kappa=0.3), new.reference(points))

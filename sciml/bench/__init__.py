@@ -13,16 +13,19 @@ A benchmark module in ``benchmarks/`` registers itself::
 Then ``sciml bench run name --quick --out results`` and ``sciml bench report results``.
 """
 
+from ._cache import cache_folder, cached_file
 from ._measure import Context, PeakMemory, environment, resolve_device, synchronize
 from ._registry import (
     Benchmark,
     Cell,
     CellGrid,
+    UnionGrid,
     available,
     get,
     load_benchmarks,
     register,
     registered,
+    union,
 )
 from ._report import markdown_table, report, summarize
 from ._results import read_records
@@ -38,7 +41,10 @@ __all__ = [
     "PeakMemory",
     "RunSummary",
     "SPEC_PEAKS",
+    "UnionGrid",
     "available",
+    "cache_folder",
+    "cached_file",
     "count_ops",
     "environment",
     "get",
@@ -54,4 +60,5 @@ __all__ = [
     "spec_peaks",
     "summarize",
     "synchronize",
+    "union",
 ]

@@ -12,7 +12,7 @@ import itertools
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,57 @@ class CellGrid:
                 self.methods, self.problems, self.settings, range(n_seeds)
             )
         ]
+
+
+@dataclass(frozen=True)
+class UnionGrid(CellGrid):
+    """Several `CellGrid` s run as one benchmark, where the cells are not one product
+    (each part has its own methods, problems, settings or seeds); build it with `union`.
+
+    ``methods``, ``problems`` and ``settings`` list the parts' labels and ``seeds`` their
+    largest number of seeds. `cells` gives each part's cells with its own number of seeds
+    (``seeds``, when given, overrides them all), in part order, or sorted by ``order``.
+    """
+
+    parts: tuple[CellGrid, ...] = ()
+    order: Callable[[Cell], Any] | None = field(default=None, compare=False, repr=False)
+
+    def cells(self, seeds: int | None = None) -> list[Cell]:
+        cells = [cell for part in self.parts for cell in part.cells(seeds)]
+        return cells if self.order is None else sorted(cells, key=self.order)
+
+
+def union(
+    *parts: CellGrid, seeds: int | None = None, order: Callable[[Cell], Any] | None = None
+) -> UnionGrid:
+    """The `UnionGrid` of ``parts``.
+
+    Parameters
+    ----------
+    *parts : CellGrid
+    seeds : int, optional
+        Number of seeds of every part; None keeps each part's own.
+    order : callable, optional
+        Sort key of the cells (e.g. to run every configuration once before repeating
+        any); None keeps the parts' order.
+
+    Examples
+    --------
+    >>> grid = union(CellGrid(["a"], seeds=2), CellGrid(["b"], ["p"]))
+    >>> [(c.method, c.seed) for c in grid.cells()], grid.seeds
+    ([('a', 0), ('a', 1), ('b', 0)], 2)
+    >>> [(c.method, c.seed) for c in union(*grid.parts, seeds=2).cells()]
+    [('a', 0), ('a', 1), ('b', 0), ('b', 1)]
+    """
+    if not parts or not all(isinstance(p, CellGrid) for p in parts):
+        raise TypeError(f"union takes one or more CellGrids, got {parts!r}")
+    if seeds is not None:
+        parts = tuple(replace(p, seeds=seeds) for p in parts)
+    labels = {
+        name: list(dict.fromkeys(x for p in parts for x in getattr(p, name)))
+        for name in ("methods", "problems", "settings")
+    }
+    return UnionGrid(**labels, seeds=max(p.seeds for p in parts), parts=parts, order=order)
 
 
 RunCell = Callable[[Cell, Any], Mapping[str, float]]  # (cell, Context) -> metrics

@@ -6,6 +6,9 @@ Public names
     The estimator: ``EqOD().fit(data)``; ``print(model)`` shows the equations.
 `DiscoveryEstimator`, `evaluate_terms`
     The shared base class of discovery methods (baselines subclass it) and its helpers.
+`SelectionRule`, `InformationCriterion`, `MSTLS`, `STLSQ`
+    Selection rules (``fit(G, b, cols)`` with one ``_reduce`` per rule): EqOD's selector
+    and fallbacks, and the interface a new rule implements (``EqOD(selector=...)``).
 `build_library`, `galilean_reduced`, `Term`
     Candidate libraries in sciml's term naming.
 `weak_system`, `WeakSystem`
@@ -29,6 +32,7 @@ from ._library import Term, build_library, galilean_reduced
 from ._metrics import coefficient_error, support_f1
 from ._model_selection import TimeWindows, TimeWindowSplit
 from ._plots import plot_selection_probabilities
+from ._rules import MSTLS, STLSQ, InformationCriterion, SelectionRule
 from ._stability import (
     StabilityResult,
     false_positive_bound,
@@ -41,6 +45,10 @@ __all__ = [
     "DiscoveryEstimator",
     "EqOD",
     "GalileanTest",
+    "InformationCriterion",
+    "MSTLS",
+    "STLSQ",
+    "SelectionRule",
     "StabilityResult",
     "Term",
     "TimeWindowSplit",

@@ -12,7 +12,8 @@ Per channel ``c`` the pipeline is
 3. Galilean test (`galilean_test`): if the reduced library (``1``, pure derivatives,
    ``c*c_x``) explains the target as well as the full one, the equation is Galilean
    invariant and the search runs on the reduced library, otherwise on the full one;
-4. selection (`sciml.discovery._selection`): backward elimination from the least-squares
+4. selection (the `SelectionRule` ``selector``, by default `InformationCriterion`, from
+   `sciml.discovery._selection`): backward elimination from the least-squares
    fit, the support chosen by the criterion ``log(r_k + 1e-5) + k log(1.15)`` on the
    relative weak residual ``r_k`` (a term must lower it by 15%, and residuals below the
    clean-data quadrature floor ``1e-5`` count as zero), then refined by single additions,
@@ -22,12 +23,12 @@ Per channel ``c`` the pipeline is
    number on every row, so it acts as an intercept. It is projected out of the other
    columns during selection and then kept only if the same criterion prefers the model
    with it (a constant fitted to round-off or to a slight offset never pays the penalty).
-   When it is kept, the refinement runs once more on the unprojected columns with ``1`` as
-   a candidate, so that the constant can be swapped for a term it stood in for (on Nagumo
-   at 20% noise the projected search returned ``1, u^2, u^3, u_xx`` instead of ``u, u^2,
-   u^3, u_xx``);
-6. fallback, two-sided: the full-library baseline (MSTLS, `sciml.discovery.baselines.mstls`,
-   Messenger & Bortz's modified sequential thresholding; or plain STLSQ) replaces EqOD's
+   When it is kept, the selector runs once more (`InformationCriterion`: its refinement)
+   on the unprojected columns from the support plus ``1``, with ``1`` as a candidate, so
+   that the constant can be swapped for a term it stood in for (on Nagumo at 20% noise the
+   projected search returned ``1, u^2, u^3, u_xx`` instead of ``u, u^2, u^3, u_xx``);
+6. fallback, two-sided: the full-library baseline (the `SelectionRule` ``fallback``: `MSTLS`,
+   Messenger & Bortz's modified sequential thresholding; or plain `STLSQ`) replaces EqOD's
    model when it explains the data as well (residual within one gain factor 1.15) with
    fewer terms, or clearly better (residual lower by the gain factor per extra term, at
    least one); ``used_fallback_[c]`` and ``fallback_reason_[c]`` record the decision;
@@ -49,66 +50,47 @@ Pass ``max_derivative=4`` for higher-order 2-D equations; no size is refused.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import clone
 
 from sciml.data import PDEData
 
 from ._base import DiscoveryEstimator
 from ._galilean import GalileanTest, galilean_test
 from ._library import Term, build_library, galilean_reduced
-from ._mstls import mstls
-from ._selection import (
-    EliminationPath,
-    backward_path,
+from ._rules import (
+    MSTLS,
+    STLSQ,
+    InformationCriterion,
+    SelectionRule,
     complementary_pairs,
-    criterion,
-    refine,
-    resolvable,
+    least_squares,
 )
-from ._weak import WeakSystem, estimate_noise_std, weak_system
+from ._selection import EliminationPath, criterion
+from ._weak import estimate_noise_std, weak_system
 
 __all__ = ["EqOD"]
 
-#: Threshold grid of the MSTLS fallback (WSINDy's default: 100 values log-spaced in [1e-4, 1]).
-MSTLS_LAMBDAS = np.logspace(-4, 0, 100)
-FALLBACKS = ("mstls", "stlsq")
+#: The fallback rules by name (``EqOD(fallback=...)``).
+FALLBACKS = {"mstls": MSTLS, "stlsq": STLSQ}
 
 
-def _normalise(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    norms = np.linalg.norm(G, axis=0)
-    norms[norms == 0] = 1.0
-    return G / norms, norms
+@dataclass
+class ChannelFit:
+    """What EqOD found for one channel (in the scaled units of the fit).
 
+    ``coef`` has shape ``(n_terms,)`` and is zero when the channel was not identified;
+    ``probabilities`` has shape ``(n_terms,)`` (see ``selection_probabilities_``).
+    """
 
-def _lstsq(G: np.ndarray, b: np.ndarray, cols: list[int]) -> tuple[np.ndarray, float]:
-    """Least squares on ``cols``; the full-length coefficients and the relative residual."""
-    coef = np.zeros(G.shape[1])
-    if cols:
-        Gs, norms = _normalise(G[:, cols])
-        sol, *_ = np.linalg.lstsq(Gs, b, rcond=None)
-        coef[cols] = sol / norms
-    return coef, float(np.linalg.norm(b - G @ coef) / np.linalg.norm(b))
-
-
-def _stlsq(G: np.ndarray, b: np.ndarray, threshold: float = 0.05, n_iter: int = 10) -> np.ndarray:
-    """Sequentially thresholded least squares on unit-norm columns and unit-norm target."""
-    Gn, norms = _normalise(G)
-    scale = np.linalg.norm(b) or 1.0
-    bn = b / scale
-    active = np.ones(G.shape[1], dtype=bool)
-    coef = np.zeros(G.shape[1])
-    for _ in range(n_iter):
-        coef[:] = 0.0
-        if not active.any():
-            break
-        coef[active], *_ = np.linalg.lstsq(Gn[:, active], bn, rcond=None)
-        keep = np.abs(coef) >= threshold
-        if np.array_equal(keep, active):
-            break
-        active = keep
-    coef[~active] = 0.0
-    return coef * scale / norms
+    coef: np.ndarray
+    probabilities: np.ndarray
+    galilean: GalileanTest
+    path: EliminationPath | None
+    weak_r2: float
+    identified: bool
 
 
 def _baseline_wins(r_base: float, k_base: int, r: float, k: int) -> bool:
@@ -123,6 +105,19 @@ def _baseline_wins(r_base: float, k_base: int, r: float, k: int) -> bool:
     if k_base < k:
         return criterion(r_base, 0) <= criterion(r, 0) + criterion(0.0, 1) - criterion(0.0, 0)
     return criterion(r_base, max(k_base - k, 1)) < criterion(r, 0)
+
+
+def _index(names: list[str], name: str) -> int | None:
+    """Position of ``name`` in ``names``, None when it is not there."""
+    return names.index(name) if name in names else None
+
+
+def _project_out(G: np.ndarray, b: np.ndarray, col: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """``G`` and ``b`` with column ``col`` of ``G`` projected out (unchanged for None)."""
+    if col is None:
+        return G, b
+    g1 = G[:, col] / np.linalg.norm(G[:, col])
+    return G - np.outer(g1, g1 @ G), b - g1 * (g1 @ b)
 
 
 def default_max_derivative(n_space_dims: int) -> int:
@@ -184,10 +179,10 @@ class EqOD(DiscoveryEstimator):
     galilean_tol : float, default 0.5
         Accept Galilean invariance when the reduced library's weak residual sum of squares
         is at most ``1 + galilean_tol`` times the full library's (see `galilean_test`).
-    fallback : {"mstls", "stlsq"}, default "mstls"
+    fallback : {"mstls", "stlsq"}, SelectionRule or None, default "mstls"
         The full-library baseline: MSTLS with WSINDy's threshold grid (100 values
-        log-spaced in ``[1e-4, 1]``) or STLSQ with threshold 0.05 on unit-norm columns;
-        None never falls back.
+        log-spaced in ``[1e-4, 1]``, `MSTLS`), STLSQ with threshold 0.05 on unit-norm
+        columns (`STLSQ`), another `SelectionRule`, or None (never fall back).
     min_r2 : float, default 0.25
         Below this weak-form R^2 an equation is reported as not identified (empty).
     box_fraction : float, default 0.25
@@ -199,6 +194,11 @@ class EqOD(DiscoveryEstimator):
         weak form (see above).
     random_state : int or None, default None
         Seed of the complementary pairs.
+    selector : SelectionRule or None, default None
+        The rule that selects the terms (steps 4 and 5 above) on the searched library;
+        None: `InformationCriterion`. It runs on the system with the constant column
+        projected out, again from its support plus ``1`` when the constant is kept, and
+        (as ``selector.for_subsamples()``) on the row halves of the frequencies.
 
     Attributes
     ----------
@@ -210,7 +210,8 @@ class EqOD(DiscoveryEstimator):
     galilean_ : dict of str to GalileanTest
         Galilean test per channel (``.accepted``, ``.statistic``, ``.lam``).
     paths_ : dict of str to EliminationPath
-        Backward-elimination path per channel (supports and relative residuals by size).
+        Backward-elimination path per channel (supports and relative residuals by size;
+        None for a selector without a ``path_``).
     used_fallback_ : dict of str to bool
         Per channel: whether the returned equation is the fallback's.
     fallback_reason_ : dict of str to str
@@ -245,6 +246,8 @@ class EqOD(DiscoveryEstimator):
         n_boxes: dict[str, int] | None = None,
         debias_noise: bool = True,
         random_state: int | None = None,
+        *,
+        selector: SelectionRule | None = None,
     ) -> None:
         self.library_degree = library_degree
         self.max_derivative = max_derivative
@@ -256,6 +259,7 @@ class EqOD(DiscoveryEstimator):
         self.n_boxes = n_boxes
         self.debias_noise = debias_noise
         self.random_state = random_state
+        self.selector = selector
 
     # -------------------------------------------------------------------- fit
     def _max_derivative(self, data: PDEData) -> int:
@@ -269,8 +273,19 @@ class EqOD(DiscoveryEstimator):
                 "EqOD supports 1-D, 2-D and 3-D fields; the data has space axes "
                 f"{data.grid.space_names}"
             )
-        if self.fallback is not None and self.fallback not in FALLBACKS:
-            raise ValueError(f"fallback must be None or one of {FALLBACKS}, got {self.fallback!r}")
+        if not (
+            self.fallback is None
+            or isinstance(self.fallback, SelectionRule)
+            or (isinstance(self.fallback, str) and self.fallback in FALLBACKS)
+        ):
+            raise ValueError(
+                f"fallback must be None, a SelectionRule or one of {tuple(FALLBACKS)}, got "
+                f"{self.fallback!r}"
+            )
+        if not (self.selector is None or isinstance(self.selector, SelectionRule)):
+            raise TypeError(
+                f"selector must be None or a SelectionRule, got {type(self.selector).__name__}"
+            )
         for name in ("galilean_tol", "min_r2"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
@@ -304,64 +319,51 @@ class EqOD(DiscoveryEstimator):
         reduced_names = {t.name for t in galilean_reduced(library)}
         reduced = np.array([n in reduced_names for n in system.names])
         rng = np.random.default_rng(self.random_state)
-        coef = np.zeros((data.n_channels, len(library)))
-        probabilities = np.zeros((data.n_channels, len(library)))
-        self.galilean_: dict[str, GalileanTest] = {}
-        self.paths_: dict[str, EliminationPath] = {}
         self.used_fallback_: dict[str, bool] = {}
         self.fallback_reason_: dict[str, str] = {}
-        self.weak_r2_: dict[str, float] = {}
-        self.identified_: dict[str, bool] = {}
-        for i, channel in enumerate(data.channels):
-            scaled_coef, probabilities[i] = self._fit_channel(system, i, channel, reduced, rng)
-            coef[i] = _unscale(scaled_coef, library, self.scales_, i)
-        self.selection_probabilities_ = probabilities
+        fits: dict[str, ChannelFit] = {}
+        for i, channel in enumerate(data.channels):  # a loop, not a comprehension: stacklevel
+            b = system.b[:, i]
+            fits[channel] = self._fit_channel(system.G, b, system.names, channel, reduced, rng)
+        self.galilean_ = {c: fit.galilean for c, fit in fits.items()}
+        self.paths_ = {c: fit.path for c, fit in fits.items()}
+        self.weak_r2_ = {c: fit.weak_r2 for c, fit in fits.items()}
+        self.identified_ = {c: fit.identified for c, fit in fits.items()}
+        self.selection_probabilities_ = np.array([fit.probabilities for fit in fits.values()])
         self.library_ = list(system.names)
         self.weak_system_ = system
+        coef = np.array(
+            [_unscale(fit.coef, library, self.scales_, i) for i, fit in enumerate(fits.values())]
+        )
         return coef, list(system.names)
 
     def _fit_channel(
         self,
-        system: WeakSystem,
-        i: int,
+        G: np.ndarray,
+        b: np.ndarray,
+        names: list[str],
         channel: str,
         reduced: np.ndarray,
         rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        G, b, names = system.G, system.b[:, i], system.names
+    ) -> ChannelFit:
+        """Steps 3-7 of the module docstring for one channel's ``b = G xi``."""
         if float(np.sum(b**2)) == 0:
             raise ValueError(f"the weak-form time derivative of channel {channel!r} is zero")
-        n_terms = len(names)
-        const = names.index("1") if "1" in names else None
-        others = [j for j in range(n_terms) if j != const]
-        # Project the intercept-like constant column out of everything else.
-        if const is not None:
-            g1 = G[:, const] / np.linalg.norm(G[:, const])
-            Gp, bp = G - np.outer(g1, g1 @ G), b - g1 * (g1 @ b)
-        else:
-            Gp, bp = G, b
-        advection = (
-            names.index(f"{channel}*{channel}_x") if f"{channel}*{channel}_x" in names else None
-        )
+        const = _index(names, "1")
+        advection = _index(names, f"{channel}*{channel}_x")
         test = galilean_test(G, b, reduced, tol=self.galilean_tol, advection=advection)
-        self.galilean_[channel] = test
+        others = [j for j in range(len(names)) if j != const]
         cols = [j for j in others if reduced[j]] if test.accepted else others
-        path = backward_path(Gp, bp, cols)
-        self.paths_[channel] = path
-        support = refine(Gp, bp, resolvable(Gp, cols), path.best())
-        probabilities = np.zeros(n_terms)
-        probabilities[cols] = complementary_pairs(Gp, bp, cols, self.n_subsamples // 2, rng)
+        selector = InformationCriterion() if self.selector is None else clone(self.selector)
+        Gp, bp = _project_out(G, b, const)
+        selector.fit(Gp, bp, cols)
+        probabilities = np.zeros(len(names))
+        probabilities[cols] = complementary_pairs(
+            selector, Gp, bp, cols, self.n_subsamples // 2, rng
+        )
         if const is not None:
             probabilities[const] = np.nan
-        # The constant column: kept only when the criterion prefers the model with it.
-        coef, r = _lstsq(G, b, support)
-        if const is not None:
-            _, r_c = _lstsq(G, b, support + [const])
-            if criterion(r_c, len(support) + 1) < criterion(r, len(support)):
-                # Kept: with the intercept no longer implicit, the same refinement may
-                # trade it for a term it stood in for (Nagumo's ``u``: [1, u^2, u^3, u_xx]).
-                candidates = resolvable(G, [const, *cols])
-                coef, r = _lstsq(G, b, refine(G, b, candidates, support + [const]))
+        coef, r = self._constant_column(selector, G, b, cols, const)
         coef, r = self._two_sided_fallback(G, b, coef, r, channel)
         r2 = 1.0 - r**2
         identified = bool(r2 >= self.min_r2 and np.any(coef != 0))
@@ -371,24 +373,51 @@ class EqOD(DiscoveryEstimator):
                 f"min_r2={self.min_r2} or nothing selected; returning an empty equation",
                 stacklevel=4,
             )
-            coef = np.zeros(n_terms)
-        self.weak_r2_[channel] = float(r2)
-        self.identified_[channel] = identified
-        return coef, probabilities
+            coef = np.zeros(len(names))
+        path = getattr(selector, "path_", None)
+        return ChannelFit(coef, probabilities, test, path, float(r2), identified)
+
+    @staticmethod
+    def _constant_column(
+        selector: SelectionRule, G: np.ndarray, b: np.ndarray, cols: list[int], const: int | None
+    ) -> tuple[np.ndarray, float]:
+        """Least squares on the selector's support (fitted with ``1`` projected out), with
+        the constant column only where `criterion` prefers it (step 5).
+
+        When it is kept the selector runs again on the unprojected columns from its
+        support plus ``1``, so that it may trade the constant for a term it stood in for
+        (Nagumo's ``u``: ``[1, u^2, u^3, u_xx]``).
+        """
+        support = selector.support_
+        coef, r = least_squares(G, b, support)
+        if const is None:
+            return coef, r
+        _, r_const = least_squares(G, b, support + [const])
+        if criterion(r_const, len(support) + 1) < criterion(r, len(support)):
+            rerun = clone(selector).fit(G, b, [const, *cols], initial_support=support + [const])
+            coef, r = rerun.coef_, rerun.residual_
+        return coef, r
 
     def _two_sided_fallback(
         self, G: np.ndarray, b: np.ndarray, coef: np.ndarray, r: float, channel: str
     ) -> tuple[np.ndarray, float]:
-        """EqOD's model or the full-library baseline, whichever `criterion` prefers."""
+        """EqOD's model or the full-library fallback's, whichever `criterion` prefers (step 6).
+
+        Records the decision in ``used_fallback_[channel]`` and ``fallback_reason_[channel]``
+        and returns the chosen coefficients and relative residual.
+        """
         k = int(np.count_nonzero(coef))
         if self.fallback is None:
             self.used_fallback_[channel] = False
             self.fallback_reason_[channel] = f"EqOD ({k} terms, r = {r:.3g}); no fallback"
             return coef, r
-        base = mstls(G, b, MSTLS_LAMBDAS)[0] if self.fallback == "mstls" else _stlsq(G, b)
-        k_base = int(np.count_nonzero(base))
-        r_base = float(np.linalg.norm(b - G @ base) / np.linalg.norm(b))
-        name = self.fallback.upper()
+        if isinstance(self.fallback, str):
+            rule = FALLBACKS[self.fallback]()
+        else:
+            rule = clone(self.fallback)
+        rule.fit(G, b)
+        base, r_base, k_base = rule.coef_, rule.residual_, int(np.count_nonzero(rule.coef_))
+        name = type(rule).__name__
         scores = f"EqOD {k} terms, r = {r:.3g}; {name} {k_base} terms, r = {r_base:.3g}"
         fell_back = _baseline_wins(r_base, k_base, r, k) and not np.array_equal(
             base != 0, coef != 0

@@ -67,27 +67,26 @@ class Term:
         return self.name
 
 
+def _counts(n: int, total: int) -> list[tuple[int, ...]]:
+    """Every way to share ``total`` among ``n`` slots, first slot heaviest first
+    (``(2, 0), (1, 1), (0, 2)``)."""
+    out = []
+    for combo in itertools.combinations_with_replacement(range(n), total):
+        counts = [0] * n
+        for slot in combo:
+            counts[slot] += 1
+        out.append(tuple(counts))
+    return out
+
+
 def _monomials(n_channels: int, degree: int) -> list[tuple[int, ...]]:
     """Exponent tuples of total degree 0..degree, by degree then lexicographically (u before v)."""
-    out = []
-    for total in range(degree + 1):
-        for combo in itertools.combinations_with_replacement(range(n_channels), total):
-            powers = [0] * n_channels
-            for c in combo:
-                powers[c] += 1
-            out.append(tuple(powers))
-    return out
+    return [powers for total in range(degree + 1) for powers in _counts(n_channels, total)]
 
 
 def _derivative_counts(n_axes: int, order: int) -> list[tuple[int, ...]]:
     """Counts per axis with the given total order, x-heavy first (xx, xy, yy)."""
-    out = []
-    for combo in itertools.combinations_with_replacement(range(n_axes), order):
-        counts = [0] * n_axes
-        for a in combo:
-            counts[a] += 1
-        out.append(tuple(counts))
-    return out
+    return _counts(n_axes, order)
 
 
 def build_library(

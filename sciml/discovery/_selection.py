@@ -34,9 +34,11 @@ The rule (the same on any library: Galilean-reduced or full, 1 channel or 4, 1-D
    elimination can trade Fisher-KPP's ``u_xx`` for the collinear ``u*u_xx, u^2*u_xx``), so
    the path's best support is refined stepwise (`refine`): single additions, removals or
    swaps are taken while they lower the same criterion.
-5. **Stability.** The same rule run on complementary pairs of random row halves
-   (Shah & Samworth 2013) gives each term a selection frequency (`complementary_pairs`);
-   it is reported, not used to decide.
+5. **Stability.** The path rule (steps 1-3) run on complementary pairs of random row halves
+   (Shah & Samworth 2013) gives each term a selection frequency
+   (`sciml.discovery._rules.complementary_pairs`); it is reported, not used to decide.
+
+`sciml.discovery._rules.InformationCriterion` packages steps 1-4 as a selection rule.
 
 The same criterion compares any two models (`criterion`): EqOD uses it to decide the
 constant column and the fallback (see `sciml.discovery.EqOD`).
@@ -46,14 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = [
-    "EliminationPath",
-    "backward_path",
-    "complementary_pairs",
-    "criterion",
-    "resolvable",
-    "select",
-]
+__all__ = ["EliminationPath", "criterion", "refine", "resolvable"]
 
 #: Factor by which a term must lower ``r + floor`` to be selected.
 TERM_GAIN = 1.15
@@ -185,46 +180,3 @@ def refine(G: np.ndarray, b: np.ndarray, cols: list[int], support: list[int]) ->
             break
         current, score = moves[best], scores[best]
     return current
-
-
-def backward_path(G: np.ndarray, b: np.ndarray, cols: list[int]) -> EliminationPath:
-    """`EliminationPath` on the `resolvable` part of ``cols``."""
-    return EliminationPath(G, b, resolvable(G, cols))
-
-
-def select(G: np.ndarray, b: np.ndarray, cols: list[int]) -> list[int]:
-    """The path's best support (column indices of ``G``) among ``cols``, unrefined.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> G = rng.normal(size=(200, 6))
-    >>> b = 2.0 * G[:, 1] - 0.5 * G[:, 4] + 0.01 * rng.normal(size=200)
-    >>> sorted(select(G, b, list(range(6))))
-    [1, 4]
-    """
-    return backward_path(G, b, cols).best()
-
-
-def complementary_pairs(
-    G: np.ndarray, b: np.ndarray, cols: list[int], n_pairs: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Frequency with which `select` picks each of ``cols`` on ``2 n_pairs`` row halves.
-
-    Each pair splits the rows at random into two disjoint halves (Shah & Samworth 2013).
-
-    Returns
-    -------
-    ndarray, shape (len(cols),)
-    """
-    counts = np.zeros(len(cols))
-    if n_pairs < 1:
-        return counts
-    n = G.shape[0]
-    position = {j: i for i, j in enumerate(cols)}
-    for _ in range(n_pairs):
-        order = rng.permutation(n)
-        for rows in (order[: n // 2], order[n // 2 : 2 * (n // 2)]):
-            for j in select(G[rows], b[rows], cols):
-                counts[position[j]] += 1
-    return counts / (2 * n_pairs)

@@ -176,17 +176,30 @@ def phi_matrices(
     """
     centres = np.linspace(half_width, n_points - 1 - half_width, n_boxes)
     centres = np.round(centres).astype(int)
+    out = []
+    for k in range(max_order + 1):
+        profile = phi_profile(half_width, spacing, exponent, k)
+        matrix = np.zeros((n_boxes, n_points))
+        for i, c in enumerate(centres):
+            matrix[i, c - half_width : c + half_width + 1] = profile
+        out.append(matrix)
+    return out
+
+
+def phi_profile(half_width: int, spacing: float, exponent: int, order: int) -> np.ndarray:
+    """``spacing * d^order phi / dx^order`` on the ``2 half_width + 1`` grid points of one
+    test function's support, ``phi = (1 - s^2)^exponent``, ``s = (x - x_c) / (half_width
+    spacing)``: one row of a quadrature-weighted test-function matrix.
+
+    Returns
+    -------
+    ndarray, shape (2 half_width + 1,)
+    """
     base = Polynomial([1.0, 0.0, -1.0]) ** exponent
     local = np.arange(-half_width, half_width + 1) / half_width
     h = half_width * spacing
-    out = []
-    for k in range(max_order + 1):
-        profile = base.deriv(k)(local) * h ** (-k) if k else base(local)
-        matrix = np.zeros((n_boxes, n_points))
-        for i, c in enumerate(centres):
-            matrix[i, c - half_width : c + half_width + 1] = spacing * profile
-        out.append(matrix)
-    return out
+    profile = base.deriv(order)(local) * h ** (-order) if order else base(local)
+    return spacing * profile
 
 
 def _integrate(field: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:

@@ -143,9 +143,7 @@ def periodic_weights(points: int | Sequence[float] | np.ndarray) -> np.ndarray:
     array([0.25, 0.25, 0.25, 0.25])
     """
     if isinstance(points, (int, np.integer)):
-        if points < 1:
-            raise ValueError(f"a periodic axis needs at least 1 point, got {points}")
-        return np.full(int(points), 1.0 / points)
+        return _equal_weights(points, "periodic")
     x = _coordinates(points, "periodic", minimum=2)
     steps = np.diff(x)
     if np.any(np.abs(steps - steps.mean()) > 1e-6 * abs(steps.mean())):
@@ -181,9 +179,7 @@ def midpoint_weights(points: int | Sequence[float] | np.ndarray) -> np.ndarray:
     array([1. , 1.5, 2. ])
     """
     if isinstance(points, (int, np.integer)):
-        if points < 1:
-            raise ValueError(f"the midpoint rule needs at least 1 point, got {points}")
-        return np.full(int(points), 1.0 / points)
+        return _equal_weights(points, "midpoint")
     x = _coordinates(points, "midpoint", minimum=2)
     steps = np.diff(x)
     weights = np.empty_like(x)
@@ -200,10 +196,8 @@ def uniform_weights(points: int | Sequence[float] | np.ndarray) -> np.ndarray:
     >>> uniform_weights(4)
     array([0.25, 0.25, 0.25, 0.25])
     """
-    n = int(points) if isinstance(points, (int, np.integer)) else _coordinates(points, "").size
-    if n < 1:
-        raise ValueError(f"an axis needs at least 1 point, got {n}")
-    return np.full(n, 1.0 / n)
+    n = points if isinstance(points, (int, np.integer)) else _coordinates(points, "uniform").size
+    return _equal_weights(n, "uniform")
 
 
 _RULE_FUNCTIONS = {
@@ -213,6 +207,13 @@ _RULE_FUNCTIONS = {
     "midpoint": midpoint_weights,
     "uniform": uniform_weights,
 }
+
+
+def _equal_weights(n: int, rule: str) -> np.ndarray:
+    """``1 / n`` at each of ``n >= 1`` points: the ``rule`` on ``n`` equal cells of ``[0, 1]``."""
+    if n < 1:
+        raise ValueError(f"the {rule} rule needs at least 1 point, got {n}")
+    return np.full(int(n), 1.0 / n)
 
 
 def _coordinates(points: object, rule: str, minimum: int = 1) -> np.ndarray:

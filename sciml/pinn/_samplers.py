@@ -50,7 +50,27 @@ def _out(points: Tensor, dtype: torch.dtype, device: torch.device | str) -> Tens
 
 
 @dataclass(frozen=True)
-class UniformBox:
+class _Box:
+    """The box ``[low, high]``: corners checked and stored as tuples of floats."""
+
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+
+    def __post_init__(self):
+        lo, hi = _corners(self.low, self.high)
+        object.__setattr__(self, "low", lo)
+        object.__setattr__(self, "high", hi)
+
+    def _corner_tensors(self) -> tuple[Tensor, Tensor]:
+        """``low`` and ``high`` as float64 tensors, shape ``(n_dims,)`` each."""
+        return (
+            torch.tensor(self.low, dtype=torch.float64),
+            torch.tensor(self.high, dtype=torch.float64),
+        )
+
+
+@dataclass(frozen=True)
+class UniformBox(_Box):
     """Uniform points in the box ``[low, high]`` (one entry per coordinate).
 
     Examples
@@ -61,26 +81,15 @@ class UniformBox:
     torch.Size([4, 2])
     """
 
-    low: tuple[float, ...]
-    high: tuple[float, ...]
-
-    def __post_init__(self):
-        lo, hi = _corners(self.low, self.high)
-        object.__setattr__(self, "low", lo)
-        object.__setattr__(self, "high", hi)
-
     def __call__(self, n, generator, dtype, device) -> Tensor:
         _check_n(n)
-        lo, hi = (
-            torch.tensor(self.low, dtype=torch.float64),
-            torch.tensor(self.high, dtype=torch.float64),
-        )
+        lo, hi = self._corner_tensors()
         s = torch.rand(n, len(self.low), generator=generator, dtype=torch.float64)
         return _out(lo + (hi - lo) * s, dtype, device)
 
 
 @dataclass(frozen=True)
-class BoxBoundary:
+class BoxBoundary(_Box):
     """Uniform points on the boundary of the box ``[low, high]``.
 
     The ``2 * n_dims`` faces receive point counts proportional to their areas
@@ -88,14 +97,6 @@ class BoxBoundary:
     face are uniform. In one dimension the points alternate between ``low`` and
     ``high``.
     """
-
-    low: tuple[float, ...]
-    high: tuple[float, ...]
-
-    def __post_init__(self):
-        lo, hi = _corners(self.low, self.high)
-        object.__setattr__(self, "low", lo)
-        object.__setattr__(self, "high", hi)
 
     def face_counts(self, n: int) -> list[int]:
         """Points per face, ordered ``(dim 0 low, dim 0 high, dim 1 low, ...)``."""
@@ -114,10 +115,7 @@ class BoxBoundary:
 
     def __call__(self, n, generator, dtype, device) -> Tensor:
         counts = self.face_counts(n)
-        lo, hi = (
-            torch.tensor(self.low, dtype=torch.float64),
-            torch.tensor(self.high, dtype=torch.float64),
-        )
+        lo, hi = self._corner_tensors()
         if len(self.low) == 1:  # two end points: low, high, low, ...
             return _out(torch.where(torch.arange(n)[:, None] % 2 == 0, lo, hi), dtype, device)
         pieces = []

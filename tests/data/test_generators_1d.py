@@ -230,3 +230,18 @@ def test_nagumo_settles_to_stable_states():
     final = data.values[0, -1, :, 0]
     assert final.min() > -1e-6 and final.max() < 1 + 1e-6
     assert np.all(np.minimum(np.abs(final), np.abs(final - 1)) < 0.05)  # near 0 or 1
+
+
+def test_heat_is_advection_diffusion_without_advection_and_decays_mode_by_mode():
+    heat = generate("heat", seed=3, n_samples=2, nx=64, nt=11, nu=0.2)
+    plain = generate("advection_diffusion", seed=3, n_samples=2, nx=64, nt=11, c=0.0, nu=0.2)
+    assert heat == plain and heat.equations == ["u_t = 0.2 u_xx"]
+    assert heat.params == {"nu": 0.2} and heat.meta["provenance"]["generator"] == "heat"
+    u = heat.values[..., 0]
+    t = heat.grid["t"]
+    k = np.fft.fftfreq(64, d=1 / 64)  # integer wavenumbers on [0, 2 pi)
+    decay = np.exp(-0.2 * np.outer(t, k**2))
+    expected = np.fft.ifft(np.fft.fft(u[:, :1], axis=-1) * decay, axis=-1).real
+    np.testing.assert_allclose(u, expected, atol=1e-13)
+    moving = generate("advection_diffusion", seed=3, nx=64, nt=11, c=1.0, nu=0.2)
+    assert moving.equations == ["u_t = -1.0 u_x + 0.2 u_xx"]

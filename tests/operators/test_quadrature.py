@@ -163,6 +163,10 @@ def test_point_weights_normalise_cell_areas_per_sample():
         (lambda: quadrature_weights((5, 5), ("trapezoid",)), "1 rules.*2 axes"),
         (lambda: trapezoid_weights([0.0, 0.5, 0.4]), "strictly increasing"),
         (lambda: periodic_weights([0.0, 0.1, 0.5]), "uniformly spaced"),
+        (lambda: periodic_weights(0), "the periodic rule needs at least 1 point, got 0"),
+        (lambda: midpoint_weights(np.int64(0)), "the midpoint rule needs at least 1 point"),
+        (lambda: uniform_weights(-2), "the uniform rule needs at least 1 point, got -2"),
+        (lambda: uniform_weights([]), "the uniform rule needs at least 1 points, got 0"),
     ],
 )
 def test_bad_input_names_the_rule_and_value(call, message):

@@ -134,10 +134,39 @@ def advection_diffusion(
     k = fourier.k
     u0 = _random_fields(np.random.default_rng(seed), x, length, n_samples)
     u = _solve(fourier, u0, -1j * c * k - nu * k**2, None, t, t_end)  # exact: no steps
-    terms = {"u": {"u_x": -float(c), "u_xx": float(nu)}}
-    params = {"c": c, "nu": nu}
-    name, equation = "advection_diffusion", "advection-diffusion equation"
+    if c == 0:
+        name, equation = "heat", "heat equation"
+        terms, params = {"u": {"u_xx": float(nu)}}, {"nu": nu}
+    else:
+        name, equation = "advection_diffusion", "advection-diffusion equation"
+        terms, params = {"u": {"u_x": -float(c), "u_xx": float(nu)}}, {"c": c, "nu": nu}
     return _package(name, equation, [u], t, x, terms, params, seed, method="exact Fourier")
+
+
+@register("heat", "1-D periodic heat equation u_t = nu u_xx (exact Fourier solution)")
+def heat(
+    *,
+    seed: int = 0,
+    n_samples: int = 1,
+    nx: int = 256,
+    nt: int = 101,
+    t_end: float = 1.0,
+    length: float = 2 * np.pi,
+    nu: float = 0.1,
+) -> PDEData:
+    """`advection_diffusion` without advection: ``u_t = nu u_xx`` on ``[0, length)``.
+
+    Each Fourier mode of random smooth initial data decays as ``exp(-nu k^2 t)``, so the
+    solution is exact to rounding. Returns values of shape ``(n_samples, nt, nx, 1)``.
+
+    Examples
+    --------
+    >>> heat(nx=16, nt=3).equations
+    ['u_t = 0.1 u_xx']
+    """
+    return advection_diffusion(
+        seed=seed, n_samples=n_samples, nx=nx, nt=nt, t_end=t_end, length=length, c=0.0, nu=nu
+    )
 
 
 @register("burgers", "1-D periodic viscous Burgers u_t = -u u_x + nu u_xx (ETDRK4)")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.polynomial import polynomial as P
 from scipy.special import binom
 
 from sciml.data import PDEData, differentiate, parse_term
 
 from .._base import DiscoveryEstimator
 from .._mstls import mstls
+from .._weak import phi_profile
 from ._common import check_library_params
 from ._names import pde_find_terms
 
@@ -17,15 +17,14 @@ from ._names import pde_find_terms
 def _test_matrix(
     n: int, h: float, half_width: int, degree: int, order: int, stride: int, periodic: bool
 ) -> np.ndarray:
-    """Rows: the ``order``-th derivative of ``(1 - s^2)^degree`` at each centre, times ``h``.
+    """Rows: the ``order``-th derivative of ``(1 - s^2)^degree`` at each centre, times ``h``
+    (`phi_profile`), centres every ``stride`` points, wrapping around a periodic axis.
 
     Shape ``(n_centres, n)``; multiplying a field by it integrates against the test
     function (rectangle rule, exact up to the smoothness of the integrand since the test
     function and its first ``degree - 1`` derivatives vanish at the support's ends).
     """
-    poly = P.polypow([1.0, 0.0, -1.0], degree)
-    values = P.polyval(np.arange(-half_width, half_width + 1) / half_width, P.polyder(poly, order))
-    values = values / (half_width * h) ** order * h
+    values = phi_profile(half_width, h, degree, order)
     if periodic:
         centres = np.arange(0, n, stride)
     else:

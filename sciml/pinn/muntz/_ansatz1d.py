@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._powers import DEFAULT_EPS, check_finite
+from ._powers import DEFAULT_EPS, check_eps, check_finite, check_int
 from ._regularizers import muntz_penalty
 from ._terms import PowerTerms
 
@@ -72,8 +72,7 @@ class MuntzAnsatz1d(PowerTerms):
         super().__init__()
         if not math.isfinite(origin):
             raise ValueError(f"origin must be finite, got {origin}")
-        if not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be a positive finite float, got {eps}")
+        eps = check_eps(eps)
         self._init_terms(
             n_terms,
             bounds=bounds,
@@ -84,7 +83,7 @@ class MuntzAnsatz1d(PowerTerms):
             dtype=dtype,
             device=device,
         )
-        self.origin, self.eps = float(origin), float(eps)
+        self.origin, self.eps = float(origin), eps
 
     def _log_s(self, x: Tensor) -> Tensor:
         check_finite("x", x)
@@ -146,8 +145,7 @@ def clustered_collocation(
     >>> clustered_collocation(4, 0.0, 1.0, power=2.0).tolist()
     [0.015625, 0.140625, 0.390625, 0.765625]
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    check_int("n", n)
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"need finite low < high, got low={low}, high={high}")
     if not (math.isfinite(power) and power > 0):

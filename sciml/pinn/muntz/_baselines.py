@@ -17,14 +17,14 @@ import torch
 from torch import Tensor, nn
 
 from ..._deprecation import renamed_keywords
+from ._powers import check_int
 
 __all__ = ["SIREN", "TanhMLP"]
 
 
 def _check(n_inputs: int, width: int, depth: int) -> None:
     for name, value in (("n_inputs", n_inputs), ("width", width), ("depth", depth)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_int(name, value)
 
 
 class _LinearHead(nn.Module):

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ..._deprecation import renamed_keywords
 from ._exponents import MuntzExponents
-from ._powers import DEFAULT_EPS, abs_power, check_finite, signed_power
+from ._powers import DEFAULT_EPS, abs_power, check_eps, check_finite, check_int, signed_power
 from ._regularizers import growth_penalty, l1_penalty, muntz_penalty
 
 __all__ = ["MSN", "MuntzEdge", "MuntzLayer"]
@@ -74,16 +74,15 @@ class MuntzLayer(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}")
-        for name, v in (("n_even", n_even), ("n_odd", n_odd)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {v!r}")
+        check_int("in_features", in_features)
+        check_int("out_features", out_features)
+        check_int("n_even", n_even, minimum=0)
+        check_int("n_odd", n_odd, minimum=0)
         if n_even + n_odd == 0:
             raise ValueError("n_even + n_odd must be positive, got 0 terms per edge")
         dtype = dtype or torch.get_default_dtype()
-        self.in_features, self.out_features, self.eps = in_features, out_features, float(eps)
+        self.in_features, self.out_features = in_features, out_features
+        self.eps = check_eps(eps)
         self.share_exponents = bool(share_exponents)
         shape = () if self.share_exponents else (out_features, in_features)
         kw = dict(bounds=bounds, parameterization=parameterization, shape=shape)

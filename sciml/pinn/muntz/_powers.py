@@ -17,7 +17,9 @@ __all__ = [
     "DEFAULT_EPS",
     "abs_power",
     "check_bounds",
+    "check_eps",
     "check_finite",
+    "check_int",
     "signed_power",
 ]
 
@@ -47,11 +49,20 @@ def check_bounds(bounds: Sequence[float], name: str = "bounds") -> tuple[float, 
     return lower, upper
 
 
-def _check_eps(eps: float) -> float:
+def check_eps(eps: float) -> float:
+    """``eps`` as a float; ValueError unless it is positive and finite."""
     eps = float(eps)
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite float, got {eps}")
     return eps
+
+
+def check_int(name: str, value: int, minimum: int = 1) -> int:
+    """``value``; ValueError unless it is an int (not a bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return value
 
 
 def abs_power(x: Tensor, mu: Tensor, *, eps: float = DEFAULT_EPS) -> Tensor:
@@ -82,7 +93,7 @@ def abs_power(x: Tensor, mu: Tensor, *, eps: float = DEFAULT_EPS) -> Tensor:
     >>> bool(torch.isfinite(mu.grad).all())
     True
     """
-    logx = torch.log(torch.clamp(torch.abs(x), min=_check_eps(eps)))
+    logx = torch.log(torch.clamp(torch.abs(x), min=check_eps(eps)))
     return torch.exp(logx.unsqueeze(-1) * mu)
 
 

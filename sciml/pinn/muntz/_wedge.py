@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ._powers import DEFAULT_EPS, check_finite
+from ._powers import DEFAULT_EPS, check_eps, check_finite
 from ._terms import PowerTerms
 
 __all__ = [
@@ -213,10 +213,8 @@ class WedgeAnsatz(PowerTerms):
         corner = tuple(float(c) for c in corner)
         if len(corner) != 2 or not all(math.isfinite(c) for c in corner + (theta0,)):
             raise ValueError(f"corner must be 2 finite floats and theta0 finite, got {corner}")
-        if not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"eps must be a positive finite float, got {eps}")
         self.corner, self.theta0 = corner, float(theta0)
-        self.eps, self.angle_tol = float(eps), float(angle_tol)
+        self.eps, self.angle_tol = check_eps(eps), float(angle_tol)
         self._init_terms(
             n_terms,
             bounds=bounds,

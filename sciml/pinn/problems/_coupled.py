@@ -19,24 +19,25 @@ PI = math.pi
 
 
 @_register
+@renamed_keywords(kappa="nu", kappa_init="nu_init")
 def inverse_heat(
     *,
-    kappa: float = 0.1,
-    kappa_init: float = 1.0,
+    nu: float = 0.1,
+    nu_init: float = 1.0,
     n_data: int = 200,
     n_residual: int = 1000,
     n_boundary: int = 200,
     resample_every: int = 100,
     data_seed: int = 1234,
 ) -> Problem:
-    """Inverse heat: learn ``kappa`` in ``u_t = kappa u_xx`` from interior data; K = 3.
+    """Inverse heat: learn ``nu`` in ``u_t = nu u_xx`` from interior data; K = 3.
 
-    The field is `heat_exact` with the true ``kappa``; ``n_data`` observations at fixed
+    The field is `heat_exact` with the true ``nu``; ``n_data`` observations at fixed
     random points (seeded by ``data_seed``) replace the initial condition. The model must
-    carry the unknown as ``model.coefficient("kappa")`` (see `make_model`, which reads
-    ``domain["unknowns"] = {"kappa": kappa_init}``): a heterogeneous parameter space of
+    carry the unknown as ``model.coefficient("nu")`` (see `make_model`, which reads
+    ``domain["unknowns"] = {"nu": nu_init}``): a heterogeneous parameter space of
     network weights plus one physical coefficient. Losses ``residual``, ``boundary``,
-    ``data``. The true value is ``domain["true"]["kappa"]``.
+    ``data``. The true value is ``domain["true"]["nu"]``.
 
     Examples
     --------
@@ -47,10 +48,10 @@ def inverse_heat(
     def residual(model, p):
         u = model(p)
         g = grad(u, p)
-        return g[:, 0:1] - model.coefficient("kappa") * grad(g[:, 1:2], p)[:, 1:2]
+        return g[:, 0:1] - model.coefficient("nu") * grad(g[:, 1:2], p)[:, 1:2]
 
     def exact(p):
-        return heat_exact(p, kappa)
+        return heat_exact(p, nu)
 
     gen = torch.Generator().manual_seed(data_seed)
     data_points = torch.rand(n_data, 2, generator=gen, dtype=torch.float64)
@@ -60,9 +61,7 @@ def inverse_heat(
         Loss("boundary", zero_value, space.walls(), n_boundary),
         Loss.data("data", data_points, exact(data_points)),
     ]
-    return space.problem(
-        "inverse_heat", losses, exact, unknowns={"kappa": kappa_init}, true={"kappa": kappa}
-    )
+    return space.problem("inverse_heat", losses, exact, unknowns={"nu": nu_init}, true={"nu": nu})
 
 
 @_register
@@ -156,20 +155,20 @@ def _channel(fn, channel: slice):
 
 
 @_register
-@renamed_keywords(dim="n_dims")
+@renamed_keywords(dim="n_dims", kappa="nu")
 def heat_nd(
     *,
     n_dims: int = 10,
-    kappa: float = 1.0,
+    nu: float = 1.0,
     n_residual: int = 1000,
     n_initial: int = 200,
     n_boundary: int = 400,
     resample_every: int = 100,
     n_error: int = 4000,
 ) -> Problem:
-    """Heat ``u_t = kappa Laplace(u)`` on ``[0, 1] x [0, 1]^n_dims`` (high-dimensional); K = 3.
+    """Heat ``u_t = nu Laplace(u)`` on ``[0, 1] x [0, 1]^n_dims`` (high-dimensional); K = 3.
 
-    Exact ``u = exp(-kappa pi^2 t / 4) mean_i sin(pi x_i / 2)``. Losses ``residual``,
+    Exact ``u = exp(-nu pi^2 t / 4) mean_i sin(pi x_i / 2)``. Losses ``residual``,
     ``initial``, ``boundary`` (all ``2 n_dims`` spatial faces, Dirichlet from the exact
     solution). The error is on ``n_error`` fixed random points (seed 0).
 
@@ -183,11 +182,11 @@ def heat_nd(
 
     def exact(p: Tensor) -> Tensor:
         spatial = torch.sin(PI * p[:, 1:] / 2).mean(dim=1, keepdim=True)
-        return torch.exp(-kappa * PI**2 * p[:, 0:1] / 4) * spatial
+        return torch.exp(-nu * PI**2 * p[:, 0:1] / 4) * spatial
 
     def residual(model, p):
         u = model(p)
-        return partial(u, p, 0) - kappa * laplacian(u, p, dims=tuple(range(1, n_dims + 1)))
+        return partial(u, p, 0) - nu * laplacian(u, p, dims=tuple(range(1, n_dims + 1)))
 
     box = ((0.0,) * (n_dims + 1), (1.0,) * (n_dims + 1))
     faces = tuple((d, v) for d in range(1, n_dims + 1) for v in (0.0, 1.0))
@@ -202,7 +201,7 @@ def heat_nd(
         reference=exact,
         error_points=points.to(torch.float64),
         name=f"heat_{n_dims}d",
-        domain={"n_inputs": n_dims + 1, "n_outputs": 1, "n_dims": n_dims, "kappa": kappa},
+        domain={"n_inputs": n_dims + 1, "n_outputs": 1, "n_dims": n_dims, "nu": nu},
     )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..._deprecation import renamed_keywords
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
 from .._samplers import UniformBox
@@ -112,24 +113,26 @@ def klein_gordon(
     return space.problem("klein_gordon", losses, exact)
 
 
-def heat_exact(p: Tensor, kappa: float) -> Tensor:
-    """``exp(-kappa pi^2 t) sin(pi x) + 0.5 exp(-9 kappa pi^2 t) sin(3 pi x)`` at ``(t, x)``."""
+@renamed_keywords(kappa="nu")
+def heat_exact(p: Tensor, nu: float) -> Tensor:
+    """``exp(-nu pi^2 t) sin(pi x) + 0.5 exp(-9 nu pi^2 t) sin(3 pi x)`` at ``(t, x)``."""
     t, x = p[:, 0:1], p[:, 1:2]
-    return torch.exp(-kappa * PI**2 * t) * torch.sin(PI * x) + 0.5 * torch.exp(
-        -9 * kappa * PI**2 * t
+    return torch.exp(-nu * PI**2 * t) * torch.sin(PI * x) + 0.5 * torch.exp(
+        -9 * nu * PI**2 * t
     ) * torch.sin(3 * PI * x)
 
 
 @_register
+@renamed_keywords(kappa="nu")
 def heat(
     *,
-    kappa: float = 0.1,
+    nu: float = 0.1,
     n_residual: int = 1000,
     n_initial: int = 200,
     n_boundary: int = 200,
     resample_every: int = 100,
 ) -> Problem:
-    """Heat ``u_t = kappa u_xx`` on ``(t, x) in [0, 1]^2``, two sine modes; K = 3.
+    """Heat ``u_t = nu u_xx`` on ``(t, x) in [0, 1]^2``, two sine modes; K = 3.
 
     Exact `heat_exact`. Losses ``residual``, ``initial``, ``boundary`` (``u = 0`` at
     ``x = 0, 1``). Error grid 64 x 64.
@@ -143,10 +146,10 @@ def heat(
     def residual(model, p):
         u = model(p)
         g = grad(u, p)
-        return g[:, 0:1] - kappa * grad(g[:, 1:2], p)[:, 1:2]
+        return g[:, 0:1] - nu * grad(g[:, 1:2], p)[:, 1:2]
 
     def exact(p):
-        return heat_exact(p, kappa)
+        return heat_exact(p, nu)
 
     space = TimeSpace()
     losses = space.standard_losses(
@@ -158,7 +161,7 @@ def heat(
         n_boundary=n_boundary,
         resample_every=resample_every,
     )
-    return space.problem("heat", losses, exact, kappa=kappa)
+    return space.problem("heat", losses, exact, nu=nu)
 
 
 @_register

@@ -40,3 +40,27 @@ def test_bad_eps():
 def test_float32_stays_float32():
     out = abs_power(torch.rand(4), torch.tensor([0.5]))
     assert out.dtype == torch.float32 and out.shape == (4, 1)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda m: m.MuntzAnsatz1d(3, eps=-1e-3),
+            "eps must be a positive finite float, got -0.001",
+        ),
+        (lambda m: m.MuntzLayer(2, 3, eps=float("nan")), "eps must be a positive finite float"),
+        (lambda m: m.MuntzLayer(0, 3), "in_features must be a positive int, got 0"),
+        (lambda m: m.MuntzLayer(2, True), "out_features must be a positive int, got True"),
+        (lambda m: m.MuntzLayer(2, 3, n_odd=-1), "n_odd must be an int >= 0, got -1"),
+        (lambda m: m.MuntzLayer(2, 3, n_even=1.0), "n_even must be an int >= 0, got 1.0"),
+        (lambda m: m.MuntzExponents(0), "n must be a positive int, got 0"),
+        (lambda m: m.TanhMLP(width=0), "width must be a positive int, got 0"),
+        (lambda m: m.WedgeAnsatz(3, omega=1.0, eps=0.0), "eps must be a positive finite float"),
+    ],
+)
+def test_constructors_share_one_validation(build, message):
+    import sciml.pinn.muntz as muntz
+
+    with pytest.raises(ValueError, match=message):
+        build(muntz)
