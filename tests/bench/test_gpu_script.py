@@ -17,7 +17,7 @@ SCRIPT = ROOT / "benchmarks" / "gpu" / "run.sh"
 STAGES = ["fno-step", "resolution-transfer", "repair", "conflict", "rmn", "msn"]
 
 
-def run_script(*args, timeout=300):
+def run_script(*args, timeout=900):  # ten CLI starts: slow on a loaded machine
     env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS="1")
     env.pop("OUT", None)
     return subprocess.run(
