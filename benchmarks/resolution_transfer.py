@@ -48,13 +48,9 @@ rectangle on periodic Navier-Stokes).
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
-import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +58,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from sciml.bench import Cell, CellGrid, Context, register
+from sciml.bench import Cell, CellGrid, Context, cached_file, register
 from sciml.data import OperatorPairs, PDEData, Rollouts, generate, load
 from sciml.operators import (
     BlendQuadNorm,
@@ -126,16 +122,9 @@ def norm_layer(method: str, channels: int) -> nn.Module:
 
 # ------------------------------------------------------------------------------ data
 def _disk_cached(key: dict, make) -> PDEData:
-    """``make()`` once per machine: kept in the temp folder, a file lock for workers."""
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "sciml-resolution-transfer"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{digest}.h5"
-    with open(folder / f"{digest}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
-            make().save(path)  # atomic
-        return load(path)
+    """``make()`` once per machine (`sciml.bench.cached_file`), then loaded."""
+    key = {**key, "benchmark": "resolution-transfer"}
+    return load(cached_file(key, lambda path: make().save(path), suffix=".h5"))
 
 
 @functools.lru_cache(maxsize=4)
