@@ -43,7 +43,8 @@ rectangle on periodic Navier-Stokes).
   modes, 4 layers, batch 16, AdamW), a training step at 33^2 and 65^2 timed against the
   same FNO with InstanceNorm in one process, alternating, median of ``STEP_REPEATS``
   steps each: ``step_vs_instance_N`` and ``step_ms_N`` (quick: 17^2 and 33^2, the quick
-  FNO).
+  FNO). On a CPU every step time in this benchmark is the thread's CPU time, which other
+  processes on a shared machine do not inflate.
 """
 
 from __future__ import annotations
@@ -258,10 +259,11 @@ def step_times(
 
 def _interleaved(fn, kinds: list[str], context: Context, repeats: int = 3) -> tuple[float, float]:
     """Median time of ``fn(kind)`` per kind, alternating kinds so that load hits both."""
+    clock = "cpu" if context.device == "cpu" else "wall"  # CPU: immune to other processes
     times = {kind: [] for kind in kinds}
     for _ in range(repeats):
         for kind in kinds:
-            times[kind].append(context.time(lambda k=kind: fn(k), repeats=1, warmup=1))
+            times[kind].append(context.time(lambda k=kind: fn(k), repeats=1, warmup=1, clock=clock))
     first, second = (float(np.median(times[k])) for k in (kinds[0], kinds[-1]))
     return first, second
 

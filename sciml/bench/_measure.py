@@ -56,19 +56,31 @@ class Context:
     device: str
     quick: bool
 
-    def time(self, fn: Callable[[], Any], *, repeats: int = 3, warmup: int = 1) -> float:
-        """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs."""
+    def time(
+        self, fn: Callable[[], Any], *, repeats: int = 3, warmup: int = 1, clock: str = "wall"
+    ) -> float:
+        """Median time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs.
+
+        ``clock="wall"``: elapsed time (CUDA synchronised); ``clock="cpu"``: the calling
+        thread's CPU time, CPU device only, which other processes on a shared machine do
+        not inflate (for single-threaded torch work).
+        """
         if repeats < 1 or warmup < 0:
             raise ValueError(f"need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
+        if clock not in ("wall", "cpu"):
+            raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+        if clock == "cpu" and self.device != "cpu":
+            raise ValueError(f"clock='cpu' times CPU work only; this context runs on {self.device}")
+        now = time.perf_counter if clock == "wall" else time.thread_time
         for _ in range(warmup):
             fn()
         synchronize(self.device)
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start = now()
             fn()
             synchronize(self.device)
-            times.append(time.perf_counter() - start)
+            times.append(now() - start)
         return statistics.median(times)
 
 

@@ -48,3 +48,25 @@ def test_count_ops_bytes_and_flops_of_known_operators():
     m = torch.ones(8, 16)
     assert count_ops(lambda: m @ m.T).flops == 2 * 8 * 16 * 8
     assert count_ops(lambda: torch.fft.rfft(a)).flops == 2.5 * 1000 * np.log2(1000)
+
+
+def test_cpu_clock_ignores_time_spent_waiting():
+    """A sleep takes wall time but no CPU time; busy work takes both."""
+    import time
+
+    from sciml.bench import Context
+
+    context = Context("cpu", quick=True)
+    assert context.time(lambda: time.sleep(0.05), repeats=3, warmup=0) >= 0.05
+    assert context.time(lambda: time.sleep(0.05), repeats=3, warmup=0, clock="cpu") < 0.01
+
+    def busy() -> None:
+        end = time.thread_time() + 0.02
+        while time.thread_time() < end:
+            pass
+
+    assert context.time(busy, repeats=3, warmup=0, clock="cpu") >= 0.02
+    with pytest.raises(ValueError, match="clock must be 'wall' or 'cpu', got 'gpu'"):
+        context.time(busy, clock="gpu")
+    with pytest.raises(ValueError, match="CPU work only; this context runs on cuda"):
+        Context("cuda", quick=True).time(busy, clock="cpu")
