@@ -48,20 +48,28 @@ def channel_flow(solid: np.ndarray, h: float, nu: float, inflow_bottom: float) -
 
 def _run(
     name: str,
-    equation: str,
+    flow: str,
     solid: np.ndarray,
     h: float,
-    nu: float,
     inflow_bottom: float,
-    t: np.ndarray,
-    dt: float | None,
-    rule: str,
+    times: tuple[float, int, float | None],
     seed: int,
     params: dict,
 ) -> PDEData:
-    """March a channel flow with the inflow on ``[inflow_bottom, height]`` and wrap it."""
+    """March a channel flow with the inflow on ``[inflow_bottom, height]`` and wrap it.
+
+    ``times`` is ``(t_end, nt, dt)``; ``params`` holds ``re`` and ``nu``.
+    """
+    t_end, nt, dt = times
+    t = time_points(t_end, nt)
+    nu = params["nu"]
+    rule = f"for ny={solid.shape[1] + 1}, re={params['re']}"
     dt = time_step(dt, stable_dt(h, nu, SPEED), rule)
     values, _ = channel_flow(solid, h, nu, inflow_bottom).march(t, dt, name)
+    equation = (
+        f"{flow}, incompressible Navier-Stokes: u_t + (u.grad) u = -grad p + nu lap u, "
+        "div u = 0, Poiseuille inflow of mean speed 1, outflow p = 0"
+    )
     return flow_data(name, equation, values, t, h, nu, seed, dt, params)
 
 
@@ -167,16 +175,10 @@ def cylinder(
     """
     check_positive(re=re)
     solid, h = cylinder_cells(ny, length, height, center, diameter)
-    t = time_points(t_end, nt)
-    nu = diameter / re
-    cx, cy = (float(c) for c in center)
-    equation = (
-        "channel flow past a cylinder, incompressible Navier-Stokes: u_t + (u.grad) u = "
-        "-grad p + nu lap u, div u = 0, Poiseuille inflow of mean speed 1, outflow p = 0"
-    )
-    params = {"re": re, "diameter": diameter, "center": [cx, cy], "nu": nu}
-    rule = f"for ny={ny}, re={re}"
-    return _run("cylinder", equation, solid, h, nu, 0.0, t, dt, rule, seed, params)
+    params = {"re": re, "diameter": diameter, "center": [float(c) for c in center]}
+    params["nu"] = diameter / re
+    flow = "channel flow past a cylinder"
+    return _run("cylinder", flow, solid, h, 0.0, (t_end, nt, dt), seed, params)
 
 
 @register("backward_step", "2-D flow over a backward-facing step, incompressible NS (MAC)")
@@ -233,12 +235,7 @@ def backward_step(
     """
     check_positive(re=re)
     solid, h = step_cells(ny, length, height, step_height, step_length)
-    t = time_points(t_end, nt)
-    nu = step_height / re
-    equation = (
-        "flow over a backward-facing step, incompressible Navier-Stokes: u_t + (u.grad) u "
-        "= -grad p + nu lap u, div u = 0, Poiseuille inflow of mean speed 1, outflow p = 0"
-    )
-    params = {"re": re, "step_height": step_height, "step_length": step_length, "nu": nu}
-    rule = f"for ny={ny}, re={re}"
-    return _run("backward_step", equation, solid, h, nu, step_height, t, dt, rule, seed, params)
+    params = {"re": re, "step_height": step_height, "step_length": step_length}
+    params["nu"] = step_height / re
+    flow = "flow over a backward-facing step"
+    return _run("backward_step", flow, solid, h, step_height, (t_end, nt, dt), seed, params)
