@@ -174,9 +174,8 @@ class MacFlow:
         self, f: np.ndarray, axis: int, reflect: np.ndarray, wall: np.ndarray, copy: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Tangential neighbours (along ``axis``) of the interior faces, ghost rules applied."""
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (1, 1)
-        fg = np.pad(f, pad)
+        zeros = np.zeros_like(f.take([0], axis=axis))
+        fg = np.concatenate([zeros, f, zeros], axis=axis)
         centre = tuple(slice(1, -1) if a != axis else slice(None) for a in (0, 1))
         centre_f = f[centre]
         out = []
