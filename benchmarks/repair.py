@@ -7,12 +7,20 @@ Three parts, one cell grid (the union of three small grids):
    form, `OperatorTrainer`) is trained once per (size, seed) and worker; methods
    ``raw``, ``post_hoc`` and ``in_loop`` with `LerayProjection`. Metrics: final and
    mean per-step MSE, final max spectral divergence, MSE at a quarter and half of the horizon.
-2. ``cavity_reXXX`` - lid-driven cavity ``(u, v)`` at 33^2 from ``generate("cavity")``;
-   a small CNN one-step model (wall values held) trained on the trajectory; in-loop
-   `PoissonCleanup` strength sweep, `ScreenedCleanup` alpha sweep and a `GatedRepair`.
-   Metrics: rollout MSE, ``harm`` (mean MSE / raw mean MSE - 1), final max interior
-   divergence, target distortion on true states, linear residual. The report hook gives
-   the rank correlation of each diagnostic with harm.
+2. non-periodic flows ``(u, v)`` with walls: lid-driven cavity (``cavity_re100``,
+   ``cavity_re400``, 33^2), channel flow past a cylinder (``cylinder_re40``, 65 x 33)
+   and over a backward-facing step (``step_re200``, 65 x 33), from `generate`; a
+   dilated CNN one-step model (nodes whose velocity never changes in the training
+   window - walls, inflow, solids - held) trained with `OperatorTrainer` on the first 30
+   steps; rollouts of 30 steps from t = 2, the last 10 beyond the training window.
+   In-loop `PoissonCleanup` strength sweep, `ScreenedCleanup` alpha sweep and a
+   `GatedRepair`; and a controlled mismatch, ``mismatch_aA``: a full Poisson cleanup
+   built for the wrong grid, spacing ``(A hx, hy / A)``, whose target manifold
+   ``u_x / A + A v_y = 0`` is misaligned with the data's. Metrics: rollout MSE,
+   ``harm`` (mean MSE / raw mean MSE - 1), final max interior divergence, target
+   distortion on true states, linear residual, ``one_step_rel`` (one-step relative L2
+   on the held-out states), ``horizon``. The report hook gives the rank correlation of
+   each diagnostic with harm.
 3. ``hierarchy`` - a synthetic 3-level hierarchy (1 + 3 + 9 series) of trend + season +
    correlated AR(1) noise; per-series one-step regression forecasts (base) reconciled
    by bottom-up, OLS, WLS (structural, variance), MinT-shrink, top-down and blended
@@ -54,7 +62,7 @@ from sciml.repair import (
 
 
 NS_METHODS = ["raw", "post_hoc", "in_loop"]
-CAVITY_METHODS = [
+FLOW_METHODS = [
     "raw",
     "poisson_s0.25",
     "poisson_s0.5",
@@ -64,6 +72,7 @@ CAVITY_METHODS = [
     "screened_a1000",
     "gated_poisson",
 ]
+MISMATCH_METHODS = ["mismatch_a1", "mismatch_a1.25", "mismatch_a1.5", "mismatch_a2", "mismatch_a3"]
 HIER_METHODS = [
     "base",
     "bottom_up",
@@ -81,7 +90,6 @@ NS_SETTINGS = {
     "n128": {"n": 128, "n_train": 32, "horizon": 100, "iters": 4000, "width": 32, "modes": 16},
 }
 NS_DT = 0.25  # time between saved states
-CAVITY_RE = {"cavity_re100": 100.0, "cavity_re400": 400.0, "cavity_re1000": 1000.0}
 
 # ------------------------------------------------------------------------------ models
 
@@ -101,21 +109,27 @@ def ns_fno(width: int, modes: int) -> torch.nn.Module:
     )
 
 
-class WallCNN(torch.nn.Module):
-    """Residual one-step CNN for flows with walls; boundary nodes are held fixed."""
+class HeldCNN(torch.nn.Module):
+    """Residual one-step CNN for flows with walls: ``u + free * net(u, free)``.
 
-    def __init__(self, channels: int = 2, width: int = 24, layers: int = 4) -> None:
+    ``held`` (``(nx, ny)`` bool) marks nodes whose values are prescribed (walls, inflow,
+    solids): they are kept, and the mask is an input channel (the geometry). Dilated
+    3 x 3 convolutions (dilations 1, 2, 4, 2, 1) see 11 nodes each way, more than the
+    flow moves in one step.
+    """
+
+    def __init__(self, held: np.ndarray, width: int = 24, dilations=(1, 2, 4, 2, 1)) -> None:
         super().__init__()
-        convs, c_in = [], channels
-        for _ in range(layers - 1):
-            convs += [torch.nn.Conv2d(c_in, width, 3, padding=1), torch.nn.GELU()]
+        self.register_buffer("free", (~torch.as_tensor(held)).float()[None, None])
+        layers, c_in = [], 3
+        for d in dilations:
+            layers += [torch.nn.Conv2d(c_in, width, 3, padding=d, dilation=d), torch.nn.GELU()]
             c_in = width
-        self.net = torch.nn.Sequential(*convs, torch.nn.Conv2d(width, channels, 3, padding=1))
+        self.net = torch.nn.Sequential(*layers, torch.nn.Conv2d(width, 2, 3, padding=1))
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        mask = torch.zeros_like(u[:1, :1])
-        mask[..., 1:-1, 1:-1] = 1
-        return u + mask * self.net(u)
+        geometry = self.free.expand(u.shape[0], 1, *u.shape[2:])
+        return u + self.free * self.net(torch.cat([u, geometry], dim=1))
 
 
 # Trained models are cached per process and on disk (keyed by this file's source, so an
@@ -141,18 +155,29 @@ def train_one_step(
     *,
     lr: float = 3e-3,
     val_fraction: float = 0.1,
+    batch_size: int = 32,
+    grad_clip: float | None = None,
+    horizon: int = 1,
+    noise: float = 0.0,
+    free: torch.Tensor | None = None,
 ) -> torch.nn.Module:
-    """`OperatorTrainer` on one-step `Rollouts` with the MSE relative to the mean squared
-    step; ``iters`` batches of 32 worth of epochs, cosine schedule."""
-    pairs = Rollouts(data, horizon=1)
+    """`OperatorTrainer` on `Rollouts` windows of ``horizon`` steps (unrolled) with the MSE
+    relative to the mean squared step; ``iters`` batches worth of epochs, cosine schedule.
+
+    With ``noise > 0`` the inputs get Gaussian noise of ``noise`` times the RMS step on
+    the nodes where ``free`` (``(nx, ny)``) is 1 (`NoisyInputs`)."""
+    pairs = Rollouts(data, horizon=horizon)
     scale = (pairs.fields[:, 1:] - pairs.fields[:, :-1]).pow(2).mean()
+    if noise > 0:
+        pairs = NoisyInputs(pairs, noise * float(scale.sqrt()), free)
     n_train = len(pairs) - round(val_fraction * len(pairs))
     config = OperatorTrainerConfig(
-        epochs=math.ceil(iters * 32 / n_train),
-        batch_size=32,
+        epochs=math.ceil(iters * batch_size / n_train),
+        batch_size=batch_size,
         lr=lr,
         val_fraction=val_fraction,
         patience=None,
+        grad_clip=grad_clip,
         seed=seed,
     )
     loss = lambda pred, target: (pred - target).pow(2).mean() / scale  # noqa: E731
@@ -190,7 +215,11 @@ def run_ns(cell: Cell, context: Context) -> dict[str, float]:
     proj = LerayProjection(test.grid)
     result = evaluate_rollout(model, test, repair=proj, mode=cell.method, device=context.device)
     h = cfg["horizon"]
+    one_step_rel, one_step_rel_step = one_step_errors(model, test, 0)
     return {
+        "one_step_rel": one_step_rel,
+        "one_step_rel_step": one_step_rel_step,
+        "horizon": float(h),
         "final_mse": result.final_mse,
         "mean_mse": float(np.mean(result.mse)),
         "mse_quarter": float(result.mse[h // 4 - 1]),
@@ -202,35 +231,107 @@ def run_ns(cell: Cell, context: Context) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------ part 2
 
+# problem: generator, its parameters, and the training recipe (iterations of batch 16,
+# unrolled steps per window, input noise as a fraction of the RMS one-step change)
+FLOWS = {
+    "cavity_re100": ("cavity", {"n": 33, "re": 100.0}, {"iters": 800, "horizon": 1, "noise": 0.0}),
+    "cavity_re400": ("cavity", {"n": 33, "re": 400.0}, {"iters": 800, "horizon": 1, "noise": 0.0}),
+    "cylinder_re40": (
+        "cylinder",
+        {"ny": 33, "length": 2.0, "re": 40.0},
+        {"iters": 600, "horizon": 1, "noise": 0.5},
+    ),
+    "step_re200": (
+        "backward_step",
+        {"ny": 33, "length": 2.0, "re": 200.0},
+        {"iters": 600, "horizon": 1, "noise": 0.5},
+    ),
+}
+FLOW_NT, FLOW_T_END = 41, 8.0  # saved states 0.2 apart
+N_TRAIN_STATES, TEST_START = 31, 10  # train on steps 0-30; roll out 30 steps from t = 2
 
-@functools.lru_cache(maxsize=4)
-def cavity_data(problem: str) -> PDEData:
-    data = generate("cavity", n=33, nt=41, t_end=8.0, re=CAVITY_RE[problem])
-    return data.select_channels(["u", "v"])
 
-
-@functools.lru_cache(maxsize=4)
-def cavity_model(problem: str, seed: int, iters: int) -> WallCNN:
-    torch.manual_seed(seed)
-
-    def fit(model: torch.nn.Module) -> torch.nn.Module:
-        return train_one_step(model, _train_part(problem), iters, seed, val_fraction=0.0)
-
-    return cached_training(WallCNN(), f"{problem}-{seed}-{iters}", fit)
-
-
-def _train_part(problem: str) -> PDEData:
-    data = cavity_data(problem)
+def _window(data: PDEData, start: int, stop: int | None = None) -> PDEData:
+    """The states ``start:stop`` of ``data`` (all samples)."""
     return PDEData.from_arrays(
-        data.values[:, :31],
-        t=data.grid["t"][:31],
+        data.values[:, start:stop],
+        t=data.grid["t"][start:stop],
         x=data.grid["x"],
         y=data.grid["y"],
         channels=data.channels,
     )
 
 
-def cavity_repair(method: str, data: PDEData):
+@functools.lru_cache(maxsize=4)
+def flow_data(problem: str) -> PDEData:
+    name, params, _ = FLOWS[problem]
+    data = generate(name, nt=FLOW_NT, t_end=FLOW_T_END, **params)
+    return data.select_channels(["u", "v"])
+
+
+def held_nodes(problem: str) -> np.ndarray:
+    """Nodes ``(nx, ny)`` whose velocity is the same in every training state."""
+    train = flow_data(problem).values[0, :N_TRAIN_STATES]
+    return np.all(train == train[:1], axis=(0, 3))
+
+
+class NoisyInputs(torch.utils.data.Dataset):
+    """``(input + noise, target)`` pairs of ``pairs``: Gaussian noise of standard deviation
+    ``sigma`` on the free nodes, fresh at every access (training on perturbed inputs
+    teaches a one-step model to pull its own errors back)."""
+
+    def __init__(self, pairs: Rollouts, sigma: float, free: torch.Tensor) -> None:
+        self.pairs, self.sigma, self.free = pairs, sigma, free
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        state, future = self.pairs[index]
+        return state + self.sigma * self.free * torch.randn_like(state), future
+
+
+@functools.lru_cache(maxsize=4)
+def flow_model(problem: str, seed: int, quick: bool) -> HeldCNN:
+    """The trained one-step CNN of a flow (cached per worker process and on disk)."""
+    recipe = FLOWS[problem][2]
+    iters = 150 if quick else recipe["iters"]
+    held = held_nodes(problem)
+    torch.manual_seed(seed)
+
+    def fit(model: torch.nn.Module) -> torch.nn.Module:
+        return train_one_step(
+            model,
+            _window(flow_data(problem), 0, N_TRAIN_STATES),
+            iters,
+            seed,
+            val_fraction=0.0,
+            batch_size=16,
+            grad_clip=1.0,
+            horizon=recipe["horizon"],
+            noise=recipe["noise"],
+            free=torch.as_tensor(~held, dtype=torch.float32),
+        )
+
+    return cached_training(HeldCNN(held), f"{problem}-{seed}-{iters}", fit)
+
+
+def one_step_errors(model: torch.nn.Module, data: PDEData, start: int) -> tuple[float, float]:
+    """Mean one-step relative L2 error from the states ``start:-1`` of every sample of
+    ``data``: relative to the state, ``||f(u_k) - u_{k+1}|| / ||u_{k+1}||``, and to the
+    step, ``... / ||u_{k+1} - u_k||``."""
+    fields = data.torch(channels_first=True)  # (n_samples, n_t, c, *space)
+    inputs, targets = fields[:, start:-1].flatten(0, 1), fields[:, start + 1 :].flatten(0, 1)
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        predictions = torch.cat([model(batch.to(device)).cpu() for batch in inputs.split(16)])
+    error = (predictions - targets).flatten(1).norm(dim=1)
+    state = error / targets.flatten(1).norm(dim=1)
+    step = error / (targets - inputs).flatten(1).norm(dim=1)
+    return float(state.mean()), float(step.mean())
+
+
+def flow_repair(method: str, data: PDEData):
     grid = data.grid
     kind, _, value = method.partition("_")
     if kind == "poisson":
@@ -238,30 +339,28 @@ def cavity_repair(method: str, data: PDEData):
     if kind == "screened":
         return ScreenedCleanup(grid, alpha=float(value[1:]))
     if kind == "gated":
-        truth = np.moveaxis(data.values[0, 1:31], -1, 1).copy()  # training states
+        truth = np.moveaxis(data.values[0, 1:N_TRAIN_STATES], -1, 1).copy()  # training states
         return GatedRepair.calibrated(PoissonCleanup(grid), truth, factor=2.0)
-    raise ValueError(f"unknown cavity method {method!r}")
+    if kind == "mismatch":  # the wrong grid: spacing (A hx, hy / A)
+        aspect = float(value[1:])
+        hx, hy = grid.spacing("x"), grid.spacing("y")
+        return PoissonCleanup(spacing=(hx * aspect, hy / aspect))
+    raise ValueError(f"unknown flow method {method!r}")
 
 
-def run_cavity(cell: Cell, context: Context) -> dict[str, float]:
-    iters = 400 if context.quick else 1500
-    model = cavity_model(cell.problem, cell.seed, iters).to(context.device)
-    data = cavity_data(cell.problem)
-    test = PDEData.from_arrays(
-        data.values[:, 10:],
-        t=data.grid["t"][10:],
-        x=data.grid["x"],
-        y=data.grid["y"],
-        channels=data.channels,
-    )  # 30 steps from t = 2, the last 10 beyond the training window
+def run_flow(cell: Cell, context: Context) -> dict[str, float]:
+    model = flow_model(cell.problem, cell.seed, context.quick).to(context.device)
+    data = flow_data(cell.problem)
+    test = _window(data, TEST_START)
     diag = PoissonCleanup(test.grid, strength=0.0)  # constraint/diagnostics for raw
     raw = evaluate_rollout(model, test, repair=diag, mode="raw", device=context.device)
     if cell.method == "raw":
         result = raw
     else:
-        repair = cavity_repair(cell.method, data)
+        repair = flow_repair(cell.method, data)
         result = evaluate_rollout(model, test, repair=repair, mode="in_loop", device=context.device)
     raw_mean = float(np.mean(raw.mse))
+    one_step_rel, one_step_rel_step = one_step_errors(model, data, N_TRAIN_STATES - 1)
     return {
         "final_mse": result.final_mse,
         "mean_mse": float(np.mean(result.mse)),
@@ -269,6 +368,9 @@ def run_cavity(cell: Cell, context: Context) -> dict[str, float]:
         "final_max_div": float(result.max_divergence[-1]),
         "target_distortion": 0.0 if cell.method == "raw" else result.target_distortion,
         "linear_residual": 1.0 if cell.method == "raw" else float(np.mean(result.linear_residual)),
+        "one_step_rel": one_step_rel,
+        "one_step_rel_step": one_step_rel_step,
+        "horizon": float(len(result.mse)),
     }
 
 
@@ -364,13 +466,111 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
         torch.set_num_threads(1)
     if cell.problem == "ns_periodic":
         return run_ns(cell, context)
-    if cell.problem.startswith("cavity"):
-        return run_cavity(cell, context)
+    if cell.problem in FLOWS:
+        return run_flow(cell, context)
     return run_hierarchy(cell, context)
 
 
-def report(records: list[dict]) -> str:
-    """Pivot tables per part and the rank correlation of cavity diagnostics with harm."""
+def _correlations(rows: list[dict], title: str) -> list[str]:
+    """Spearman rank correlation of each diagnostic with harm over ``rows`` (pooled), and
+    its mean over the problems (within each flow, where the scales agree)."""
+    rows = [r for r in rows if "harm" in r["stats"]]
+    problems = sorted({r.get("problem") for r in rows}, key=str)
+
+    def rho(name: str, subset: list[dict]) -> float:
+        values = [r["stats"][name][0] for r in subset]
+        return rank_correlation(values, [r["stats"]["harm"][0] for r in subset])
+
+    lines = ["", f"{title} ({len(rows)} rows, {len(problems)} problems):", ""]
+    lines += ["| diagnostic | pooled | mean within a problem |", "|---|---|---|"]
+    for name in ("target_distortion", "linear_residual", "final_max_div"):
+        within = [rho(name, [r for r in rows if r.get("problem") == p]) for p in problems]
+        within = [w for w in within if math.isfinite(w)]
+        mean = f"{np.mean(within):.3f}" if within else "–"
+        lines.append(f"| {name} | {rho(name, rows):.3f} | {mean} |")
+    return lines
+
+
+def flow_report(rows: list[dict], records: list[dict]) -> list[str]:
+    """The non-periodic sweep and the mismatch sweep with their rank correlations."""
+
+    def stat(row, name):
+        value = row["stats"].get(name)
+        return "–" if value is None or not math.isfinite(value[0]) else f"{value[0]:.3g}"
+
+    flows = [r for r in rows if r["problem"] in FLOWS]
+    columns = [
+        "one_step_rel",
+        "mean_mse",
+        "harm",
+        "final_max_div",
+        "target_distortion",
+        "linear_residual",
+    ]
+    header = ["| problem | method | " + " | ".join(columns) + " |", "|---|---|" + "---|" * 6]
+    lines = ["", "### Non-periodic flows: cleanup sweep (in-loop, 30 steps)", "", *header]
+    for row in flows:
+        if row["method"] in FLOW_METHODS:
+            cells = [stat(row, c) for c in columns]
+            lines.append(f"| {row['problem']} | {row['method']} | " + " | ".join(cells) + " |")
+    sweep = [r for r in flows if r["method"] in FLOW_METHODS[1:]]
+    lines += _correlations(sweep, "Over the repaired sweep rows (seed means)")
+    per_seed = [
+        {
+            "problem": (r["cell"]["problem"], r["cell"]["seed"]),
+            "stats": {k: (v, 0.0) for k, v in r["metrics"].items()},
+        }
+        for r in records
+        if r.get("status") == "ok"
+        and r["cell"]["problem"] in FLOWS
+        and r["cell"]["method"] in FLOW_METHODS[1:]
+    ]
+    lines += _correlations(
+        per_seed, "Over the repaired sweep records (every seed; a problem is a flow and seed)"
+    )
+    lines += ["", "### Controlled mismatch: full cleanup on the wrong grid (A hx, hy / A)", ""]
+    lines += header
+    for row in flows:
+        if row["method"] in MISMATCH_METHODS:
+            cells = [stat(row, c) for c in columns]
+            lines.append(f"| {row['problem']} | {row['method']} | " + " | ".join(cells) + " |")
+    mismatch = [r for r in flows if r["method"] in MISMATCH_METHODS]
+    lines += _correlations(mismatch, "Over the mismatch rows (seed means)")
+    return lines
+
+
+def harm_figure(rows: list[dict], path: Path) -> None:
+    """Harm against target distortion, one colour per flow: the sweep (circles) and the
+    mismatch (triangles, joined in order of the mismatch)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for k, problem in enumerate(FLOWS):
+        color = f"C{k}"
+        for methods, marker, line in ((FLOW_METHODS[1:], "o", ""), (MISMATCH_METHODS, "^", "-")):
+            chosen = [r for r in rows if r["problem"] == problem and r["method"] in methods]
+            chosen = [r for r in chosen if r["stats"].get("target_distortion", (0,))[0] > 0]
+            if chosen:
+                x = [r["stats"]["target_distortion"][0] for r in chosen]
+                y = [r["stats"]["harm"][0] for r in chosen]
+                label = problem if marker == "o" else None
+                ax.plot(x, y, marker=marker, linestyle=line, color=color, label=label, alpha=0.8)
+    ax.axhline(0.0, color="0.5", linewidth=0.8)
+    ax.set(xscale="log", yscale="symlog", xlabel="target distortion mean((R(u) - u)^2)")
+    ax.set_ylabel("harm (mean MSE / raw - 1)")
+    ax.set_title("in-loop cleanup: o sweep, ^ wrong-grid mismatch (A = 1 ... 3)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def report(records: list[dict], results_dir: Path | None = None) -> str:
+    """Pivot tables per part and the rank correlation of the flows' diagnostics with harm;
+    with ``results_dir``, also ``repair_harm.png`` (`harm_figure`)."""
     rows = summarize(records)
 
     def stat(row, name):
@@ -378,26 +578,24 @@ def report(records: list[dict]) -> str:
         return "–" if value is None or not math.isfinite(value[0]) else f"{value[0]:.3g}"
 
     lines = ["### Periodic Navier-Stokes (Leray projection, FNO one-step model)", ""]
-    columns = ["final_mse", "mean_mse", "mse_half", "final_max_div", "final_energy_ratio"]
-    lines += ["| setting | mode | " + " | ".join(columns) + " |", "|---|---|" + "---|" * 5]
+    columns = [
+        "one_step_rel",
+        "horizon",
+        "final_mse",
+        "mean_mse",
+        "mse_half",
+        "final_max_div",
+        "final_energy_ratio",
+    ]
+    lines += ["| setting | mode | " + " | ".join(columns) + " |", "|---|---|" + "---|" * 7]
     for row in rows:
         if row["problem"] == "ns_periodic":
             cells = [stat(row, c) for c in columns]
             lines.append(f"| {row['setting']} | {row['method']} | " + " | ".join(cells) + " |")
-    lines += ["", "### Cavity cleanup sweep (in-loop)", ""]
-    columns = ["mean_mse", "harm", "final_max_div", "target_distortion", "linear_residual"]
-    lines += ["| problem | method | " + " | ".join(columns) + " |", "|---|---|" + "---|" * 5]
-    cavity = [r for r in rows if r["problem"].startswith("cavity")]
-    for row in cavity:
-        cells = [stat(row, c) for c in columns]
-        lines.append(f"| {row['problem']} | {row['method']} | " + " | ".join(cells) + " |")
-    repaired = [r for r in cavity if r["method"] != "raw"]
-    lines += ["", "Spearman rank correlation with harm over the repaired cavity rows:", ""]
-    lines += ["| diagnostic | rank correlation |", "|---|---|"]
-    harm = [r["stats"]["harm"][0] for r in repaired if "harm" in r["stats"]]
-    for name in ("target_distortion", "linear_residual", "final_max_div"):
-        values = [r["stats"][name][0] for r in repaired if "harm" in r["stats"]]
-        lines.append(f"| {name} | {rank_correlation(values, harm):.3f} |")
+    lines += flow_report(rows, records)
+    if results_dir is not None and any(r["problem"] in FLOWS for r in rows):
+        harm_figure(rows, Path(results_dir) / "repair_harm.png")
+        lines += ["", "![harm against target distortion](repair_harm.png)"]
     lines += ["", "### Hierarchical forecasting (synthetic, 13 series)", ""]
     columns = ["rmse_all", "rmse_top", "rmse_middle", "rmse_bottom", "incoherence"]
     lines += ["| method | " + " | ".join(columns) + " |", "|---|" + "---|" * 5]
@@ -418,13 +616,13 @@ register(
     "reconciliation",
     grid=union(
         CellGrid(NS_METHODS, ["ns_periodic"], ["n64", "n128"]),
-        CellGrid(CAVITY_METHODS, list(CAVITY_RE)),
+        CellGrid(FLOW_METHODS + MISMATCH_METHODS, list(FLOWS)),
         CellGrid(HIER_METHODS, ["hierarchy"]),
         seeds=3,
     ),
     quick=union(
         CellGrid(NS_METHODS, ["ns_periodic"], ["n32"]),
-        CellGrid(CAVITY_METHODS, ["cavity_re100", "cavity_re400"]),
+        CellGrid(FLOW_METHODS + MISMATCH_METHODS[::2], ["cavity_re100", "step_re200"]),
         CellGrid(HIER_METHODS, ["hierarchy"]),
         seeds=2,
     ),

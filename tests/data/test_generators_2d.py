@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sciml.data import PDEData, generate, parse_term
-from sciml.data.generators._cavity import _cavity_run
+from sciml.data.generators._cavity import cavity_flow
 from sciml.data.generators._darcy import _darcy_solve
 from sciml.data.generators._periodic2d import _vorticity_solve
 
@@ -258,7 +258,7 @@ def test_cavity_matches_ghia_at_re_100():
 
 def test_cavity_is_divergence_free_with_exact_boundary_values():
     t = np.linspace(0.0, 2.0, 3)
-    values, state = _cavity_run(17, 100.0, t, dt=0.02)
+    values, state = cavity_flow(17, 100.0).march(t, 0.02, "cavity")
     assert np.abs(state.divergence()).max() < 1e-10  # measured 1e-14
     data = PDEData.from_arrays(values, t=t, x=np.linspace(0, 1, 17), y=np.linspace(0, 1, 17))
     divergence = data.derivative("x", 1, "fd2")[..., 0] + data.derivative("y", 1, "fd2")[..., 1]

@@ -91,3 +91,16 @@ def test_bad_input():
         GatedRepair(PoissonCleanup(), threshold=-1.0)
     ns = generate("navier_stokes", n=16, nt=2, t_end=0.1)
     PoissonCleanup(ns.grid)  # walls assumed; periodic grids are allowed but not needed
+
+
+def test_cleanup_on_the_wrong_grid_distorts_more_as_the_mismatch_grows(cavity):
+    # spacing (A hx, hy / A) targets u_x / A + A v_y = 0: at A = 1 the cavity's own
+    # (approximate) manifold, further from the data's divergence-free states as A grows
+    data, truth = cavity
+    h = data.grid.spacing("x")
+    distortion = [
+        PoissonCleanup(spacing=(h * a, h / a)).distortion(truth) for a in (1.0, 1.5, 2.0, 3.0)
+    ]
+    assert distortion[0] == pytest.approx(PoissonCleanup(data.grid).distortion(truth))
+    assert all(b > 1.3 * a for a, b in zip(distortion, distortion[1:]))
+    assert distortion[-1] > 4 * distortion[0]  # measured 9.5e-4, 1.9e-3, 2.8e-3, 5.0e-3
