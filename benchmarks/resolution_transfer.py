@@ -498,9 +498,9 @@ def _figure(panels: list, stats: dict, path: Path) -> Path:
 
 register(
     "resolution-transfer",
-    description="QuadNorm/BlendQuadNorm vs none/instance/layer norms: train at one resolution, "
-    "evaluate at others (Darcy FNO + Transolver, periodic Navier-Stokes FNO), per-layer "
-    "moment mismatch and norm cost",
+    description="QuadNorm/BlendQuadNorm vs none/instance/layer norms, like for like: train at "
+    "one resolution, evaluate at others (Darcy FNO + Transolver, neuraloperator's Darcy files, "
+    "periodic Navier-Stokes FNO), per-layer moment mismatch, norm cost in the FNO step",
     grid=CellGrid(methods=NORMS, problems=PROBLEMS, seeds=3),
     quick=CellGrid(methods=NORMS, problems=PROBLEMS, seeds=3),
     run=run_cell,
