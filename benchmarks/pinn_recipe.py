@@ -40,7 +40,7 @@ WIDTH, DEPTH = 50, 4
 
 #: Published relative L2 errors of a plain PINN on the same problem (for the report).
 PUBLISHED = {
-    "burgers": "6.7e-4 (9 x 20 tanh, L-BFGS; Raissi et al. 2019)",
+    "burgers": "about 7e-4 (9 x 20 tanh, L-BFGS; Raissi et al. 2019)",
     "helmholtz": "about 1e-1; 1-2 orders lower with LR annealing (Wang, Teng & Perdikaris 2021)",
     "klein_gordon": "about 1e-1; 1-2 orders lower with LR annealing (Wang, Teng & Perdikaris 2021)",
     "heat": "none for this problem",
