@@ -55,7 +55,10 @@ class PerLossAdapters(nn.Module):
     so that adapter ``k`` receives only the gradient of loss ``k`` while the trunk
     receives all of them. **Inference** uses this same shared predictor (the one every
     loss was trained through). It measured best in the project pilot and in the
-    benchmark (wiring (a) lets the K predictors drift apart).
+    benchmark (wiring (a) lets the K predictors drift apart). `wrap_problem` evaluates
+    each loss with every trunk parameter and its own adapters replaced by per-loss
+    aliases (views of the same tensors), so the hook gets all K per-loss gradients from
+    one backward pass instead of K.
 
     ``"separate"`` ((a)): loss ``k`` is evaluated through trunk + adapter ``k`` only
     (`wrap_problem` does this), so plain backpropagation routes the gradients.
@@ -156,6 +159,8 @@ class PerLossAdapters(nn.Module):
         if ref is not None:
             self.adapters.to(dtype=ref.dtype, device=ref.device)
         self._context: list[int] | None = None  # set by `using`
+        # per loss: its last evaluation's aliases of (trunk parameters, own adapters)
+        self._aliases: dict[str, tuple[list[Tensor], list[Tensor]]] = {}
 
     def __getattr__(self, name: str):
         try:
@@ -215,18 +220,32 @@ class PerLossAdapters(nn.Module):
 
     def wrap_problem(self, problem: Problem) -> Problem:
         """The problem as this wiring trains it: for ``"separate"``, each loss evaluated
-        through its own adapter; for ``"shared"``, ``problem`` unchanged."""
+        through its own adapter; for ``"shared"``, each loss evaluated on per-loss
+        aliases of the parameters (same values and gradients; `AdapterRouting` then
+        separates the K gradients in one backward pass)."""
         if tuple(problem.names) != self.loss_names:
             raise ValueError(
                 f"the problem's losses {list(problem.names)} differ from the adapters' "
                 f"{list(self.loss_names)}"
             )
-        if self.wiring == "shared":
-            return problem
-        losses = [
-            replace(loss, fn=_Through(loss.name, loss.fn)) for loss in problem.losses.values()
-        ]
+        wrapper = _Aliased if self.wiring == "shared" else _Through
+        losses = [replace(loss, fn=wrapper(loss.name, loss.fn)) for loss in problem.losses.values()]
         return replace(problem, losses=losses)
+
+    def evaluate_aliased(self, name: str, fn, points: Tensor) -> Tensor:
+        """``fn(self, points)`` with the trunk's parameters and loss ``name``'s adapters
+        replaced by fresh views of themselves, remembered for `AdapterRouting`.
+
+        Values and plain backpropagation are unchanged (a view passes its gradient on to
+        the parameter); the views make each loss's gradient addressable on its own.
+        """
+        k = self.index(name)
+        trunk = [(f"model.trunk.{n}", p) for n, p in self.trunk.named_parameters()]
+        own = [(f"model.adapters.{k}.{n}", p) for n, p in self.adapters[k].named_parameters()]
+        trunk = [(n, p.view_as(p)) for n, p in trunk if p.requires_grad]
+        own = [(n, p.view_as(p)) for n, p in own]
+        self._aliases[name] = ([a for _, a in trunk], [a for _, a in own])
+        return torch.func.functional_call(_Evaluation(self, fn), dict(trunk + own), (points,))
 
 
 class _Through:
@@ -238,6 +257,27 @@ class _Through:
     def __call__(self, model: PerLossAdapters, points: Tensor) -> Tensor:
         with model.using(self.name):
             return self.fn(model, points)
+
+
+class _Aliased:
+    """A loss function evaluated through `PerLossAdapters.evaluate_aliased` (shared wiring)."""
+
+    def __init__(self, name: str, fn):
+        self.name, self.fn = name, fn
+
+    def __call__(self, model: PerLossAdapters, points: Tensor) -> Tensor:
+        return model.evaluate_aliased(self.name, self.fn, points)
+
+
+class _Evaluation(nn.Module):
+    """``fn(model, points)`` as a module call, so `functional_call` can swap parameters."""
+
+    def __init__(self, model: PerLossAdapters, fn):
+        super().__init__()
+        self.model, self.fn = model, fn
+
+    def forward(self, points: Tensor) -> Tensor:
+        return self.fn(self.model, points)
 
 
 class AdapterRouting:
@@ -285,8 +325,10 @@ class AdapterRouting:
             raise ValueError(f"losses {list(losses)} differ from adapters {list(model.loss_names)}")
         wl = weighted(trainer, losses)
         trunk = model.trunk_parameters()
-        per_loss = {}
+        per_loss = _from_aliases(model, wl)
         for name, value in wl.items():
+            if name in per_loss:
+                continue
             own = model.adapter_parameters(name)
             params = trunk + own
             if value.requires_grad:
@@ -309,3 +351,26 @@ class AdapterRouting:
             for p, g in zip(model.adapter_parameters(name), per_loss[name][1]):
                 p.grad = (lam[name] * g).detach()
         return GRADIENTS_SET
+
+
+def _from_aliases(model: PerLossAdapters, wl: Mapping[str, Tensor]) -> dict:
+    """``{name: (trunk grads, own adapter grads)}`` from one backward pass through the
+    aliases of `PerLossAdapters.evaluate_aliased`; ``{}`` when the losses were not
+    evaluated that way (or the aliases belong to another evaluation)."""
+    active = [n for n, v in wl.items() if v.requires_grad]
+    if not active or any(n not in model._aliases for n in active):
+        return {}
+    inputs = [a for n in active for a in model._aliases[n][0] + model._aliases[n][1]]
+    grads = torch.autograd.grad(
+        sum(wl[n] for n in active), inputs, retain_graph=True, allow_unused=True
+    )
+    out, start = {}, 0
+    for name in active:
+        trunk, own = model._aliases[name]
+        mine = grads[start : start + len(trunk) + len(own)]
+        start += len(trunk) + len(own)
+        if all(g is None for g in mine):  # stale aliases: not in this loss's graph
+            return {}
+        mine = [torch.zeros_like(a) if g is None else g for a, g in zip(trunk + own, mine)]
+        out[name] = (mine[: len(trunk)], mine[len(trunk) :])
+    return out

@@ -53,6 +53,8 @@ class FactorizedLinear(nn.Module):
     ``exp(s)``; at initialisation ``W`` is the usual Glorot-normal matrix,
     ``s ~ N(mean, std^2)`` and ``V = W / exp(s)``, so the function is unchanged and
     only the parametrisation (hence the optimiser's geometry) differs.
+    Pass ``weight`` (``(out_features, in_features)``) and ``bias`` to factorise given
+    values instead; `from_linear` does this for an ``nn.Linear``.
 
     Examples
     --------
@@ -61,15 +63,59 @@ class FactorizedLinear(nn.Module):
     torch.Size([2, 4])
     """
 
-    def __init__(self, in_features: int, out_features: int, mean: float = 1.0, std: float = 0.1):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        mean: float = 1.0,
+        std: float = 0.1,
+        *,
+        weight: Tensor | None = None,
+        bias: Tensor | None = None,
+    ):
         super().__init__()
-        weight = torch.randn(out_features, in_features) * math.sqrt(
-            2.0 / (in_features + out_features)
-        )
-        s = mean + std * torch.randn(out_features)
+        if not (math.isfinite(mean) and math.isfinite(std) and std >= 0):
+            raise ValueError(f"need finite mean and std >= 0, got mean={mean!r}, std={std!r}")
+        if weight is None:
+            weight = torch.randn(out_features, in_features) * math.sqrt(
+                2.0 / (in_features + out_features)
+            )
+        elif tuple(weight.shape) != (out_features, in_features):
+            raise ValueError(
+                f"weight must have shape ({out_features}, {in_features}), got {tuple(weight.shape)}"
+            )
+        weight = weight.detach()
+        s = mean + std * torch.randn(out_features).to(weight)
         self.s = nn.Parameter(s)
         self.V = nn.Parameter(weight / s.exp()[:, None])
-        self.bias = nn.Parameter(torch.zeros(out_features))
+        bias = torch.zeros_like(s) if bias is None else bias.detach().clone()
+        self.bias = nn.Parameter(bias)
+
+    @classmethod
+    def from_linear(
+        cls, linear: nn.Linear, mean: float = 1.0, std: float = 0.1
+    ) -> FactorizedLinear:
+        """The factorised form of ``linear``: same weight, bias and function, new parameters.
+
+        Draws only the scales ``s`` (``out_features`` normal numbers).
+
+        Examples
+        --------
+        >>> plain = nn.Linear(3, 4)
+        >>> x = torch.rand(5, 3)
+        >>> torch.allclose(FactorizedLinear.from_linear(plain)(x), plain(x), atol=1e-6)
+        True
+        """
+        if not isinstance(linear, nn.Linear):
+            raise TypeError(f"from_linear needs an nn.Linear, got {type(linear).__name__}")
+        return cls(
+            linear.in_features,
+            linear.out_features,
+            mean,
+            std,
+            weight=linear.weight,
+            bias=linear.bias,
+        )
 
     @property
     def weight(self) -> Tensor:
@@ -103,10 +149,12 @@ def mlp(
         deviation ``fourier_scale``) comes first.
     factorized : bool
         Use `FactorizedLinear` (random weight factorisation) instead of ``nn.Linear``.
+        The layers start Glorot-normal whatever ``init`` says, and the scales are drawn
+        after all weights: with the same seed, the factorised network computes the same
+        function as ``init="xavier"`` without factorisation.
     init : {"torch", "xavier"}
         Initial weights of ``nn.Linear`` layers: torch's default (uniform, variance
         ``1 / (3 fan_in)``) or Glorot-normal with zero biases (Raissi et al. 2019).
-        `FactorizedLinear` always starts from Glorot-normal.
 
     Examples
     --------
@@ -122,19 +170,22 @@ def mlp(
         raise ValueError(f"fourier_features must be >= 0, got {fourier_features}")
     if init not in ("torch", "xavier"):
         raise ValueError(f"init must be 'torch' or 'xavier', got {init!r}")
-    linear = FactorizedLinear if factorized else nn.Linear
     layers: list[nn.Module] = []
     size = n_inputs
     if fourier_features:
         layers.append(FourierFeatures(n_inputs, fourier_features, fourier_scale))
         size = 2 * fourier_features
     for _ in range(depth):
-        layers += [linear(size, width), nn.Tanh()]
+        layers += [nn.Linear(size, width), nn.Tanh()]
         size = width
-    layers.append(linear(size, n_outputs))
-    if init == "xavier" and not factorized:
+    layers.append(nn.Linear(size, n_outputs))
+    if init == "xavier" or factorized:
         for layer in layers:
             if isinstance(layer, nn.Linear):
                 nn.init.xavier_normal_(layer.weight)
                 nn.init.zeros_(layer.bias)
+    if factorized:  # the same function, reparametrised (the scales are drawn last)
+        layers = [
+            FactorizedLinear.from_linear(m) if isinstance(m, nn.Linear) else m for m in layers
+        ]
     return nn.Sequential(*layers)

@@ -189,16 +189,30 @@ class Loss:
         """Whether the points are a fixed tensor rather than a sampler."""
         return isinstance(self.sampler, Tensor)
 
-    def sample(self, generator: torch.Generator, dtype: torch.dtype, device) -> Tensor:
-        """Points for this loss, ``(n_points, n_dims)``, checked finite, requiring grad."""
+    def sample(
+        self,
+        generator: torch.Generator,
+        dtype: torch.dtype,
+        device,
+        n_points: int | None = None,
+    ) -> Tensor:
+        """Points for this loss, ``(n_points, n_dims)``, checked finite, requiring grad.
+
+        ``n_points`` overrides `Loss.n_points` for one draw (samplers only).
+        """
         if self.is_fixed:
+            if n_points not in (None, self.n_points):
+                raise ValueError(
+                    f"loss {self.name!r} has {self.n_points} fixed points; cannot draw {n_points}"
+                )
             return self.sampler.to(dtype=dtype, device=device).detach().requires_grad_(True)
-        points = self.sampler(self.n_points, generator, dtype, device)
-        if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[0] != self.n_points:
+        n = self.n_points if n_points is None else n_points
+        points = self.sampler(n, generator, dtype, device)
+        if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[0] != n:
             shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
             raise ValueError(
                 f"loss {self.name!r}: the sampler must return a Tensor of shape "
-                f"({self.n_points}, n_dims), got {shape}"
+                f"({n}, n_dims), got {shape}"
             )
         _check_finite(self.name, "sampled points", points)
         return points.to(dtype=dtype, device=device).detach().requires_grad_(True)

@@ -172,9 +172,7 @@ class Trainer:
             [{"params": ps, "lr": lr, "name": name} for name, ps, lr in groups]
         )
         self._base_lrs = [lr for _, _, lr in groups]
-        # torch's default tolerances (1e-7 on the gradient, 1e-9 on changes) stop
-        # float64 runs far from machine precision; tighten them there.
-        tol_grad, tol_change = (1e-7, 1e-9) if config.dtype == torch.float32 else (1e-12, 1e-16)
+        tol_grad, tol_change = config.lbfgs_tolerances
         self.lbfgs = torch.optim.LBFGS(
             self.parameters,
             lr=config.lbfgs_lr,
@@ -238,7 +236,7 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         """Current loss values on the current points (drawn if none yet)."""
-        self._sample(self.step, "lbfgs")
+        self._sample(self.step, None)
         with torch.enable_grad():
             return {n: float(v.detach()) for n, v in self._losses().items()}
 
@@ -349,14 +347,23 @@ class Trainer:
 
     # ------------------------------------------------------------------ helpers
 
-    def _sample(self, k: int, phase: str) -> None:
-        override = self.config.resample_every
+    def _sample(self, k: int, phase: str | None) -> None:
+        """Draw the points due at step ``k`` of ``phase`` (``None``: only missing ones)."""
+        cfg = self.config
         for name, loss in self.problem.losses.items():
-            every = loss.resample_every if override is None or loss.is_fixed else override
-            due = phase == "adam" and every and k % every == 0
+            own = cfg.resample_every is None or loss.is_fixed
+            every = loss.resample_every if own else cfg.resample_every
+            n_points = None
+            if phase == "adam":
+                due = bool(every) and k % every == 0
+            else:  # the hand-over draws the L-BFGS points once
+                due = phase == "lbfgs" and k == cfg.steps and cfg.lbfgs_points_scale is not None
+                due = due and not loss.is_fixed
+                if due:
+                    n_points = max(1, round(cfg.lbfgs_points_scale * loss.n_points))
             if name not in self._points or due:
                 self._points[name] = loss.sample(
-                    self.generator, self.config.dtype, self.config.device
+                    self.generator, cfg.dtype, cfg.device, n_points=n_points
                 )
 
     def _losses(self) -> dict[str, Tensor]:

@@ -45,3 +45,36 @@ def test_mlp_options():
         mlp(2, init="he")
     with pytest.raises(ValueError, match="fourier_features"):
         mlp(2, fourier_features=-1)
+
+
+def test_random_weight_factorisation_keeps_the_function_at_initialisation():
+    torch.manual_seed(0)
+    plain = mlp(2, 2, width=16, depth=3, init="xavier", fourier_features=4)
+    torch.manual_seed(0)
+    rwf = mlp(2, 2, width=16, depth=3, factorized=True, fourier_features=4)
+    assert sum(isinstance(m, FactorizedLinear) for m in rwf) == 4
+    x = torch.rand(32, 2)
+    out = plain(x)
+    # equal up to float32 rounding of exp(s) * (W / exp(s))
+    torch.testing.assert_close(rwf(x), out, rtol=0, atol=1e-6 * float(out.abs().max()))
+    # new parameters (the scales), same effective weights
+    for a, b in zip([m for m in plain if isinstance(m, nn.Linear)], rwf[1::2]):
+        torch.testing.assert_close(b.weight, a.weight, rtol=1e-6, atol=0)
+        assert float(b.s.detach().std()) > 0.01
+
+
+def test_from_linear_factorises_any_linear_layer():
+    torch.manual_seed(1)
+    plain = nn.Linear(5, 3).double()
+    layer = FactorizedLinear.from_linear(plain, mean=0.5, std=0.2)
+    x = torch.rand(4, 5, dtype=torch.float64)
+    torch.testing.assert_close(layer(x), plain(x), rtol=1e-13, atol=1e-13)
+    assert layer.V.dtype == torch.float64 and layer.bias.data_ptr() != plain.bias.data_ptr()
+    no_bias = FactorizedLinear.from_linear(nn.Linear(5, 3, bias=False))
+    assert float(no_bias.bias.abs().max()) == 0
+    with pytest.raises(TypeError, match="nn.Linear"):
+        FactorizedLinear.from_linear(nn.Conv1d(1, 1, 1))
+    with pytest.raises(ValueError, match="shape"):
+        FactorizedLinear(5, 3, weight=torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="std"):
+        FactorizedLinear(5, 3, std=-1.0)

@@ -303,9 +303,12 @@ def _resumable_config(tmp_path, **kwargs):
     )
 
 
-@pytest.mark.parametrize("resume_at", [10, 15])  # in the Adam phase, in the L-BFGS phase
-def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at):
-    config = _resumable_config(tmp_path)
+@pytest.mark.parametrize(
+    ("resume_at", "scale"),
+    [(10, None), (15, None), (10, 2.0), (15, 2.0)],  # Adam phase, L-BFGS phase; hand-over draw
+)
+def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at, scale):
+    config = _resumable_config(tmp_path, lbfgs_points_scale=scale)
     full = Trainer(_mlp(), _ode_problem(resample_every=3), config)
     full_history = full.fit().to_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -566,4 +569,102 @@ def test_recipe_defaults():
         1,
     )
     assert cfg.lr_factor(9999) == pytest.approx(0.9 ** (9799 / 250))
+    assert (cfg.lbfgs_iterations, cfg.lbfgs_points_scale) == (10, 2.5)
     assert TrainerConfig.recipe(steps=100, lr=5e-4).lr == 5e-4
+
+
+def test_lbfgs_minimises_a_convex_quadratic_exactly():
+    """0.5 w'Aw - b'w with cond(A) = 100 in 8 dimensions: minimum A^-1 b, value -0.5 b'A^-1 b."""
+    g = torch.Generator().manual_seed(3)
+    q, _ = torch.linalg.qr(torch.randn(8, 8, generator=g, dtype=F64))
+    A = q @ torch.diag(torch.logspace(0, 2, 8, dtype=F64)) @ q.T
+    b = torch.randn(8, generator=g, dtype=F64)
+    w_star = torch.linalg.solve(A, b)
+
+    class Quadratic(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(8, dtype=F64))
+
+        def forward(self, x):
+            return 0.5 * self.w @ A @ self.w - b @ self.w
+
+    problem = Problem([Loss("energy", lambda model, x: model(x), torch.zeros(1, 1))])
+    model = Quadratic()
+    trainer = Trainer(model, problem, _config(steps=0, lbfgs_steps=3, lbfgs_iterations=20))
+    trainer.fit()
+    assert (model.w.detach() - w_star).abs().max().item() < 1e-8  # measured 1.1e-9
+    assert trainer.evaluate()["energy"] == pytest.approx(-0.5 * float(b @ w_star), rel=1e-14)
+
+
+def test_lbfgs_tolerances_default_by_dtype_and_stop_the_iterations():
+    assert _config().lbfgs_tolerances == (1e-12, 1e-16)
+    assert _config(dtype=torch.float32).lbfgs_tolerances == (1e-7, 1e-9)
+    assert _config(lbfgs_tolerance_grad=1e-5).lbfgs_tolerances == (1e-5, 1e-16)
+    x = torch.linspace(0, 1, 16, dtype=F64)[:, None]
+    problem = Problem([Loss.data("data", x, 3 * x - 1)])
+    calls = {}
+    for tolerance in (1e-12, 1e3):  # a gradient tolerance above |grad|: no iteration at all
+        torch.manual_seed(0)
+        model = nn.Linear(1, 1)
+        start = [p.detach().clone() for p in model.parameters()]
+        config = _config(
+            steps=0, lbfgs_steps=2, lbfgs_iterations=10, lbfgs_tolerance_grad=tolerance
+        )
+        trainer = Trainer(model, problem, config)
+        assert trainer.lbfgs.defaults["tolerance_grad"] == tolerance
+        trainer.fit()
+        moved = any(not torch.equal(p, s) for p, s in zip(model.parameters(), start))
+        calls[tolerance] = (moved, trainer.evaluate()["data"])
+    assert calls[1e3][0] is False
+    assert calls[1e-12][0] is True and calls[1e-12][1] < 1e-16  # measured 1.9e-19
+
+
+def test_handover_draws_scaled_lbfgs_points_once():
+    sizes = []
+
+    class Watch:
+        def on_step(self, trainer, k, losses):
+            sizes.append({n: tuple(p.shape) for n, p in trainer._points.items()})
+            points.append(trainer._points["residual"].detach().clone())
+
+    points = []
+    config = _config(steps=3, lbfgs_steps=3, lbfgs_points_scale=2.5, resample_every=1)
+    trainer = Trainer(_mlp(), _ode_problem(), config)
+    trainer.add_hook(Watch())
+    trainer.fit()
+    # 64 residual points per Adam step, then 160 for L-BFGS; the fixed boundary point stays
+    assert [s["residual"] for s in sizes] == [(64, 1)] * 3 + [(160, 1)] * 3
+    assert all(s["boundary"] == (1, 1) for s in sizes)
+    assert torch.equal(points[3], points[5])  # drawn once at the hand-over
+    with pytest.raises(ValueError, match="lbfgs_points_scale"):
+        _config(lbfgs_points_scale=0.0)
+
+
+def test_resampled_points_stay_uniform_in_the_domain():
+    """Redrawn every step: every draw new, all in [-1, 2] x [0, 3], pooled draws uniform."""
+
+    def residual(model, p):
+        return model(p)
+
+    problem = Problem([Loss("residual", residual, UniformBox((-1, 0), (2, 3)), n_points=50)])
+    draws = []
+
+    class Watch:
+        def on_step(self, trainer, k, losses):
+            draws.append(trainer._points["residual"].detach().clone())
+
+    torch.manual_seed(0)
+    trainer = Trainer(nn.Linear(2, 1), problem, _config(steps=40, resample_every=1))
+    trainer.add_hook(Watch())
+    trainer.fit()
+    assert all(not torch.equal(a, b) for a, b in zip(draws, draws[1:]))
+    pooled = torch.cat(draws)  # 2000 points
+    assert pooled.min(0).values.tolist() >= [-1.0, 0.0]
+    assert pooled.max(0).values.tolist() <= [2.0, 3.0]
+    for column, low in ((0, -1.0), (1, 0.0)):
+        u = ((pooled[:, column] - low) / 3.0).sort().values  # uniform on [0, 1] if correct
+        n = len(u)
+        ecdf = torch.arange(1, n + 1, dtype=F64) / n
+        ks = max((ecdf - u).abs().max().item(), (u - (ecdf - 1 / n)).abs().max().item())
+        assert ks < 1.63 / math.sqrt(n)  # Kolmogorov-Smirnov at the 1% level

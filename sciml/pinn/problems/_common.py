@@ -67,7 +67,9 @@ class Faces:
 
 def tensor_grid(*axes: Sequence[float]) -> Tensor:
     """All combinations of the given 1-D coordinates, shape ``(prod(len), n_axes)``, float64."""
-    mesh = torch.meshgrid(*[torch.as_tensor(a, dtype=torch.float64) for a in axes], indexing="ij")
+    mesh = torch.meshgrid(
+        *[torch.tensor(np.asarray(a), dtype=torch.float64) for a in axes], indexing="ij"
+    )
     return torch.stack([m.reshape(-1) for m in mesh], dim=1)
 
 

@@ -51,7 +51,7 @@ class GridSolution:
         u = self.u.reshape(-1, 1)
         if np.iscomplexobj(u):
             u = np.concatenate([u.real, u.imag], axis=1)
-        return torch.as_tensor(u, dtype=torch.float64)
+        return torch.tensor(u, dtype=torch.float64)
 
     def reference(self, points: Tensor) -> Tensor:
         """`values` for exactly `points` (the grid is all that is known)."""
