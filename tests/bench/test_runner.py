@@ -111,14 +111,15 @@ def test_budget_stops_cleanly_and_the_next_run_continues(toy_dir, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "sciml.cli", "bench", "run", "toy", "--device", "cpu"]
     command += ["--out", str(out), "--benchmarks", str(toy_dir)]
-    env = dict(os.environ, TOY_SLEEP="3", OMP_NUM_THREADS="1")
+    env = dict(os.environ, TOY_SLEEP="6", OMP_NUM_THREADS="1")  # 12 cells: 72 s unstopped
     start = time.monotonic()
     first = subprocess.run(
-        command + ["--budget-s", "20"], env=env, capture_output=True, text=True, timeout=60
+        command + ["--budget-s", "30"], env=env, capture_output=True, text=True, timeout=90
     )
     elapsed = time.monotonic() - start
     assert first.returncode == 0, first.stderr
-    assert elapsed < 20 + 12  # the budget, plus imports before it and the exit after it
+    # the budget, plus imports before it and the exit after it (slow on a loaded machine)
+    assert elapsed < 30 + 30
     recorded = read_records(out / "toy.jsonl")
     assert 1 <= len(recorded) < 12 and all(r["status"] == "ok" for r in recorded)
     assert len(executions(toy_dir)) == len(recorded) + 1  # the cell in flight was stopped
