@@ -30,6 +30,8 @@ def _size_family(defaults: dict) -> tuple[str, str]:
     """(parameter name, size family) of a generator, read off its defaults."""
     if "nx" in defaults:
         return "nx", "1d"
+    if "ny" in defaults:  # channel flows: cells across the channel, the length follows
+        return "ny", "2d_inclusive"
     if defaults.get("n", 0) % 2 == 1:
         return "n", "2d_inclusive"
     return "n", "2d"

@@ -370,3 +370,18 @@ def test_peak_memory_is_the_cells_own(toy_dir, tmp_path):
     peaks = {r["cell"]["method"]: r["peak_mem_mb"] for r in read_records(out / "toy_memory.jsonl")}
     assert 190 <= peaks["alloc"] <= 260  # the 200 MiB it touched, not its worker's RSS
     assert peaks["single"] < 20  # a worker holds ~300 MB (torch): not the cell's
+
+
+def test_solvers_benchmark_sizes_every_registered_generator():
+    """`solvers` passes each generator a size keyword it takes (a new generator with
+    another size name must not fail its cells)."""
+    from sciml.bench import load_benchmarks
+    from sciml.data import available
+
+    load_benchmarks()
+    import sciml.benchmarks.solvers as solvers
+
+    for name, spec in available().items():
+        parameter, family = solvers._size_family(spec.defaults)
+        assert parameter in spec.defaults, (name, parameter)
+        assert family in solvers.SIZES and family in solvers.QUICK_SIZES
