@@ -141,7 +141,7 @@ class AppendCoordinates(nn.Module):
             raise TypeError("give periodic= or convention=, not both")
         names = (convention,) if isinstance(convention, str) else tuple(convention)
         axis_conventions(len(names), convention=names)  # refuses unknown names
-        self.convention = convention if isinstance(convention, str) else names
+        self.convention = names[0] if len(set(names)) == 1 else names  # one name: every axis
 
     def extra_repr(self) -> str:
         return f"convention={self.convention!r}"

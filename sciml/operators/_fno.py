@@ -218,18 +218,14 @@ def make_fno(
         raise ValueError(
             f"residual=True needs in_channels == out_channels, got {in_channels} and {out_channels}"
         )
-    if convention is not None and periodic:
-        raise TypeError("give periodic= or convention=, not both")
-    conventions = axis_conventions(
-        len(n_modes),
-        periodic,
-        None if convention is None else _plain_conventions(convention),
+    coordinates = AppendCoordinates(
+        convention=axis_conventions(  # one per spatial axis; refuses periodic= with convention=
+            len(n_modes), periodic, None if convention is None else _plain_conventions(convention)
+        )
     )
-    if len(set(conventions)) == 1:
-        conventions = conventions[0]  # one name for every axis
     norm_kwargs = dict(norm_kwargs or {})
     if norm in ("quadnorm", "blendquadnorm") and "rule" not in norm_kwargs:
-        norm_kwargs.setdefault("convention", conventions)
+        norm_kwargs.setdefault("convention", coordinates.convention)
     model = FNO(
         n_modes=tuple(n_modes),
         in_channels=in_channels + len(n_modes),
@@ -241,7 +237,6 @@ def make_fno(
         **{"conv_module": Float32SpectralConv, **fno_kwargs},
     )
     replace_fno_norms(model, norm, **norm_kwargs)
-    coordinates = AppendCoordinates(convention=conventions)
     return (Residual if residual else nn.Sequential)(coordinates, model)
 
 
