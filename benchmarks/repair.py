@@ -32,13 +32,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from sciml.bench import Cell, CellGrid, Context, cached_file, register, summarize, union
+from sciml.bench import (
+    Cell,
+    CellGrid,
+    Context,
+    cached_file,
+    latest_per_cell,
+    register,
+    summarize,
+    union,
+)
 from sciml.data import PDEData, Rollouts, generate
 from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
 from sciml.repair import (
@@ -86,7 +96,7 @@ HIER_METHODS = [
 # NS settings: grid size, training trajectories, horizon, training iterations
 NS_SETTINGS = {
     "n32": {"n": 32, "n_train": 12, "horizon": 20, "iters": 400, "width": 16, "modes": 8},
-    "n64": {"n": 64, "n_train": 24, "horizon": 50, "iters": 2000, "width": 24, "modes": 12},
+    "n64": {"n": 64, "n_train": 24, "horizon": 100, "iters": 2000, "width": 24, "modes": 12},
     "n128": {"n": 128, "n_train": 32, "horizon": 100, "iters": 4000, "width": 32, "modes": 16},
 }
 NS_DT = 0.25  # time between saved states
@@ -132,15 +142,21 @@ class HeldCNN(torch.nn.Module):
         return u + self.free * self.net(torch.cat([u, geometry], dim=1))
 
 
-# Trained models are cached per process and on disk (keyed by this file's source, so an
-# edit retrains), so that the cells of one model running in different workers train once.
-SOURCE_HASH = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
+# Trained models are cached per process and on disk, so that the cells of one model
+# running in different workers train once. The key holds the recipe and the source of the
+# code that trains the model, so an edit there retrains and an edit elsewhere does not.
 
 
-def cached_training(model: torch.nn.Module, key: str, train) -> torch.nn.Module:
+def cached_training(model: torch.nn.Module, key: dict, train, code: tuple) -> torch.nn.Module:
     """``model`` with the weights of ``train(model)``, trained once per machine
-    (`sciml.bench.cached_file`)."""
-    description = {"benchmark": "repair", "source": SOURCE_HASH, "model": key}
+    (`sciml.bench.cached_file`); ``key`` describes the model and its recipe, ``code`` lists
+    the functions and classes that build its data and train it."""
+    source = "".join(inspect.getsource(item) for item in (train_one_step, *code))
+    description = {
+        "benchmark": "repair",
+        "source": hashlib.sha1(source.encode()).hexdigest()[:12],
+        "model": key,
+    }
     make = lambda path: torch.save(train(model).state_dict(), path)  # noqa: E731
     path = cached_file(description, make, suffix=".pt")
     model.load_state_dict(torch.load(path, weights_only=True))
@@ -205,7 +221,8 @@ def ns_model(setting: str, seed: int) -> torch.nn.Module:
     def fit(model: torch.nn.Module) -> torch.nn.Module:
         return train_one_step(model, _ns(cfg["n"], cfg["n_train"], seed, nt=41), cfg["iters"], seed)
 
-    return cached_training(model, f"ns-{setting}-{seed}", fit)
+    key = {"problem": "ns_periodic", "seed": seed, **cfg}
+    return cached_training(model, key, fit, (ns_fno, _ns, ns_model))
 
 
 def run_ns(cell: Cell, context: Context) -> dict[str, float]:
@@ -216,6 +233,7 @@ def run_ns(cell: Cell, context: Context) -> dict[str, float]:
     result = evaluate_rollout(model, test, repair=proj, mode=cell.method, device=context.device)
     h = cfg["horizon"]
     one_step_rel, one_step_rel_step = one_step_errors(model, test, 0)
+    curve = {f"mse_step_{k:03d}": float(result.mse[k - 1]) for k in curve_steps(h)}
     return {
         "one_step_rel": one_step_rel,
         "one_step_rel_step": one_step_rel_step,
@@ -226,7 +244,15 @@ def run_ns(cell: Cell, context: Context) -> dict[str, float]:
         "mse_half": float(result.mse[h // 2 - 1]),
         "final_max_div": float(result.max_divergence[-1]),
         "final_energy_ratio": float(result.energy[-1] / result.reference_energy[-1]),
+        **curve,
     }
+
+
+def curve_steps(horizon: int) -> list[int]:
+    """The rollout steps whose MSE a record keeps (``mse_step_KKK``): step 1 and about
+    20 evenly spaced steps up to ``horizon``."""
+    stride = max(1, horizon // 20)
+    return sorted({1, *range(stride, horizon + 1, stride)})
 
 
 # ------------------------------------------------------------------------------ part 2
@@ -313,7 +339,9 @@ def flow_model(problem: str, seed: int, quick: bool) -> HeldCNN:
             free=torch.as_tensor(~held, dtype=torch.float32),
         )
 
-    return cached_training(HeldCNN(held), f"{problem}-{seed}-{iters}", fit)
+    key = {"problem": problem, "seed": seed, "iters": iters, "recipe": FLOWS[problem]}
+    code = (HeldCNN, NoisyInputs, flow_data, held_nodes, _window, flow_model)
+    return cached_training(HeldCNN(held), key, fit, code)
 
 
 def one_step_errors(model: torch.nn.Module, data: PDEData, start: int) -> tuple[float, float]:
@@ -568,9 +596,90 @@ def harm_figure(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+# The paper's periodic NS at 128^2, horizon 100 (Kim 2026): final-step MSE of the strong
+# raw FNO and with in-loop projection, and the gain it states.
+PAPER_NS = {"raw": 9.4e-5, "in_loop": 5.4e-7, "gain": 175}
+
+
+def _ns_records(records: list[dict]) -> dict[tuple[str, int], dict[str, dict]]:
+    """(setting, seed) -> method -> metrics of the ``ok`` periodic NS records."""
+    out: dict[tuple[str, int], dict[str, dict]] = {}
+    for record in latest_per_cell(records):
+        cell = record["cell"]
+        if record.get("status") == "ok" and cell["problem"] == "ns_periodic":
+            out.setdefault((cell["setting"], cell["seed"]), {})[cell["method"]] = record["metrics"]
+    return out
+
+
+def ns_gain_report(records: list[dict]) -> list[str]:
+    """Final-step MSE ratio raw / repaired per seed (mean, min-max over seeds) next to the
+    paper's raw / in-loop ratio."""
+    ratios: dict[str, dict[str, list[float]]] = {}
+    for (setting, _), methods in sorted(_ns_records(records).items()):
+        if "raw" not in methods:
+            continue
+        for mode in ("post_hoc", "in_loop"):
+            if mode in methods:
+                ratio = methods["raw"]["final_mse"] / methods[mode]["final_mse"]
+                ratios.setdefault(setting, {}).setdefault(mode, []).append(ratio)
+    if not ratios:
+        return []
+    paper = f"{PAPER_NS['raw']:.2g} -> {PAPER_NS['in_loop']:.2g}: {PAPER_NS['gain']}x (128^2)"
+    lines = ["", "Final-step MSE gain raw / repaired, per seed (mean, min - max):", ""]
+    lines += [
+        "| setting | raw / post hoc | raw / in loop | paper, raw / in loop |",
+        "|---|---|---|---|",
+    ]
+    for setting, by_mode in ratios.items():
+        cells = []
+        for mode in ("post_hoc", "in_loop"):
+            values = by_mode.get(mode, [])
+            spread = f"{min(values, default=0):.3g} - {max(values, default=0):.3g}"
+            cells.append(
+                f"{np.mean(values):.3g} ({spread}, {len(values)} seeds)" if values else "–"
+            )
+        lines.append(f"| {setting} | {cells[0]} | {cells[1]} | {paper} |")
+    return lines
+
+
+def ns_curve_figure(records: list[dict], path: Path) -> bool:
+    """Per-step rollout MSE of raw, post hoc and in-loop, one panel per setting: the mean
+    over seeds (thick) and each seed (thin); False when no record has a curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves: dict[str, dict[str, list[tuple[list[int], list[float]]]]] = {}
+    for (setting, _), methods in sorted(_ns_records(records).items()):
+        for mode, metrics in methods.items():
+            steps = sorted(int(k[len("mse_step_") :]) for k in metrics if k.startswith("mse_step_"))
+            if steps:
+                values = [metrics[f"mse_step_{k:03d}"] for k in steps]
+                curves.setdefault(setting, {}).setdefault(mode, []).append((steps, values))
+    if not curves:
+        return False
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 4.0), squeeze=False)
+    for ax, (setting, by_mode) in zip(axes[0], curves.items()):
+        for k, mode in enumerate(NS_METHODS):
+            for steps, values in by_mode.get(mode, []):
+                ax.plot(steps, values, color=f"C{k}", linewidth=0.6, alpha=0.4)
+            same = [v for s, v in by_mode.get(mode, []) if s == by_mode[mode][0][0]]
+            if same:
+                mean = np.mean(same, axis=0)
+                ax.plot(by_mode[mode][0][0], mean, color=f"C{k}", linewidth=2, label=mode)
+        ax.set(yscale="log", xlabel="rollout step", ylabel="MSE", title=f"periodic NS, {setting}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def report(records: list[dict], results_dir: Path | None = None) -> str:
-    """Pivot tables per part and the rank correlation of the flows' diagnostics with harm;
-    with ``results_dir``, also ``repair_harm.png`` (`harm_figure`)."""
+    """Pivot tables per part, the NS gain of repair and the rank correlation of the flows'
+    diagnostics with harm; with ``results_dir``, also ``repair_ns.png`` (`ns_curve_figure`)
+    and ``repair_harm.png`` (`harm_figure`)."""
     rows = summarize(records)
 
     def stat(row, name):
@@ -592,6 +701,9 @@ def report(records: list[dict], results_dir: Path | None = None) -> str:
         if row["problem"] == "ns_periodic":
             cells = [stat(row, c) for c in columns]
             lines.append(f"| {row['setting']} | {row['method']} | " + " | ".join(cells) + " |")
+    lines += ns_gain_report(records)
+    if results_dir is not None and ns_curve_figure(records, Path(results_dir) / "repair_ns.png"):
+        lines += ["", "![per-step MSE, periodic NS](repair_ns.png)"]
     lines += flow_report(rows, records)
     if results_dir is not None and any(r["problem"] in FLOWS for r in rows):
         harm_figure(rows, Path(results_dir) / "repair_harm.png")

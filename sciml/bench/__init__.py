@@ -28,7 +28,7 @@ from ._registry import (
     union,
 )
 from ._report import markdown_table, report, summarize
-from ._results import read_records
+from ._results import latest_per_cell, read_records
 from ._roofline import SPEC_PEAKS, OpCounts, count_ops, measure_peaks, spec_peaks
 from ._runner import RunSummary, run
 
@@ -48,6 +48,7 @@ __all__ = [
     "count_ops",
     "environment",
     "get",
+    "latest_per_cell",
     "load_benchmarks",
     "markdown_table",
     "measure_peaks",
