@@ -38,7 +38,8 @@ Per channel ``c`` the pipeline is
    in Raissi's ``AC.mat`` at 10% noise lowers it by 0.3-0.5%). A cross-fitted score test
    (weak systems on the two halves of a checkerboard of grid points, whitened by the
    linearised noise covariance) adds exact terms whose statistic exceeds the chi-square(1)
-   quantile at ``0.05 / n_terms``; it runs only where the residual of the selected model is
+   quantile at ``0.05 / n_terms``, and then reports the test's own (cross-fitted,
+   whitened) coefficients; it runs only where the residual of the selected model is
    noise (``noise_additions_[c]`` lists what it added);
 8. confidence: when the final weak-form R^2 is below ``min_r2`` (e.g. pure noise) the
    channel's equation is left empty and a warning is issued, rather than reporting a
@@ -352,10 +353,15 @@ class EqOD(DiscoveryEstimator):
         for i, channel in enumerate(data.channels):  # a loop, not a comprehension: stacklevel
             b = system.b[:, i]
 
-            def additions(coef: np.ndarray, cols: list[int], i: int = i) -> list[int]:
+            def additions(
+                coef: np.ndarray, cols: list[int], i: int = i
+            ) -> tuple[list[int], np.ndarray | None]:
                 if not self.noise_test or noise is None:
-                    return []
-                return noise_additions(scaled, library, system, halves, coef, i, cols, noise)[0]
+                    return [], None
+                added, _, refit = noise_additions(
+                    scaled, library, system, halves, coef, i, cols, noise
+                )
+                return added, refit
 
             fits[channel] = self._fit_channel(
                 system.G, b, system.names, channel, reduced, rng, additions
@@ -380,11 +386,12 @@ class EqOD(DiscoveryEstimator):
         channel: str,
         reduced: np.ndarray,
         rng: np.random.Generator,
-        additions: Callable[[np.ndarray, list[int]], list[int]],
+        additions: Callable[[np.ndarray, list[int]], tuple[list[int], np.ndarray | None]],
     ) -> ChannelFit:
         """Steps 3-8 of the module docstring for one channel's ``b = G xi``.
 
-        ``additions(coef, cols)`` returns the columns the noise-calibrated test adds.
+        ``additions(coef, cols)`` returns the columns the noise-calibrated test adds and
+        its coefficients on the enlarged support (`noise_additions`).
         """
         if float(np.sum(b**2)) == 0:
             raise ValueError(f"the weak-form time derivative of channel {channel!r} is zero")
@@ -404,10 +411,12 @@ class EqOD(DiscoveryEstimator):
             probabilities[const] = np.nan
         coef, r = self._constant_column(selector, G, b, cols, const)
         coef, r = self._two_sided_fallback(G, b, coef, r, channel)
-        added = additions(coef, cols)
+        added, refit = additions(coef, cols)
         self.noise_additions_[channel] = [names[j] for j in added]
         if added:
-            coef, r = least_squares(G, b, [int(j) for j in np.flatnonzero(coef)] + added)
+            if refit is None:
+                refit, _ = least_squares(G, b, [int(j) for j in np.flatnonzero(coef)] + added)
+            coef, r = refit, float(np.linalg.norm(b - G @ refit) / np.linalg.norm(b))
         r2 = 1.0 - r**2
         identified = bool(r2 >= self.min_r2 and np.any(coef != 0))
         if not identified:

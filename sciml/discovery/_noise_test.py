@@ -69,9 +69,11 @@ __all__ = [
     "test_boxes",
 ]
 
-#: Family-wise error of one addition step.
+#: Family-wise error of one addition step over the library.
 ALPHA = 0.05
-#: Largest number of test functions per sample in the test's weak systems.
+#: Largest number of test functions per sample in the test's weak systems. The test's power
+#: grows with them (``AC.mat``'s ``u_xx`` at 10% noise, seed 3: ``T`` = 7.4 on 625 rows, 17.7
+#: on 961); the covariance costs ``O(rows^2)`` per grid point pass, which this bounds.
 MAX_ROWS = 1024
 #: Test-function centres per half-width along each axis (before the `MAX_ROWS` cap).
 CENTRES_PER_HALF_WIDTH = 5
@@ -245,12 +247,14 @@ def _cross(x_a: np.ndarray, x_b: np.ndarray, y_a: np.ndarray, y_b: np.ndarray) -
 Halves = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _cross_fit(halves: Halves, support: list[int]) -> tuple[tuple, np.ndarray, np.ndarray] | None:
+def _cross_fit(
+    halves: Halves, support: list[int]
+) -> tuple[tuple, np.ndarray, np.ndarray, np.ndarray] | None:
     """Cross-fitted least squares of ``b`` on the ``support`` columns of both halves.
 
     ``halves`` is ``(G_A, G_B, b_A, b_B)``, whitened. Returns the Cholesky factor of the
-    cross Gram matrix and the residuals ``r_A, r_B``; None when that matrix is not
-    positive definite (a support too noisy to partial out).
+    cross Gram matrix, the coefficients and the residuals ``r_A, r_B``; None when that
+    matrix is not positive definite (a support too noisy to partial out).
     """
     GA, GB, bA, bB = halves
     try:
@@ -258,7 +262,7 @@ def _cross_fit(halves: Halves, support: list[int]) -> tuple[tuple, np.ndarray, n
     except np.linalg.LinAlgError:
         return None
     xi = cho_solve(factor, _cross(GA[:, support], GB[:, support], bA, bB))
-    return factor, bA - GA[:, support] @ xi, bB - GB[:, support] @ xi
+    return factor, xi, bA - GA[:, support] @ xi, bB - GB[:, support] @ xi
 
 
 def _scores(halves: Halves, support: list[int], candidates: list[int]) -> dict[int, float]:
@@ -267,7 +271,7 @@ def _scores(halves: Halves, support: list[int], candidates: list[int]) -> dict[i
     fit = _cross_fit(halves, support)
     if fit is None:
         return {}
-    factor, rA, rB = fit
+    factor, _, rA, rB = fit
     GA, GB = halves[0], halves[1]
     out = {}
     for j in candidates:
@@ -344,18 +348,24 @@ def noise_additions(
         Columns to add (possibly empty).
     scores : dict of int to float
         ``T`` of every candidate at the last step (empty when the test did not run).
+    coef : ndarray of shape (n_terms,) or None
+        With additions, the test's own (cross-fitted, whitened) least-squares coefficients
+        on the enlarged support: without the errors-in-variables bias and weighted by the
+        noise covariance, they are the better estimate of a term this far below the noise
+        (``AC.mat``'s ``u_xx``: 0.79-1.21e-4 over 8 seeds, against -0.28-1.27e-4 from plain
+        least squares). None without additions.
     """
     support = [int(k) for k in np.flatnonzero(coef)]
     names = [t.name for t in library]
     candidates = [j for j in columns if j not in support and system.exact[j] and names[j] != "1"]
     if not support or not candidates or not np.all(system.exact[support]):
-        return [], {}
+        return [], {}, None
     if not np.any(np.asarray(noise_std) > 0):
-        return [], {}
+        return [], {}, None
     residual = system.b[:, channel] - system.G @ coef
     variance = residual_covariance(data, library, coef, channel, noise_std, system, diagonal=True)
     if residual @ residual > 2.0 * variance.sum():
-        return [], {}  # the residual is not noise (cheap check on the selection's system)
+        return [], {}, None  # the residual is not noise (cheap check on the selection's system)
     A, B = halves()
     exact = np.flatnonzero(system.exact)
     index = {int(j): i for i, j in enumerate(exact)}
@@ -371,8 +381,8 @@ def noise_additions(
     )
     current = [index[j] for j in support]
     fit = _cross_fit(whitened, current)
-    if fit is None or fit[1] @ fit[2] > n:
-        return [], {}  # the residual is not noise: its part common to both halves dominates
+    if fit is None or fit[2] @ fit[3] > n:
+        return [], {}, None  # the residual is not noise: its part common to both halves dominates
     threshold = float(chi2.isf(ALPHA / len(library), 1))
     pool = [index[j] for j in candidates]
     added: list[int] = []
@@ -393,4 +403,12 @@ def noise_additions(
             if _scores(whitened, rest, [k]).get(k, np.inf) <= threshold:
                 current.remove(k)
                 added.remove(k)
-    return [int(exact[i]) for i in added], {int(exact[i]): t for i, t in scores.items()}
+    final = np.zeros(len(library))
+    fit = _cross_fit(whitened, current) if added else None
+    if fit is not None:
+        final[exact[current]] = fit[1]
+    return (
+        [int(exact[i]) for i in added],
+        {int(exact[i]): t for i, t in scores.items()},
+        final if fit is not None else None,
+    )

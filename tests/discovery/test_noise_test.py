@@ -98,8 +98,8 @@ def test_true_model_gets_no_addition():
     data, library, noise, system, halves = _fisher_system(0.05)
     coef = _model(system, library, ["u", "u^2", "u_xx"])
     columns = list(range(1, len(library)))
-    added, scores = noise_additions(data, library, system, halves, coef, 0, columns, noise)
-    assert added == []
+    added, scores, refit = noise_additions(data, library, system, halves, coef, 0, columns, noise)
+    assert added == [] and refit is None
     assert len(scores) == 7  # the exact candidates: u^3, u_x, u^p*u_x, u_xxx, u_xxxx
     assert 0 < max(scores.values()) < 9.1
 
@@ -112,7 +112,7 @@ def test_test_is_skipped_when_the_residual_is_not_noise(level):
     data, library, noise, system, halves = _fisher_system(level)
     coef = _model(system, library, ["u", "u^2"])
     columns = list(range(1, len(library)))
-    assert noise_additions(data, library, system, halves, coef, 0, columns, noise) == ([], {})
+    assert noise_additions(data, library, system, halves, coef, 0, columns, noise) == ([], {}, None)
 
 
 def test_cross_fit_refuses_an_indefinite_cross_gram():
