@@ -33,7 +33,7 @@ Per channel ``c`` the pipeline is
    fewer terms, or clearly better (residual lower by the gain factor per extra term, at
    least one); ``used_fallback_[c]`` and ``fallback_reason_[c]`` record the decision;
 7. noise-calibrated additions (``noise_test=True``, `noise_additions` in
-   ``sciml.discovery._noise_test``): a term whose share of the target is far below the noise
+   ``sciml.discovery._noise_additions``): a term whose share of the target is far below the noise
    residual never lowers the residual by the criterion's 15% (Allen-Cahn's ``1e-4 u_xx``
    in Raissi's ``AC.mat`` at 10% noise lowers it by 0.3-0.5%). A cross-fitted score test
    (weak systems on the two halves of a checkerboard of grid points, whitened by the
@@ -70,7 +70,7 @@ from sciml.data import PDEData
 from ._base import DiscoveryEstimator
 from ._galilean import GalileanTest, galilean_test
 from ._library import Term, build_library, galilean_reduced
-from ._noise_test import half_systems, noise_additions
+from ._noise_additions import half_systems, noise_additions
 from ._rules import (
     MSTLS,
     STLSQ,

@@ -196,7 +196,7 @@ def test_third_party_file_clean(name):
 
 # AC.mat's u_xx (coefficient 1e-4) carries 0.34% of the weak-form target against the 4%
 # residual that 10% noise leaves: it lowers the relative residual by 0.28-0.54%, never the
-# criterion's 15%. The noise-calibrated score test (sciml.discovery._noise_test) adds it:
+# criterion's 15%. The noise-calibrated score test (sciml.discovery._noise_additions) adds it:
 # T = 13.8-26.6 over seeds 0-4 against a threshold of 9.1; spurious candidates scored at
 # most 7.8 over the other noisy files here and the noisy generators above (seeds 0-1).
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ residual of ``S`` beyond what the noise explains:
 1. **Cross-fitting.** The grid points are split into the two halves of a checkerboard
    (parity of the sum of the time and space indices) and the weak system is assembled on
    each half (`checkerboard_weights`), with more test functions than the selection uses
-   (`test_boxes`). The halves' noises are independent, so the product of one half's
+   (`score_boxes`). The halves' noises are independent, so the product of one half's
    columns with the other half's residual has no noise-squared term. Least squares on noisy
    columns has one (the errors-in-variables bias: on heat at 20% noise it puts
    ``0.002 u_xxxx`` next to ``u_xx``); these cross products do not.
@@ -66,7 +66,7 @@ __all__ = [
     "half_systems",
     "noise_additions",
     "residual_covariance",
-    "test_boxes",
+    "score_boxes",
 ]
 
 #: Family-wise error of one addition step over the library.
@@ -98,7 +98,7 @@ def checkerboard_weights(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray
     return even, 2.0 - even
 
 
-def test_boxes(system: WeakSystem, sizes: dict[str, int]) -> dict[str, int]:
+def score_boxes(system: WeakSystem, sizes: dict[str, int]) -> dict[str, int]:
     """Subdomains per axis for the test: centres ``CENTRES_PER_HALF_WIDTH`` per half-width.
 
     The counts are scaled down together (by the same factor per axis) so that their
@@ -291,7 +291,7 @@ def half_systems(
 ) -> tuple[WeakSystem, WeakSystem]:
     """The weak systems of the two checkerboard halves, exact columns of ``library`` only.
 
-    Same test-function widths as ``system`` (built with ``box_fraction``), `test_boxes`
+    Same test-function widths as ``system`` (built with ``box_fraction``), `score_boxes`
     subdomains; ``data`` is the (scaled) data ``system`` was built from.
     """
     sizes = {a: data.grid[a].size for a in system.half_width}
@@ -300,7 +300,7 @@ def half_systems(
         weak_system(
             data,
             exact,
-            n_boxes=test_boxes(system, sizes),
+            n_boxes=score_boxes(system, sizes),
             box_fraction=box_fraction,
             noise_std=noise_std,
             point_weights=w,

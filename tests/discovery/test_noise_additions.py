@@ -7,7 +7,7 @@ import pytest
 
 from sciml.data import generate
 from sciml.discovery import EqOD, build_library, weak_system
-from sciml.discovery._noise_test import (
+from sciml.discovery._noise_additions import (
     _cross_fit,
     _pair_covariance,
     checkerboard_weights,
