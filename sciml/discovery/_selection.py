@@ -29,7 +29,8 @@ The rule (the same on any library: Galilean-reduced or full, 1 channel or 4, 1-D
    reached only once the constant column may be swapped for ``u`` (see
    `sciml.discovery.EqOD`). Where the true term's factor is below the
    extra terms' (Raissi's ``AC.mat`` at 10% noise: ``u_xx`` 1.003-1.005, extra terms up
-   to 1.018) no residual-based rule can select it.
+   to 1.018) no rule on the relative residual can select it; EqOD's noise-calibrated
+   score test (``sciml.discovery._noise_additions``) does.
 4. **Refinement** (on all rows only). A greedy path does not always hold the true model (backward
    elimination can trade Fisher-KPP's ``u_xx`` for the collinear ``u*u_xx, u^2*u_xx``), so
    the path's best support is refined stepwise (`refine`): single additions, removals or

@@ -239,6 +239,7 @@ def weak_system(
     box_fraction: float = 0.25,
     method: str = "auto",
     noise_std: np.ndarray | None = None,
+    point_weights: np.ndarray | None = None,
 ) -> WeakSystem:
     """Assemble the weak-form system of ``data`` for the candidate ``library``.
 
@@ -259,6 +260,10 @@ def weak_system(
         Standard deviation of i.i.d. Gaussian noise per channel; when given, monomial
         integrands are replaced by their unbiased Hermite estimators (module docstring).
         None (default) uses the plain powers.
+    point_weights : ndarray of shape (n_samples, n_t, *space), optional
+        Quadrature weight of each grid point, multiplying every integrand (b's included):
+        e.g. 2 on one half of a checkerboard of points and 0 on the other gives the weak
+        system of that half alone (`checkerboard_weights`). None: all points weigh 1.
 
     Returns
     -------
@@ -317,6 +322,8 @@ def weak_system(
             # offset of the data (u + 1e8 std u) would leak into every row. Subtracting the
             # integrand's mean is exact in the continuum and removes the leak.
             field = field - field.mean()
+        if point_weights is not None:
+            field = field * point_weights
         return _integrate(field, [matrices[a][counts.get(a, 0)] for a in axes])
 
     b = np.stack([-integral(values[..., c], {"t": 1}) for c in range(n_channels)], axis=-1)

@@ -194,21 +194,15 @@ def test_third_party_file_clean(name):
     assert not any(model.used_fallback_.values())
 
 
-#: u_xx's share of AC.mat's weak-form target is 0.34% (its coefficient is 1e-4), below the
-#: 4% residual that 10% noise leaves. Added to u, u^3 it lowers the relative weak residual by
-#: 0.28-0.54% (seeds 0-4) and ranks 1st to 4th of the 17 candidate third terms; extra terms
-#: lower it by up to 1.8% (u^2, seed 1): no residual-based rule can tell it from noise.
-#: Test functions 3-6 times narrower in x (half-width 20 or 10 points, not 64) make it the
-#: best third term (6 of 6 fits, seeds 0-2), still with a gain of only 0.5-1.2%. WSINDy and
-#: PySINDy weak miss it too (eqod-real).
-BELOW_NOISE = pytest.mark.xfail(reason="AC.mat's u_xx is below the noise", strict=True)
-NOISY_FILES = [pytest.param(n, marks=BELOW_NOISE) if n == "raissi/AC.mat" else n for n in FILES]
-
-
+# AC.mat's u_xx (coefficient 1e-4) carries 0.34% of the weak-form target against the 4%
+# residual that 10% noise leaves: it lowers the relative residual by 0.28-0.54%, never the
+# criterion's 15%. The noise-calibrated score test (sciml.discovery._noise_additions) adds it:
+# T = 13.8-26.6 over seeds 0-4 against a threshold of 9.1; spurious candidates scored at
+# most 7.8 over the other noisy files here and the noisy generators above (seeds 0-1).
 @pytest.mark.parametrize(
     "seeds", [pytest.param(range(5), marks=pytest.mark.slow), pytest.param(range(1))]
 )
-@pytest.mark.parametrize("name", NOISY_FILES)
+@pytest.mark.parametrize("name", list(FILES))
 def test_third_party_file_10_percent_noise(name, seeds):
     data, truth = _load(name)
     fallbacks = 0
@@ -218,6 +212,17 @@ def test_third_party_file_10_percent_noise(name, seeds):
         _check(model, noisy, truth)
         fallbacks += any(model.used_fallback_.values())
     assert fallbacks <= 1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_allen_cahn_diffusion_coefficient_below_the_noise(seed):
+    # The noise test reports its own cross-fitted, whitened estimate for the support it
+    # enlarged: u_xx = 1.12e-4 and 0.96e-4 here (plain least squares on the selection's
+    # system gives 1.27e-4 and 0.90e-4, and -0.28e-4 in benchmark seed 1002).
+    data, _ = _load("raissi/AC.mat")
+    model = _fit(data.with_noise(0.1, seed=seed))
+    assert model.noise_additions_ == {"u": ["u_xx"]}
+    assert model.equations_[0]["terms"]["u_xx"] == pytest.approx(1e-4, rel=0.25)
 
 
 def test_galilean_test_accepts_third_party_clean_burgers():
