@@ -58,6 +58,8 @@ PUBLISHED = {
     "heat": "none for this problem",
     "inverse_heat": "none for this problem",
     "inverse_heat_noisy": "none for this problem",
+    # from the identified equations of Raissi et al.'s Burgers figure, as recalled: not
+    # checked against the paper's text (see README)
     "inverse_burgers": "advection 0.08%, viscosity 0.12% (9 x 20 tanh, L-BFGS; Raissi et al. 2019)",
     "inverse_burgers_noisy": "advection 0.04%, viscosity 0.84% (same; Raissi et al. 2019)",
 }
