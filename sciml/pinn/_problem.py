@@ -303,6 +303,26 @@ class Problem:
     def __len__(self) -> int:
         return len(self.losses)
 
+    def coefficient_errors(self, model: nn.Module) -> dict[str, float]:
+        """Relative error ``|learned - true| / |true|`` of each unknown coefficient.
+
+        The true values are ``domain["true"]`` (inverse problems; empty dict otherwise),
+        the learned ones ``model.coefficient(name)``.
+
+        Examples
+        --------
+        >>> from sciml.pinn.problems import inverse_heat, make_model
+        >>> problem = inverse_heat(nu=0.1, nu_init=0.2)
+        >>> errors = problem.coefficient_errors(make_model(problem, width=4, depth=1))
+        >>> {name: round(error, 6) for name, error in errors.items()}
+        {'nu': 1.0}
+        """
+        errors = {}
+        for name, true in self.domain.get("true", {}).items():
+            learned = float(model.coefficient(name).detach())
+            errors[name] = abs(learned - true) / abs(true)
+        return errors
+
     def relative_error(self, model: Callable[[Tensor], Tensor]) -> float:
         """Relative L2 error ``||u - u_ref|| / ||u_ref||`` on ``error_points``.
 

@@ -14,7 +14,8 @@ factory                 K   losses
 `heat`                  3   residual, initial, boundary
 `wave`                  3   residual, initial (value + velocity), boundary
 `inverse_heat`          3   residual, boundary, data (unknown diffusivity)
-`inverse_burgers`       3   residual, boundary, data (unknown viscosity)
+`inverse_burgers`       3   residual, boundary, data (unknown viscosity; ``advection_init``:
+                            unknown advection too, as in Raissi et al. 2019)
 `thermoelastic`         4   residual_mech, residual_heat, boundary, initial
                         6   ``per_field=True``: boundary and initial split per field
 `reaction_diffusion`    5   residual_u, residual_v, initial, boundary_u, boundary_v
@@ -23,6 +24,9 @@ factory                 K   losses
 `kdv`                   3   residual, initial, boundary (periodic; ``KdV.mat``)
 `nls`                   3   residual, initial, boundary (periodic, 2 outputs; ``NLS.mat``)
 ======================  ==  ===========================================================
+
+The inverse problems take ``noise=``: Gaussian noise on the data, relative to their
+standard deviation (`observe`).
 
 `raissi_solution` reads the published solutions of Raissi, Perdikaris & Karniadakis
 (2019) (``burgers_shock.mat`` and the Allen-Cahn, KdV and NLS files) as a
@@ -37,6 +41,7 @@ from ._common import (
     get_problem,
     make_model,
     mlp,
+    observe,
     reference_problems,
     tensor_grid,
 )
@@ -68,6 +73,7 @@ __all__ = [
     "raissi_solution",
     "mlp",
     "nls",
+    "observe",
     "reaction_diffusion",
     "available",
     "reference_problems",

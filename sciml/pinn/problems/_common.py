@@ -78,6 +78,24 @@ def exact_misfit(exact: Callable[[Tensor], Tensor]) -> Callable[[nn.Module, Tens
     return lambda model, p: model(p) - exact(p)
 
 
+def observe(values: Tensor, noise: float, generator: torch.Generator) -> Tensor:
+    """Observations of ``values`` with Gaussian noise of standard deviation ``noise``
+    times the values' standard deviation (the noise model of Raissi et al. 2019).
+
+    Examples
+    --------
+    >>> v = torch.linspace(0, 1, 5, dtype=torch.float64)[:, None]
+    >>> bool(torch.equal(observe(v, 0.0, torch.Generator()), v))
+    True
+    """
+    if not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0 (0.01 for 1%), got {noise!r}")
+    if noise == 0:
+        return values
+    scale = noise * values.std()
+    return values + scale * torch.randn(values.shape, generator=generator, dtype=values.dtype)
+
+
 def zero_value(model: nn.Module, points: Tensor) -> Tensor:
     """A homogeneous Dirichlet loss function: the model's value itself."""
     return model(points)

@@ -1,0 +1,78 @@
+"""Inverse problems: what the default recipe recovers of the unknown coefficients.
+
+Every fit starts away from the answer (diffusivity 10x, viscosity 5x, advection 0.5x
+the true value). The fast test is a small network on a short budget; the slow ones are
+the `pinn-recipe` benchmark's budget (4 x 50 tanh, 3000 Adam steps, 400 L-BFGS steps),
+three seeds: inverse heat clean and with 1% noise; Raissi et al. (2019)'s Burgers
+identification, which does not reach 1% at this budget (see README).
+"""
+
+import math
+
+import pytest
+import torch
+
+from sciml.pinn import Trainer, TrainerConfig
+from sciml.pinn.problems import get_problem, make_model, observe
+
+
+def recover(problem, *, steps, lbfgs_steps, width, depth, seed):
+    """Train ``problem`` with the default recipe; the relative coefficient errors."""
+    torch.set_num_threads(1)
+    model = make_model(problem, width=width, depth=depth, seed=seed)
+    config = TrainerConfig.recipe(
+        steps=steps, lbfgs_steps=lbfgs_steps, seed=seed, log_every=steps + lbfgs_steps
+    )
+    Trainer(model, problem, config).fit()
+    return problem.coefficient_errors(model)
+
+
+def test_observe_adds_noise_of_the_requested_level():
+    values = torch.sin(torch.linspace(0, 6, 20000, dtype=torch.float64))[:, None]
+    noisy = observe(values, 0.01, torch.Generator().manual_seed(0))
+    assert float((noisy - values).std() / values.std()) == pytest.approx(0.01, rel=0.03)
+    assert observe(values, 0.0, torch.Generator()) is values
+    with pytest.raises(ValueError, match="noise"):
+        observe(values, -0.1, torch.Generator())
+
+
+def test_noisy_problems_keep_the_exact_error_metric():
+    clean = get_problem("inverse_burgers", n_data=500, advection_init=0.5)
+    noisy = get_problem("inverse_burgers", n_data=500, advection_init=0.5, noise=0.01)
+    assert clean.domain["true"] == {"nu": pytest.approx(0.01 / math.pi), "advection": 1.0}
+    assert clean.domain["unknowns"] == {"nu": pytest.approx(0.05 / math.pi), "advection": 0.5}
+    diff = noisy.losses["data"].fn.values - clean.losses["data"].fn.values
+    assert float(diff.std() / clean.losses["data"].fn.values.std()) == pytest.approx(0.01, rel=0.1)
+    assert torch.equal(noisy.losses["data"].sampler, clean.losses["data"].sampler)
+    heat = get_problem("inverse_heat", noise=0.01)
+    assert heat.coefficient_errors(make_model(heat, width=4, depth=1)) == {
+        "nu": pytest.approx(9.0, rel=1e-6)
+    }
+
+
+def test_inverse_heat_recovers_the_diffusivity_fast():
+    # 3 x 20 tanh, 1000 Adam + 100 L-BFGS steps, about 20 CPU-seconds: 0.52% (the Adam
+    # phase alone leaves it several times too large; 600 Adam steps reach 0.65%)
+    problem = get_problem("inverse_heat", n_residual=128, n_boundary=64)
+    errors = recover(problem, steps=1000, lbfgs_steps=100, width=20, depth=3, seed=0)
+    assert errors["nu"] < 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_inverse_heat_recovers_the_diffusivity(seed, noise):
+    problem = get_problem("inverse_heat", n_residual=128, n_boundary=64, noise=noise)
+    errors = recover(problem, steps=3000, lbfgs_steps=400, width=50, depth=4, seed=seed)
+    assert errors["nu"] < 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_inverse_burgers_identification_at_the_recipe_budget(seed):
+    # NOT the 1% target: at this budget (about 2.5 CPU-minutes) the advection comes out
+    # within 0.04-2.3% and the viscosity within 2.0-14% (seeds 0-2, benchmark pinn-recipe;
+    # seed 1's float32 L-BFGS stalls). The bounds keep that state from getting worse.
+    problem = get_problem("inverse_burgers", n_residual=128, n_boundary=64, advection_init=0.5)
+    errors = recover(problem, steps=3000, lbfgs_steps=400, width=50, depth=4, seed=seed)
+    assert errors["advection"] < 0.03 and errors["nu"] < 0.15, errors
