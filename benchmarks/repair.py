@@ -157,7 +157,11 @@ def cached_training(model: torch.nn.Module, key: dict, train, code: tuple) -> to
         "source": hashlib.sha1(source.encode()).hexdigest()[:12],
         "model": key,
     }
-    make = lambda path: torch.save(train(model).state_dict(), path)  # noqa: E731
+
+    def make(path: Path) -> None:  # tensors only (neuraloperator adds a `_metadata` entry)
+        state = train(model).state_dict()
+        torch.save({name: value for name, value in state.items() if torch.is_tensor(value)}, path)
+
     path = cached_file(description, make, suffix=".pt")
     model.load_state_dict(torch.load(path, weights_only=True))
     return model.eval()
