@@ -50,7 +50,7 @@ from sciml.bench import (
     union,
 )
 from sciml.data import PDEData, Rollouts, generate
-from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno
+from sciml.operators import OperatorTrainer, OperatorTrainerConfig, make_fno, tensor_state
 from sciml.repair import (
     BlendedTopDown,
     BottomUp,
@@ -158,10 +158,7 @@ def cached_training(model: torch.nn.Module, key: dict, train, code: tuple) -> to
         "model": key,
     }
 
-    def make(path: Path) -> None:  # tensors only (neuraloperator adds a `_metadata` entry)
-        state = train(model).state_dict()
-        torch.save({name: value for name, value in state.items() if torch.is_tensor(value)}, path)
-
+    make = lambda path: torch.save(tensor_state(train(model)), path)  # noqa: E731
     path = cached_file(description, make, suffix=".pt")
     model.load_state_dict(torch.load(path, weights_only=True))
     return model.eval()

@@ -23,6 +23,7 @@ from ._training import (
     OperatorTrainerConfig,
     precision,
     relative_l2,
+    tensor_state,
 )
 from ._transolver import PhysicsAttention, Transolver
 
@@ -51,6 +52,7 @@ __all__ = [
     "replace_fno_norms",
     "rules_for",
     "simpson_weights",
+    "tensor_state",
     "trapezoid_weights",
     "uniform_weights",
     "weighted_moments",

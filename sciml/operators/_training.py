@@ -349,7 +349,7 @@ class OperatorTrainer:
                     )
                     if result.val_error[-1] < result.best_val:
                         result.best_epoch, result.best_val = epoch, result.val_error[-1]
-                        best_state, since_best = _weights(self.model), 0
+                        best_state, since_best = tensor_state(self.model), 0
                     else:
                         since_best += 1
                     result.stopped_early = cfg.patience is not None and since_best >= cfg.patience
@@ -401,7 +401,7 @@ class OperatorTrainer:
         state = {
             "format": CHECKPOINT_FORMAT,
             "config": _config_dict(self.config),
-            "model": _weights(self.model),
+            "model": tensor_state(self.model),
             "optimizer": self.optimizer.state_dict(),
             "schedule": schedule.state_dict(),
             "generator": generator.get_state(),
@@ -447,9 +447,10 @@ def _batches(
         yield inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
 
 
-def _weights(model: nn.Module) -> dict[str, Tensor]:
-    """A CPU snapshot of the tensors of ``model``'s state dict (neuraloperator's FNO adds
-    a ``_metadata`` entry that its own ``load_state_dict`` rejects inside a container)."""
+def tensor_state(model: nn.Module) -> dict[str, Tensor]:
+    """A CPU snapshot of the tensors of ``model``'s state dict, loadable with
+    ``torch.load(weights_only=True)`` (neuraloperator's FNO adds a ``_metadata`` entry of
+    classes that its own ``load_state_dict`` rejects inside a container)."""
     return {
         k: v.detach().to("cpu", copy=True)
         for k, v in model.state_dict().items()
