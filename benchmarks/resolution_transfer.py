@@ -83,8 +83,10 @@ DARCY = {
     True: {"finest": 129, "train": 33, "evals": (33, 65, 129), "n_train": 96, "n_test": 16},
     False: {"finest": 257, "train": 65, "evals": (65, 129, 257), "n_train": 1000, "n_test": 100},
 }
-DARCY_SETTINGS = {"default": DARCY[False], "train33": {**DARCY[False], "train": 33}}
-DARCY_SETTINGS["train33"]["evals"] = (33, 65, 129, 257)
+DARCY_SETTINGS = {
+    "default": DARCY[False],
+    "train33": {**DARCY[False], "train": 33, "evals": (33, 65, 129, 257)},
+}
 NS = {
     True: {"finest": 128, "train": 32, "evals": (32, 64, 128), "n_train": 48, "n_test": 16},
     False: {"finest": 256, "train": 64, "evals": (64, 128, 256), "n_train": 1000, "n_test": 100},
