@@ -76,10 +76,10 @@ fi
 # Seed 0 of every method comes before the other seeds, so a cut run still compares them all.
 eager="--method fp32 --method tf32 --method bf16"
 stages=(
-    "fno-step|$eager"
     "resolution-transfer|--problem darcy_fno --setting default --seeds 1"
-    "fno-step|"
     "resolution-transfer|--problem darcy_fno --setting default"
+    "fno-step|$eager"
+    "fno-step|"
     "resolution-transfer|--problem darcy_transolver --problem moments --seeds 1"
     "resolution-transfer|--problem darcy_transolver --problem moments"
     "repair|--setting n128 --seeds 1@--setting n32 --seeds 1"
