@@ -138,8 +138,9 @@ def _model(system, library, terms):
 
 def test_true_model_gets_no_addition():
     # Fisher-KPP at 5% noise: every candidate scores below the threshold (chi-square(1)
-    # at 0.01 / (20 terms x 2 widths) = 13.4); the largest is 3.6. Whitened least squares on all points scored u_xxxx at 260 here
-    # (24 x 48 boxes): the errors-in-variables bias that cross-fitting removes.
+    # at 0.01 / (20 terms x 2 widths) = 13.4); the largest is 3.6. Whitened least squares
+    # on all points scored u_xxxx at 260 here (24 x 48 boxes): the errors-in-variables bias
+    # that cross-fitting removes.
     data, library, noise, system, halves = _fisher_system(0.05)
     coef = _model(system, library, ["u", "u^2", "u_xx"])
     columns = list(range(1, len(library)))
@@ -176,3 +177,22 @@ def test_eqod_records_the_additions_and_can_switch_the_test_off():
     assert on.noise_additions_ == {"u": []}
     assert off.noise_additions_ == {"u": []}
     assert np.array_equal(on.coef_, off.coef_)
+
+
+@pytest.mark.parametrize("name", ["fisher_kpp", "burgers"])
+def test_clean_data_are_not_tested(name):
+    # On clean data estimate_noise_std reads the grid's roughness as noise: Fisher-KPP's is
+    # below the quadrature floor, Burgers' residual holds 3% of the energy it predicts. Run
+    # anyway, the test added the solver's errors (-8e-6 u^3; u_x and u_xxx at 1e-6).
+    data = _scaled(generate(name, seed=0))
+    library = build_library(("u",), ("x",), 3, 4)
+    noise = estimate_noise_std(data)
+    assert 0 < noise[0] < 1e-5
+    system = weak_system(data, library, noise_std=noise)
+    coef = _model(system, library, list(data.meta["terms"]["u"]))
+
+    def halves():
+        return half_systems(data, library, system, noise, box_fraction=0.25)
+
+    columns = list(range(1, len(library)))
+    assert noise_additions(data, library, system, halves, coef, 0, columns, noise) == ([], {}, None)
