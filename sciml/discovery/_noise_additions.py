@@ -520,7 +520,10 @@ def noise_additions(
         n = cov.shape[1]
         target = 0.5 * float(A.b[:, channel] @ A.b[:, channel] + B.b[:, channel] @ B.b[:, channel])
         cov[0] += max(RESIDUAL_FLOOR**2 * target / n, np.finfo(float).tiny)
-        system_halves = tuple(_whiten(cov, [A.G, B.G, A.b[:, channel], B.b[:, channel]]))
+        try:
+            system_halves = tuple(_whiten(cov, [A.G, B.G, A.b[:, channel], B.b[:, channel]]))
+        except np.linalg.LinAlgError:
+            continue  # numerically singular (rows nearly repeated): this width cannot be used
         fit = _cross_fit(system_halves, current)
         if fit is None or fit[2] @ fit[3] > n:
             continue  # the residual is not noise here: its part common to both halves dominates

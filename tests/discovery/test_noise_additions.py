@@ -196,3 +196,22 @@ def test_clean_data_are_not_tested(name):
 
     columns = list(range(1, len(library)))
     assert noise_additions(data, library, system, halves, coef, 0, columns, noise) == ([], {}, None)
+
+
+def test_whiten_refuses_an_indefinite_covariance():
+    lower = np.array([[1.0, 1.0, 1.0], [2.0, 2.0, 0.0]])  # [[1, 2, 0], [2, 1, 2], [0, 2, 1]]
+    with pytest.raises(np.linalg.LinAlgError):
+        _whiten(lower, [np.ones(3)])
+
+
+def test_half_width_is_left_out_where_test_functions_do_not_fit():
+    # 2-D heat at 64 x 64 x 51: half the selection's width spans 7 time points, fewer than
+    # the 11 its test functions need, so only the selection's width is tested.
+    data = _scaled(generate("heat_2d", seed=0).with_noise(0.05, seed=0))
+    library = build_library(("u",), ("x", "y"), 3, 2)
+    noise = estimate_noise_std(data)
+    system = weak_system(data, library, noise_std=noise)
+    scales = half_systems(data, library, system, noise, box_fraction=0.25)
+    assert len(scales) == 1
+    assert scales[0][0].half_width == system.half_width
+    assert scales[0][0].G.shape[0] <= 1024
