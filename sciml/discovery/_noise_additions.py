@@ -392,8 +392,8 @@ def half_systems(
     for scale in SCALES:
         fraction = scale * box_fraction
         halves = {a: half_width(n, fraction) for a, n in sizes.items()}
-        if scale < 1 and any(2 * h + 1 < 2 * system.exponent[a] + 1 for a, h in halves.items()):
-            continue  # too narrow for the test functions (weak_system would refuse)
+        if scale < 1 and any(h < system.exponent[a] for a, h in halves.items()):
+            continue  # fewer than 2 p + 1 points: weak_system would refuse the test functions
         boxes = score_boxes(halves, sizes, system.n_boxes)
         out.append(
             tuple(
