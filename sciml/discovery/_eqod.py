@@ -36,11 +36,12 @@ Per channel ``c`` the pipeline is
    ``sciml.discovery._noise_additions``): a term whose share of the target is far below the noise
    residual never lowers the residual by the criterion's 15% (Allen-Cahn's ``1e-4 u_xx``
    in Raissi's ``AC.mat`` at 10% noise lowers it by 0.3-0.5%). A cross-fitted score test
-   (weak systems on the two halves of a checkerboard of grid points, whitened by the
-   linearised noise covariance) adds exact terms whose statistic exceeds the chi-square(1)
-   quantile at ``0.05 / n_terms``, and then reports the test's own (cross-fitted,
-   whitened) coefficients; it runs only where the residual of the selected model is
-   noise (``noise_additions_[c]`` lists what it added);
+   (weak systems on the two halves of a checkerboard of grid points, at the selection's
+   test-function width and at half of it, whitened by the linearised noise covariance)
+   adds exact terms whose largest statistic over the widths exceeds the chi-square(1)
+   quantile at ``0.01 / (n_terms n_widths)``, and then reports the test's own
+   (cross-fitted, whitened) coefficients; it runs only where the residual of the selected
+   model is noise (``noise_additions_[c]`` lists what it added);
 8. confidence: when the final weak-form R^2 is below ``min_r2`` (e.g. pure noise) the
    channel's equation is left empty and a warning is issued, rather than reporting a
    fabricated equation.
@@ -345,7 +346,7 @@ class EqOD(DiscoveryEstimator):
         fits: dict[str, ChannelFit] = {}
         cache: list[tuple] = []
 
-        def halves() -> tuple:
+        def halves() -> list[tuple]:
             if not cache:
                 cache.append(half_systems(scaled, library, system, noise, self.box_fraction))
             return cache[0]

@@ -68,6 +68,7 @@ __all__ = [
     "WeakSystem",
     "default_subdomains",
     "estimate_noise_std",
+    "half_width",
     "phi_matrices",
     "weak_system",
 ]
@@ -162,6 +163,11 @@ def default_subdomains(n_space_dims: int) -> dict[str, int]:
     if n_space_dims == 1:
         return {"t": 12, "space": 16}
     return {"t": 8, "space": 8}
+
+
+def half_width(n_points: int, box_fraction: float) -> int:
+    """Half-width in grid points of a subdomain spanning ``box_fraction`` of an axis."""
+    return int(round(box_fraction * (n_points - 1) / 2))
 
 
 def phi_matrices(
@@ -297,7 +303,7 @@ def weak_system(
     for a in axes:
         n = data.grid[a].size
         exponent = max_order[a] + SMOOTHNESS_MARGIN
-        half = int(round(box_fraction * (n - 1) / 2))
+        half = half_width(n, box_fraction)
         need = 2 * exponent + 1
         if 2 * half + 1 < need:
             raise ValueError(

@@ -196,9 +196,9 @@ def test_third_party_file_clean(name):
 
 # AC.mat's u_xx (coefficient 1e-4) carries 0.34% of the weak-form target against the 4%
 # residual that 10% noise leaves: it lowers the relative residual by 0.28-0.54%, never the
-# criterion's 15%. The noise-calibrated score test (sciml.discovery._noise_additions) adds it:
-# T = 13.8-26.6 over seeds 0-4 against a threshold of 9.1; spurious candidates scored at
-# most 7.8 over the other noisy files here and the noisy generators above (seeds 0-1).
+# criterion's 15%. The noise-calibrated score test (sciml.discovery._noise_additions) adds it;
+# at half the selection's test-function width its statistic is 25.7-40.0 on the benchmark's
+# noise seeds 1000-1004, against a threshold of 13.4.
 @pytest.mark.parametrize(
     "seeds", [pytest.param(range(5), marks=pytest.mark.slow), pytest.param(range(1))]
 )
@@ -214,15 +214,55 @@ def test_third_party_file_10_percent_noise(name, seeds):
     assert fallbacks <= 1
 
 
+@pytest.mark.parametrize(
+    "seeds",
+    [
+        pytest.param(range(1000, 1005), id="benchmark-seeds"),
+        pytest.param(range(2000, 2020), marks=pytest.mark.slow, id="fresh-seeds"),
+    ],
+)
+def test_allen_cahn_below_the_noise_on_unseen_seeds(seeds):
+    # The benchmark's noise seeds found u_xx in 3 of 5 at one test-function width (T = 2.1
+    # and 5.0 in seeds 1003 and 1004); with half the width added, 5 of 5 and 20 of 20 fresh
+    # seeds, u_xx within 32% (0.68-1.26e-4) and no other term.
+    data, truth = _load("raissi/AC.mat")
+    for seed in seeds:
+        model = _fit(data.with_noise(0.1, seed=seed))
+        assert model.noise_additions_ == {"u": ["u_xx"]}, seed
+        assert model.equations_[0]["terms"]["u_xx"] == pytest.approx(1e-4, rel=0.35), seed
+        _check(model, data, truth)
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "seed"),
+    [
+        ("lambda_omega", 0.05, 2),
+        pytest.param("lambda_omega", 0.10, 2, marks=pytest.mark.slow),
+        pytest.param("lambda_omega", 0.20, 2, marks=pytest.mark.slow),
+        pytest.param("reaction_diffusion", 0.05, 4, marks=pytest.mark.slow),
+    ],
+)
+def test_no_spurious_addition_on_the_benchmark_noise(name, level, seed):
+    # These benchmark cells (noise seed 1000 + seed, one noise pattern scaled to each level)
+    # got u^2*u_x (v's equation, T = 14.0) and u_y (T = 10.3) at a threshold of 9.1-10.1.
+    # Not in the data: over 20 other noise seeds on the same fields neither recurs. The
+    # test's family-wise error is now 1% (0 spurious additions in 140 channel fits of
+    # sciml's noisy generators, 5 at the former 5%).
+    data = generate(name, seed=seed).with_noise(level, seed=1000 + seed)
+    model = _fit(data)
+    assert all(added == [] for added in model.noise_additions_.values())
+    _check(model, data, data.meta["terms"])
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_allen_cahn_diffusion_coefficient_below_the_noise(seed):
     # The noise test reports its own cross-fitted, whitened estimate for the support it
-    # enlarged: u_xx = 1.12e-4 and 0.96e-4 here (plain least squares on the selection's
+    # enlarged: u_xx = 1.004e-4 and 1.240e-4 here (plain least squares on the selection's
     # system gives 1.27e-4 and 0.90e-4, and -0.28e-4 in benchmark seed 1002).
     data, _ = _load("raissi/AC.mat")
     model = _fit(data.with_noise(0.1, seed=seed))
     assert model.noise_additions_ == {"u": ["u_xx"]}
-    assert model.equations_[0]["terms"]["u_xx"] == pytest.approx(1e-4, rel=0.25)
+    assert model.equations_[0]["terms"]["u_xx"] == pytest.approx(1e-4, rel=0.3)
 
 
 def test_galilean_test_accepts_third_party_clean_burgers():
