@@ -224,4 +224,5 @@ register(
     quick=CellGrid(methods=METHODS, problems=PROBLEMS[:2], seeds=1),
     run=run_cell,
     report=report,
+    figure_metrics=["rel_l2", "rel_l2_adam", "coef_err", "cpu_s"],
 )
