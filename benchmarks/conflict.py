@@ -51,7 +51,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -322,9 +322,32 @@ register(
 )
 
 
-# ------------------------------------------------------------ adapter step cost
+# ------------------------------------------------------------ step and cell cost
 
 RATIO_METHODS = ("vanilla", "adapters", "adapters_lra", "pcgrad", "config")
+
+
+def step_seconds(method: str, problem, budget: Budget, config: TrainerConfig, seed: int) -> float:
+    """Seconds per training step of ``method`` on ``problem`` (a `budget`-sized network).
+
+    ``method`` is a benchmark method other than ``recommend``, or ``"profile"``: vanilla
+    with the `ConflictProfiler` of the cells' profile on every step. Process CPU time on
+    the CPU (on a shared machine wall time mostly measures the other processes);
+    synchronised wall time on CUDA.
+    """
+    model = make_model(problem, width=budget.width, depth=budget.depth, seed=seed)
+    cuda = config.device.type == "cuda"
+    clock = time.perf_counter if cuda else time.process_time
+    start = clock()
+    if method == "profile":
+        trainer = Trainer(model, problem, config)
+        trainer.add_hook(ConflictProfiler(every=budget.profile_every, until=config.steps))
+        trainer.fit()
+    else:
+        _train(method, model, problem, config, seed)
+    if cuda:
+        torch.cuda.synchronize(config.device)
+    return (clock() - start) / config.steps
 
 
 def step_ratios(
@@ -337,23 +360,20 @@ def step_ratios(
 
     Every repeat runs all methods in turn (interleaved, one process, 1 thread) for
     ``steps`` steps with ``points`` = (residual, other) points per loss; the ratio is of
-    the medians over repeats. Process CPU time, not wall time: on a shared machine the
-    wall time of a one-thread run mostly measures the other processes.
+    the medians over repeats (`step_seconds`).
     """
     torch.set_num_threads(1)
+    budget = replace(BUDGET[False], n_residual=points[0], n_other=points[1])
     rows = []
     for name in problems:
-        problem = _problem(name, quick=False, points=points)
+        problem = _problem(name, budget)
         times = defaultdict(list)
         for repeat in range(repeats):
             for method in RATIO_METHODS:
                 config = TrainerConfig(
                     steps=steps, seed=repeat, log_every=steps + 1, progress=False
                 )
-                model = make_model(problem, width=64, depth=4, seed=repeat)
-                start = time.process_time()
-                _train(method, model, problem, config, repeat)
-                times[method].append((time.process_time() - start) / steps)
+                times[method].append(step_seconds(method, problem, budget, config, repeat))
         base = statistics.median(times["vanilla"])
         for method in RATIO_METHODS:
             median = statistics.median(times[method])
@@ -369,33 +389,142 @@ def step_ratios(
     return rows
 
 
-if __name__ == "__main__":
+def _time_step(job: tuple[str, str, int, str]) -> tuple[str, str, float]:
+    """``(problem, method, seconds per step)`` of `step_seconds`, after an untimed run."""
+    name, method, steps, device = job
+    torch.set_num_threads(1)
+    budget = BUDGET[False]
+    problem = _problem(name, budget)
+    step_seconds("vanilla", problem, budget, _config(2, 0, device), 0)  # warm-up
+    return name, method, step_seconds(method, problem, budget, _config(steps, 0, device), 0)
+
+
+def cell_costs(
+    problems=PROBLEMS_FULL, steps: int = 20, device="cpu", workers: int = 1
+) -> list[dict[str, float]]:
+    """What one converged cell costs, per problem and method (one seed).
+
+    Times ``steps`` steps of every method at the full grid's budget (`step_seconds`)
+    in ``workers`` processes at once (the grid's sharing of the machine) and
+    extrapolates to its 40,000 steps: vanilla profiles its first `PROFILE_STEPS`;
+    ``recommend`` profiles them and continues with its choice, counted as the dearer
+    of ``lra`` and ``adapters_lra``. Rows: ``problem``, ``K``, ``method``,
+    ``ms_per_step`` and ``cell_s``.
+    """
+    measured = [m for m in METHODS if m != "recommend"] + ["profile"]
+    jobs = [(p, m, steps, device) for p in problems for m in measured]
+    if workers == 1:
+        timed = [_time_step(job) for job in jobs]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            timed = pool.map(_time_step, jobs, chunksize=1)
+    seconds = {(p, m): t for p, m, t in timed}
+    budget = BUDGET[False]
+    unprofiled = budget.steps - PROFILE_STEPS
+    rows = []
+    for name in problems:
+        ms = {m: seconds[(name, m)] for m in measured}
+        cell_s = {m: budget.steps * ms[m] for m in measured}
+        cell_s["vanilla"] = PROFILE_STEPS * ms["profile"] + unprofiled * ms["vanilla"]
+        ms["recommend"] = max(ms["lra"], ms["adapters_lra"])
+        cell_s["recommend"] = PROFILE_STEPS * ms["profile"] + unprofiled * ms["recommend"]
+        k = len(_problem(name, budget))
+        for method in METHODS:
+            rows.append(
+                {
+                    "problem": name,
+                    "K": k,
+                    "method": method,
+                    "ms_per_step": 1e3 * ms[method],
+                    "cell_s": cell_s[method],
+                }
+            )
+    return rows
+
+
+def _cell_cost_table(
+    rows: list[dict[str, float]], steps: int, device: str, workers: int
+) -> list[str]:
+    """Markdown: milliseconds per step per problem and method, seconds per seed; the
+    last line is ``cheapest cell: <seconds> s`` (what `benchmarks/gpu/run.sh` reads)."""
+    problems = list(dict.fromkeys(r["problem"] for r in rows))
+    by = {(r["problem"], r["method"]): r for r in rows}
+    clock = "process CPU time, 1 thread" if device == "cpu" else "wall time"
+    table = [
+        f"# Cost of one converged `conflict` cell ({device}, {clock}, {workers} processes at once)",
+        "",
+        f"Milliseconds per step over {steps} timed steps at the full grid's budget "
+        f"(4 x 64 tanh, {BUDGET[False].n_residual} points per loss and step, recipe "
+        f"schedule); seconds per seed = the 9 methods' cells of {BUDGET[False].steps} steps "
+        "(vanilla and recommend profile their first 1000; recommend's remainder counted as "
+        "the dearer of lra and adapters_lra).",
+        "",
+        "| problem | K | " + " | ".join(METHODS) + " | s per seed (9 cells) |",
+        "|---|---|" + "---|" * len(METHODS) + "---|",
+    ]
+    total = 0.0
+    for p in problems:
+        seed_s = sum(by[(p, m)]["cell_s"] for m in METHODS)
+        total += seed_s
+        times = " | ".join(f"{by[(p, m)]['ms_per_step']:.1f}" for m in METHODS)
+        table.append(f"| {p} | {by[(p, METHODS[0])]['K']} | {times} | {seed_s:.0f} |")
+    table += [
+        "",
+        f"All {len(problems)} problems, one seed: {total / 3600:.1f} hours of one process; "
+        f"three seeds: {3 * total / 3600:.1f}; {workers} such process(es) at once: "
+        f"{total / 3600 / workers:.1f} hours per seed.",
+        "",
+        f"cheapest cell: {min(r['cell_s'] for r in rows):.0f} s",
+    ]
+    return table
+
+
+def _main(argv=None) -> None:
     import argparse
     import os
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(description="adapter step cost vs a vanilla step")
-    parser.add_argument("--out", default="benchmarks/results/conflict_step_ratio.md")
+    parser = argparse.ArgumentParser(
+        description="adapter step cost vs a vanilla step; --cell-costs: one converged cell's cost"
+    )
+    parser.add_argument("--out", default=None)
     parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
-    load = os.getloadavg()[0]
-    rows = step_ratios(repeats=args.repeats)
-    table = [
-        "# Step cost relative to a vanilla step (4 x 64 tanh trunk, 1 thread)",
-        "",
-        f"Median over {args.repeats} interleaved repeats of 40 steps each, one process, "
-        "process CPU time per step; 1000 residual and 200 other points per loss. "
-        "Machine load (1-minute average) "
-        f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, "
-        f"{os.cpu_count()} cores.",
-        "",
-        "| problem | K | method | CPU ms / step | ratio to vanilla |",
-        "|---|---|---|---|---|",
-    ]
-    for row in rows:
-        table.append(
-            f"| {row['problem']} | {row['K']} | {row['method']} | {row['ms_per_step']:.1f} | "
-            f"{row['ratio']:.2f} |"
-        )
-    Path(args.out).write_text("\n".join(table) + "\n")
+    parser.add_argument("--cell-costs", action="store_true")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps (--cell-costs)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (--cell-costs)")
+    parser.add_argument("--workers", type=int, default=1, help="processes (--cell-costs)")
+    parser.add_argument("--problem", action="append", help="only these (--cell-costs)")
+    args = parser.parse_args(argv)
+    if args.cell_costs:
+        rows = cell_costs(args.problem or PROBLEMS_FULL, args.steps, args.device, args.workers)
+        table = _cell_cost_table(rows, args.steps, args.device, args.workers)
+        out = args.out or f"benchmarks/results/conflict_cell_cost_{args.device}.md"
+    else:
+        load = os.getloadavg()[0]
+        rows = step_ratios(repeats=args.repeats)
+        table = [
+            "# Step cost relative to a vanilla step (4 x 64 tanh trunk, 1 thread)",
+            "",
+            f"Median over {args.repeats} interleaved repeats of 40 steps each, one process, "
+            "process CPU time per step; 1000 residual and 200 other points per loss. "
+            "Machine load (1-minute average) "
+            f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, "
+            f"{os.cpu_count()} cores.",
+            "",
+            "| problem | K | method | CPU ms / step | ratio to vanilla |",
+            "|---|---|---|---|---|",
+        ]
+        for row in rows:
+            table.append(
+                f"| {row['problem']} | {row['K']} | {row['method']} | "
+                f"{row['ms_per_step']:.1f} | {row['ratio']:.2f} |"
+            )
+        out = args.out or "benchmarks/results/conflict_step_ratio.md"
+    Path(out).write_text("\n".join(table) + "\n")
     print("\n".join(table))
+
+
+if __name__ == "__main__":
+    _main()
