@@ -23,15 +23,17 @@ Methods (same network, points per step and seed):
   drawn once, no L-BFGS.
 
 Budget ``cpu`` (full grid, about a CPU-minute per cell): 3000 Adam steps, 128 residual /
-64 other points per step, 100 L-BFGS steps (1000 iterations on 320 / 160 points); the
-inverse problems get 600 L-BFGS steps (L-BFGS stops early once converged; at 100 steps
-the coefficients were still 1-17% off, and float64 L-BFGS on Burgers kept improving up
-to 600). Quick: 300 Adam steps, 64 / 32 points, 10 L-BFGS steps, two problems. Metrics:
-``rel_l2`` on the problem's fixed error grid (``rel_l2_adam``: at the hand-over),
-``cpu_s`` (process CPU time of the training, the honest cost on a shared machine);
-inverse problems: ``coef_err`` (the largest relative error of the learned coefficients;
-``coef_err_adam`` at the hand-over, ``coef_err_lbfgs200`` and ``coef_err_lbfgs400``
-after that many L-BFGS steps) and ``coef_err_<name>`` per coefficient.
+64 other points per step, 100 L-BFGS steps (1000 iterations on 320 / 160 points). The
+inverse problems get more L-BFGS (`INVERSE_LBFGS`; at 100 steps the coefficients were
+still 1-17% off): inverse heat 400 steps; inverse Burgers 600 steps on 16 times the
+points (2048 residual points, as many as Raissi et al.'s 2000 collocation points: on
+320, float64 L-BFGS left the viscosity 1-6% off after 600 steps). Quick: 300 Adam steps,
+64 / 32 points, 10 L-BFGS steps, two problems. Metrics: ``rel_l2`` on the problem's fixed
+error grid (``rel_l2_adam``: at the hand-over), ``cpu_s`` (process CPU time of the
+training, the honest cost on a shared machine); inverse problems: ``coef_err`` (the
+largest relative error of the learned coefficients; ``coef_err_adam`` at the hand-over,
+``coef_err_lbfgs200`` and ``coef_err_lbfgs400`` after that many L-BFGS steps) and
+``coef_err_<name>`` per coefficient.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ INVERSE = ["inverse_heat", "inverse_heat_noisy", "inverse_burgers", "inverse_bur
 PROBLEMS = ["burgers", "heat", "helmholtz", "klein_gordon", *INVERSE]
 # (Adam steps, L-BFGS steps, residual points, other points)
 BUDGET = {True: (300, 10, 64, 32), False: (3000, 100, 128, 64)}
-INVERSE_LBFGS_STEPS = 600
+#: Inverse problems: (L-BFGS steps, `TrainerConfig.lbfgs_points_scale`), every method.
+INVERSE_LBFGS = {"inverse_heat": (400, 2.5), "inverse_burgers": (600, 16.0)}
 #: L-BFGS steps after which the inverse problems also record ``coef_err_lbfgs<n>``.
 TRACKED_LBFGS_STEPS = (200, 400)
 WIDTH, DEPTH = 50, 4
@@ -92,13 +95,18 @@ def coefficient_errors(model, problem) -> dict[str, float]:
     return errors
 
 
-def _config(method: str, steps: int, lbfgs_steps: int, seed: int, device) -> TrainerConfig:
+def _config(
+    method: str, steps: int, lbfgs_steps: int, seed: int, device, points_scale=None
+) -> TrainerConfig:
+    """The method's config; ``points_scale`` overrides the recipe's L-BFGS point scale."""
     common = {"seed": seed, "device": device, "log_every": steps}
     if method == "plain":
         # resample_every=0: every loss keeps the points of its first draw
         return TrainerConfig(steps=steps, lr=1e-3, resample_every=0, progress=False, **common)
     if method == "recipe_lbfgs64":
         common["lbfgs_dtype"] = torch.float64
+    if points_scale is not None:
+        common["lbfgs_points_scale"] = points_scale
     lbfgs = 0 if method == "recipe_adam" else lbfgs_steps
     return TrainerConfig.recipe(steps=steps, lbfgs_steps=lbfgs, progress=False, **common)
 
@@ -106,8 +114,9 @@ def _config(method: str, steps: int, lbfgs_steps: int, seed: int, device) -> Tra
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     torch.set_num_threads(1)
     steps, lbfgs_steps, n_residual, n_other = BUDGET[context.quick]
+    scale = None
     if cell.problem in INVERSE and not context.quick:
-        lbfgs_steps = INVERSE_LBFGS_STEPS
+        lbfgs_steps, scale = INVERSE_LBFGS[cell.problem.removesuffix("_noisy")]
     problem = _problem(cell.problem, n_residual, n_other)
     model = make_model(
         problem,
@@ -116,7 +125,7 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
         seed=cell.seed,
         factorized=cell.method == "recipe_rwf",
     )
-    config = _config(cell.method, steps, lbfgs_steps, cell.seed, context.device)
+    config = _config(cell.method, steps, lbfgs_steps, cell.seed, context.device, scale)
     start = time.process_time()
     trainer = Trainer(model, problem, config)
     track = {steps: "coef_err_adam"}
