@@ -80,9 +80,9 @@ fi
 # The converged conflict grid (15 problems x 9 methods x 3 seeds, 40,000 Adam steps a cell,
 # 4 x 64 tanh, 128 points per loss): measured on the 2-core CPU (process time, 1 thread,
 # `python benchmarks/conflict.py --cell-costs`, benchmarks/results/conflict_cell_cost_cpu.md)
-# a step costs 12-40 ms on the 2-D problems (K = 3-6) and 110-160 ms on heat_50d, so a cell
-# takes 8-60 minutes of one core (the cheapest, burgers vanilla, about 8) and one seed of the
-# grid about 50 core-hours (heat_50d 14 of them); three seeds about 150.
+# a step costs 11-64 ms on the 2-D problems (K = 3-6), 29-57 ms on heat_10d and 109-158 ms on
+# heat_50d, so a cell takes 8 (burgers vanilla) to 105 (heat_50d adapters) minutes of one core
+# and one seed of the grid about 50 core-hours (heat_50d 14 of them); three seeds about 150.
 # GPU estimate: a step is 800-3400 aten operators (9400-11500 on heat_50d; counted with a
 # dispatch mode), each a kernel launch of microseconds of work; at the 18 us per operator of
 # the eager fno-step on the H100 (README), one process takes 14-60 ms a step: the GPU is no
