@@ -405,6 +405,7 @@ def report(records: list[dict], results_dir: Path | None = None) -> str:
 
     rows = summarize(records)
     stats = {(r["method"], _panel(r["problem"], r["setting"])): r["stats"] for r in rows}
+    seeds = {(r["method"], _panel(r["problem"], r["setting"])): r["n_seeds"] for r in rows}
     norms = [n for n in NORMS if any(k[0] == n for k in stats)]
     lines = []
     panels = []
@@ -420,11 +421,11 @@ def report(records: list[dict], results_dir: Path | None = None) -> str:
         sizes = [int(m.rsplit("_", 1)[1]) for m in names]
         panels.append((problem, present, names, sizes))
         lines += [f"### {problem}: relative L2 test error by evaluation resolution", ""]
-        header = [f"{n}^2" for n in sizes] + ["step vs instance"]
+        header = ["seeds"] + [f"{n}^2" for n in sizes] + ["step vs instance"]
         lines += ["| norm | " + " | ".join(header) + " |", "|---|" + "---|" * len(header)]
         best = {m: min(stats[(n, problem)].get(m, (math.inf,))[0] for n in present) for m in names}
         for norm in present:
-            cells = []
+            cells = [str(seeds[(norm, problem)])]
             for m in names:
                 mean, std = stats[(norm, problem)].get(m, (math.nan, math.nan))
                 text = f"{mean:.4f} ± {std:.4f}"

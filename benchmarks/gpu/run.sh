@@ -98,10 +98,10 @@ fi
 eager="--method fp32 --method tf32 --method bf16"
 pinn_workers=14
 stages=(
+    "resolution-transfer|--problem darcy_fno --setting default --seeds 1"
+    "resolution-transfer|--problem darcy_fno --setting default"
     "fno-step|$eager"
-    "resolution-transfer|--problem darcy_fno --seeds 1"
     "fno-step|"
-    "resolution-transfer|--problem darcy_fno"
     "conflict-cost|--steps 30@--steps 1 --problem heat|$pinn_workers"
     "conflict|--seeds 1@--problem heat --seeds 1|$pinn_workers"
     "resolution-transfer|--problem darcy_transolver --problem moments --seeds 1"

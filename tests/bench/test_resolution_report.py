@@ -32,8 +32,8 @@ def test_settings_get_their_own_tables_with_their_resolutions():
     default = text.split("### darcy_fno: ")[1].split("###")[0]
     cpu = text.split("### darcy_fno (train33): ")[1].split("###")[0]
     assert "| 65^2 | 129^2 |" in default and "33^2" not in default
-    assert "| quadnorm | **0.0100 ± 0.0000** | 0.0400 ± 0.0000 |" in default
-    assert "| instance | **0.0600 ± 0.0141** | **0.1000 ± 0.0141** |" in cpu
+    assert "| quadnorm | 1 | **0.0100 ± 0.0000** | 0.0400 ± 0.0000 |" in default
+    assert "| instance | 2 | **0.0600 ± 0.0141** | **0.1000 ± 0.0141** |" in cpu
     assert list(transfer.DARCY_SETTINGS) == ["default", "train33"]
     assert transfer.DARCY_SETTINGS["train33"]["evals"] == (33, 65, 129, 257)
     assert transfer.DARCY_SETTINGS["default"]["train"] == 65
