@@ -139,7 +139,8 @@ def figure(
             positions, labels if ax is axes[-1, 0] else [""] * len(rows), rotation=60, ha="right"
         )
         finite = [s[0] for s in stats if math.isfinite(s[0])]
-        if metric == "time_s" and finite and min(finite) > 0:
+        # time, and metrics spanning more than two decades (errors), on a log axis
+        if finite and min(finite) > 0 and (metric == "time_s" or max(finite) > 100 * min(finite)):
             ax.set_yscale("log")
         if not finite:
             ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)

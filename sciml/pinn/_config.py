@@ -253,12 +253,11 @@ class TrainerConfig:
         Burgers, L-BFGS on the last 2000 Adam points stalled at 1.3e-2 where 5000 fresh
         points reached 5e-3). ``overrides`` replace any field.
 
-        Inverse problems (learned PDE coefficients) want the L-BFGS phase in float64
-        (``lbfgs_dtype=torch.float64``) on at least as many residual points as data
-        points: on Raissi et al.'s Burgers identification (2000 data points, 128
-        residual points per Adam step) ``lbfgs_points_scale=16`` and 600 L-BFGS steps
-        recover the viscosity and the advection within 1%, where float32 L-BFGS on 2.5x
-        the points stalled at up to 14% (README, benchmark ``pinn-recipe``).
+        Inverse problems (learned PDE coefficients) are identified in the L-BFGS phase,
+        and want it in float64 (``lbfgs_dtype=torch.float64``): on Raissi et al.'s
+        Burgers identification float32 L-BFGS stops improving after a few hundred steps
+        (viscosity 3.8-14% off) where float64 keeps going (README, benchmark
+        ``pinn-recipe``).
 
         Examples
         --------
