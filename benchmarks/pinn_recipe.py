@@ -13,6 +13,9 @@ Methods (same network, points per step and seed):
 - ``recipe``: `sciml.pinn.TrainerConfig.recipe` with its L-BFGS hand-over: Adam with
   warm-up and exponential decay on points redrawn every step, then L-BFGS steps of 10
   iterations on 2.5 times as many fresh points;
+- ``recipe_lbfgs64``: ``recipe`` with its L-BFGS phase in float64
+  (``lbfgs_dtype=torch.float64``: the model, its coefficients and the points cast once
+  at the hand-over; float32 L-BFGS stalls on Burgers' viscosity);
 - ``recipe_adam``: the same Adam phase, no L-BFGS (what the hand-over adds);
 - ``recipe_rwf``: ``recipe`` on the random-weight-factorised network (Wang et al. 2022;
   same function at initialisation);
@@ -20,13 +23,16 @@ Methods (same network, points per step and seed):
   drawn once, no L-BFGS.
 
 Budget ``cpu`` (full grid, about a CPU-minute per cell): 3000 Adam steps, 128 residual /
-64 other points per step, 100 L-BFGS steps (1000 iterations on 320 / 160 points); the
-inverse problems get 400 L-BFGS steps (L-BFGS stops early once converged; at 100 steps
-the coefficients were still 1-17% off). Quick: 300 Adam steps, 64 / 32 points, 10 L-BFGS
-steps, two problems. Metrics: ``rel_l2`` on the problem's fixed error grid
-(``rel_l2_adam``: at the hand-over), ``cpu_s`` (process CPU time of the training, the
-honest cost on a shared machine); inverse problems: ``coef_err`` (the largest relative
-error of the learned coefficients; ``coef_err_adam`` at the hand-over) and
+64 other points per step, 100 L-BFGS steps (1000 iterations on 320 / 160 points). The
+inverse problems get more L-BFGS (`INVERSE_LBFGS`; at 100 steps the coefficients were
+still 1-17% off): inverse heat 400 steps; inverse Burgers 600 steps on 16 times the
+points (2048 residual points, as many as Raissi et al.'s 2000 collocation points: on
+320, float64 L-BFGS left the viscosity 1-6% off after 600 steps). Quick: 300 Adam steps,
+64 / 32 points, 10 L-BFGS steps, two problems. Metrics: ``rel_l2`` on the problem's fixed
+error grid (``rel_l2_adam``: at the hand-over), ``cpu_s`` (process CPU time of the
+training, the honest cost on a shared machine); inverse problems: ``coef_err`` (the
+largest relative error of the learned coefficients; ``coef_err_adam`` at the hand-over,
+``coef_err_lbfgs200`` and ``coef_err_lbfgs400`` after that many L-BFGS steps) and
 ``coef_err_<name>`` per coefficient.
 """
 
@@ -42,12 +48,15 @@ from sciml.bench import Cell, CellGrid, Context, register
 from sciml.pinn import Trainer, TrainerConfig
 from sciml.pinn.problems import get_problem, make_model
 
-METHODS = ["recipe", "plain", "recipe_adam", "recipe_rwf"]
+METHODS = ["recipe", "recipe_lbfgs64", "plain", "recipe_adam", "recipe_rwf"]
 INVERSE = ["inverse_heat", "inverse_heat_noisy", "inverse_burgers", "inverse_burgers_noisy"]
 PROBLEMS = ["burgers", "heat", "helmholtz", "klein_gordon", *INVERSE]
 # (Adam steps, L-BFGS steps, residual points, other points)
 BUDGET = {True: (300, 10, 64, 32), False: (3000, 100, 128, 64)}
-INVERSE_LBFGS_STEPS = 400
+#: Inverse problems: (L-BFGS steps, `TrainerConfig.lbfgs_points_scale`), every method.
+INVERSE_LBFGS = {"inverse_heat": (400, 2.5), "inverse_burgers": (600, 16.0)}
+#: L-BFGS steps after which the inverse problems also record ``coef_err_lbfgs<n>``.
+TRACKED_LBFGS_STEPS = (200, 400)
 WIDTH, DEPTH = 50, 4
 
 #: Published relative L2 errors of a plain PINN on the same problem (for the report).
@@ -86,11 +95,18 @@ def coefficient_errors(model, problem) -> dict[str, float]:
     return errors
 
 
-def _config(method: str, steps: int, lbfgs_steps: int, seed: int, device) -> TrainerConfig:
+def _config(
+    method: str, steps: int, lbfgs_steps: int, seed: int, device, points_scale=None
+) -> TrainerConfig:
+    """The method's config; ``points_scale`` overrides the recipe's L-BFGS point scale."""
     common = {"seed": seed, "device": device, "log_every": steps}
     if method == "plain":
         # resample_every=0: every loss keeps the points of its first draw
         return TrainerConfig(steps=steps, lr=1e-3, resample_every=0, progress=False, **common)
+    if method == "recipe_lbfgs64":
+        common["lbfgs_dtype"] = torch.float64
+    if points_scale is not None:
+        common["lbfgs_points_scale"] = points_scale
     lbfgs = 0 if method == "recipe_adam" else lbfgs_steps
     return TrainerConfig.recipe(steps=steps, lbfgs_steps=lbfgs, progress=False, **common)
 
@@ -98,8 +114,9 @@ def _config(method: str, steps: int, lbfgs_steps: int, seed: int, device) -> Tra
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     torch.set_num_threads(1)
     steps, lbfgs_steps, n_residual, n_other = BUDGET[context.quick]
+    scale = None
     if cell.problem in INVERSE and not context.quick:
-        lbfgs_steps = INVERSE_LBFGS_STEPS
+        lbfgs_steps, scale = INVERSE_LBFGS[cell.problem.removesuffix("_noisy")]
     problem = _problem(cell.problem, n_residual, n_other)
     model = make_model(
         problem,
@@ -108,30 +125,34 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
         seed=cell.seed,
         factorized=cell.method == "recipe_rwf",
     )
-    config = _config(cell.method, steps, lbfgs_steps, cell.seed, context.device)
+    config = _config(cell.method, steps, lbfgs_steps, cell.seed, context.device, scale)
     start = time.process_time()
     trainer = Trainer(model, problem, config)
-    hand_over = trainer.add_hook(_HandOver(steps))
+    track = {steps: "coef_err_adam"}
+    track.update({steps + n: f"coef_err_lbfgs{n}" for n in TRACKED_LBFGS_STEPS if n < lbfgs_steps})
+    tracked = trainer.add_hook(_Track(track))
     history = trainer.fit()
     metrics = {"cpu_s": time.process_time() - start, "rel_l2": problem.relative_error(model)}
     metrics.update(coefficient_errors(model, problem))
     if config.lbfgs_steps:
         metrics["rel_l2_adam"] = history.error[history.error_step.index(steps)]
-        if hand_over.errors:
-            metrics["coef_err_adam"] = hand_over.errors["coef_err"]
+        metrics.update(tracked.errors)
     return metrics
 
 
-class _HandOver:
-    """A hook keeping `coefficient_errors` at step ``step`` (the Adam -> L-BFGS hand-over)."""
+class _Track:
+    """A hook keeping the largest coefficient error (``coef_err``) before the steps
+    ``at`` (a mapping step -> metric name), e.g. at the Adam -> L-BFGS hand-over."""
 
-    def __init__(self, step: int):
-        self.step = step
+    def __init__(self, at: dict[int, str]):
+        self.at = at
         self.errors: dict[str, float] = {}
 
     def on_step(self, trainer, step, losses):
-        if step == self.step:
-            self.errors = coefficient_errors(trainer.model, trainer.problem)
+        if step in self.at:
+            errors = coefficient_errors(trainer.model, trainer.problem)
+            if errors:
+                self.errors[self.at[step]] = errors["coef_err"]
 
 
 def report(records: list[dict]) -> str:
@@ -186,7 +207,11 @@ def _coefficient_table(records: list[dict]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for (problem, method), runs in sorted(found.items(), key=lambda k: PROBLEMS.index(k[0][0])):
-        names = sorted(k for k in runs[0] if k.startswith("coef_err_") and k != "coef_err_adam")
+        names = sorted(
+            k
+            for k in runs[0]
+            if k.startswith("coef_err_") and k != "coef_err_adam" and "_lbfgs" not in k
+        )
         errors = ", ".join(
             f"{k.removeprefix('coef_err_')} {statistics.mean(m[k] for m in runs):.2%} "
             f"({max(m[k] for m in runs):.2%})"
@@ -208,4 +233,5 @@ register(
     quick=CellGrid(methods=METHODS, problems=PROBLEMS[:2], seeds=1),
     run=run_cell,
     report=report,
+    figure_metrics=["rel_l2", "rel_l2_adam", "coef_err", "cpu_s"],
 )

@@ -5,12 +5,14 @@
 #   bash benchmarks/gpu/run.sh [--budget-s 540] [--out DIR] [--workers 4] [--dry]
 #
 # --out       results folder (default $OUT when set, else results/gpu); NAME.jsonl per
-#             benchmark and run.log: at most 8 files, so that all of it comes back from a lease
+#             benchmark, conflict-cost.md and run.log: at most 8 files, so that all of it comes
+#             back from a lease
 # --resume-from DIR   committed results copied into --out first, when --out lacks them
 #             (default benchmarks/results/gpu; "none" to start empty)
 # --budget-s  the whole call, set-up included; no cell starts after it and cells still running
 #             are stopped unrecorded, so the next call does them
-# --workers   cell processes sharing the GPU (fno-step always runs alone, for its timings)
+# --workers   cell processes sharing the GPU (fno-step always runs alone, for its timings;
+#             the PINN stages name their own count: their small MLPs are launch-bound)
 # --dry       CPU, the quick grids: the first stage runs cells, the others only check their
 #             filters (a 1 s budget); what the test suite runs so that this script cannot rot
 #
@@ -72,27 +74,53 @@ if [ "$resume_from" != none ] && [ -d "$resume_from" ]; then
     done
 fi
 
-# Stages in priority order: benchmark, then its filters (full grid @ quick grid for --dry).
+# Stages in priority order: benchmark|filters (full grid @ quick grid for --dry)[|workers].
 # Seed 0 of every method comes before the other seeds, so a cut run still compares them all.
+#
+# The converged conflict grid (15 problems x 9 methods x 3 seeds, 40,000 Adam steps a cell,
+# 4 x 64 tanh, 128 points per loss): measured on the 2-core CPU (process time, 1 thread,
+# `python benchmarks/conflict.py --cell-costs`, benchmarks/results/conflict_cell_cost_cpu.md)
+# a step costs 11-64 ms on the 2-D problems (K = 3-6), 29-57 ms on heat_10d and 109-158 ms on
+# heat_50d, so a cell takes 8 (burgers vanilla) to 105 (heat_50d adapters) minutes of one core
+# and one seed of the grid about 50 core-hours (heat_50d 14 of them); three seeds about 150.
+# GPU estimate: a step is 800-3400 aten operators (9400-11500 on heat_50d; counted with a
+# dispatch mode), each a kernel launch of microseconds of work; at the 18 us per operator of
+# the eager fno-step on the H100 (README), one process takes 14-60 ms a step: the GPU is no
+# faster than a core per process, and its gain is running many processes at once, up to the
+# point where their kernels fill it (not measured). With 14 processes and perfect sharing one
+# seed would still need about 4 hours: no converged cell finishes within one 10-minute command
+# unless a step drops below 540 s / 40,000 = 13 ms under sharing. Hence the stage
+# "conflict-cost" first: it times 30 steps of every cell in 14 processes at once on the GPU
+# (about a minute; $out/conflict-cost.md), and the conflict stages after it are skipped when
+# its cheapest cell cannot finish in the time left. What would make the grid fit: fewer
+# kernel launches per step (CUDA graphs / torch.compile of the step, or vmap over seeds and
+# methods in one process).
 eager="--method fp32 --method tf32 --method bf16"
+pinn_workers=14
 stages=(
     "resolution-transfer|--problem darcy_fno --setting default --seeds 1"
     "resolution-transfer|--problem darcy_fno --setting default"
     "fno-step|$eager"
     "fno-step|"
+    "conflict-cost|--steps 30@--steps 1 --problem heat|$pinn_workers"
+    "conflict|--seeds 1@--problem heat --seeds 1|$pinn_workers"
     "resolution-transfer|--problem darcy_transolver --problem moments --seeds 1"
     "resolution-transfer|--problem darcy_transolver --problem moments"
     "repair|--setting n128 --seeds 1@--setting n32 --seeds 1"
-    "conflict|--problem heat_10d --problem heat_50d --seeds 1@--problem heat --seeds 1"
+    "conflict|@--problem heat|$pinn_workers"
     "repair|--setting n128@--setting n32"
-    "conflict|--problem heat_10d --problem heat_50d@--problem heat"
     "rmn|"
     "msn|"
 )
 status=0
+cheapest_conflict_s=0  # from conflict-cost: seconds of the cheapest converged conflict cell
 for stage in "${stages[@]}"; do
     name=${stage%%|*}
     filters=${stage#*|}
+    stage_workers=$workers
+    if [[ $filters == *\|* ]]; then stage_workers=${filters##*|}; filters=${filters%|*}; fi
+    [ "$name" = fno-step ] && stage_workers=1
+    [ $dry = 1 ] && [ "$stage_workers" != "$workers" ] && stage_workers=1  # own count: 1 core
     if [ $dry = 1 ] && [[ $filters == *@* ]]; then filters=${filters#*@}; else filters=${filters%@*}; fi
     left=$((budget - ($(date +%s) - start) - 5))
     if [ $dry = 1 ]; then  # the first stage runs cells, leaving 5 s for each later check
@@ -103,9 +131,20 @@ for stage in "${stages[@]}"; do
         echo "== budget spent: $name and later stages are left for the next call"
         break
     fi
-    stage_workers=$workers
-    [ "$name" = fno-step ] && stage_workers=1
-    echo "== $name ${filters:-(whole grid)}: ${left}s"
+    echo "== $name ${filters:-(whole grid)}: ${left}s, $stage_workers worker(s)"
+    if [ "$name" = conflict-cost ]; then
+        # shellcheck disable=SC2086
+        "$python" -P -m sciml.benchmarks.conflict --cell-costs $filters --device $device \
+            --workers $stage_workers --out "$out/conflict-cost.md" > /dev/null || status=$?
+        cheapest_conflict_s=$(sed -n 's/^cheapest cell: \([0-9]*\) s$/\1/p' "$out/conflict-cost.md" 2> /dev/null || true)
+        cheapest_conflict_s=${cheapest_conflict_s:-0}
+        echo "   cheapest converged conflict cell: ${cheapest_conflict_s}s with $stage_workers processes at once"
+        continue
+    fi
+    if [ "$name" = conflict ] && [ $dry = 0 ] && [ "$cheapest_conflict_s" -gt $left ]; then
+        echo "   skipped: its cheapest cell takes ${cheapest_conflict_s}s (conflict-cost.md), ${left}s are left"
+        continue
+    fi
     # -P: import sciml from PYTHONPATH (the installed copy), not the checkout's folder
     # shellcheck disable=SC2086
     "$python" -P -m sciml.cli bench run "$name" "${grid[@]}" $filters --device $device \

@@ -8,7 +8,8 @@ A benchmark module in ``benchmarks/`` registers itself::
         ...
 
     register("name", description="...", grid=CellGrid(methods=[...], seeds=3),
-             quick=CellGrid(methods=[...]), run=run_cell)
+             quick=CellGrid(methods=[...]), run=run_cell,
+             figure_metrics=["metric"])  # optional: the report figure's panels, in order
 
 Then ``sciml bench run name --quick --out results`` and ``sciml bench report results``.
 """

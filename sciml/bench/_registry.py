@@ -19,6 +19,13 @@ from typing import Any
 from .._deprecation import deprecated_alias
 
 
+def _labels(what: str, labels: Any) -> tuple[str, ...]:
+    """``labels`` as a tuple, checked to be a non-empty sequence of non-empty strs."""
+    if isinstance(labels, str) or not labels or not all(isinstance(x, str) and x for x in labels):
+        raise ValueError(f"{what} must be a non-empty sequence of labels, got {labels!r}")
+    return tuple(labels)
+
+
 @dataclass(frozen=True, order=True)
 class Cell:
     """One unit of benchmark work: a method on a problem in a setting with a seed."""
@@ -59,16 +66,7 @@ class CellGrid:
 
     def __post_init__(self) -> None:
         for name in ("methods", "problems", "settings"):
-            labels = getattr(self, name)
-            if (
-                isinstance(labels, str)
-                or not labels
-                or not all(isinstance(x, str) and x for x in labels)
-            ):
-                raise ValueError(
-                    f"CellGrid.{name} must be a non-empty sequence of labels, got {labels!r}"
-                )
-            object.__setattr__(self, name, tuple(labels))
+            object.__setattr__(self, name, _labels(f"CellGrid.{name}", getattr(self, name)))
         if not isinstance(self.seeds, int) or self.seeds < 1:
             raise ValueError(f"CellGrid.seeds must be an integer >= 1, got {self.seeds!r}")
 
@@ -146,7 +144,9 @@ class Benchmark:
     metric name to number; ``context`` gives the device and timing helpers.
     ``report(records) -> str``, optional, adds benchmark-specific Markdown (e.g. a
     pivot table) under the generic table; a hook with a ``results_dir`` parameter
-    also gets the results folder (to save its own figures there).
+    also gets the results folder (to save its own figures there). ``figure_metrics``,
+    optional, names the metrics of the generic figure, one panel each in that order
+    (default: the first four alphabetically); wall time is always the last panel.
     """
 
     name: str
@@ -156,6 +156,7 @@ class Benchmark:
     run: RunCell = field(repr=False)
     source: str = ""
     report: ReportHook | None = field(default=None, repr=False)
+    figure_metrics: tuple[str, ...] | None = None
 
     def cells(self, *, quick: bool = False, seeds: int | None = None) -> list[Cell]:
         return (self.quick if quick else self.grid).cells(seeds)
@@ -172,14 +173,19 @@ def register(
     quick: CellGrid,
     run: RunCell,
     report: ReportHook | None = None,
+    figure_metrics: Sequence[str] | None = None,
 ) -> Benchmark:
     """Register a benchmark (called by modules in ``benchmarks/`` at import time).
 
     Re-registering a name from the same source file replaces it (modules may be
     loaded again in worker processes); a clash between two files is an error.
+    ``figure_metrics`` names the metrics that the report's figure shows, in order
+    (see `Benchmark`), e.g. ``figure_metrics=["rel_l2", "coef_err"]``.
     """
     if not isinstance(grid, CellGrid) or not isinstance(quick, CellGrid):
         raise TypeError("grid and quick must be CellGrid objects")
+    if figure_metrics is not None:
+        figure_metrics = _labels("figure_metrics", figure_metrics)
     source = getattr(run, "__module__", "") or ""
     source_file = str(getattr(sys.modules.get(source), "__file__", source))
     existing = _REGISTRY.get(name)
@@ -187,7 +193,7 @@ def register(
         raise ValueError(
             f"benchmark {name!r} is registered twice ({existing.source} and {source_file})"
         )
-    benchmark = Benchmark(name, description, grid, quick, run, source_file, report)
+    benchmark = Benchmark(name, description, grid, quick, run, source_file, report, figure_metrics)
     _REGISTRY[name] = benchmark
     return benchmark
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,32 @@ def _cell_label(cell: dict[str, Any]) -> str:
     return "/".join(str(cell[k]) for k in ROW_KEYS)
 
 
-def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: int = 4) -> Path:
-    """Bar charts (mean with std error bars) of up to ``max_metrics`` metrics plus time."""
+def figure_panels(
+    rows: list[dict[str, Any]], metrics: Sequence[str] | None = None, max_metrics: int = 4
+) -> list[str]:
+    """The metrics a benchmark's figure shows, one panel each, ``time_s`` last.
+
+    ``metrics`` (a benchmark's `Benchmark.figure_metrics`) in their order, those that no
+    row of `summarize`'s has left out; ``None`` (or none of them found): the first
+    ``max_metrics`` metrics alphabetically.
+    """
+    found = {m for row in rows for m in row["stats"]} - {"time_s", "peak_mem_mb"}
+    chosen = [m for m in metrics or () if m in found]
+    return [*(chosen or sorted(found)[:max_metrics]), "time_s"]
+
+
+def figure(
+    name: str,
+    records: list[dict[str, Any]],
+    path: Path,
+    max_metrics: int = 4,
+    metrics: Sequence[str] | None = None,
+) -> Path:
+    """Bar charts (mean with std error bars) of the `figure_panels` metrics plus time."""
     from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
     rows = summarize(records)
-    metric_names = sorted({m for row in rows for m in row["stats"]} - {"time_s", "peak_mem_mb"})
-    panels = [*metric_names[:max_metrics], "time_s"]
+    panels = figure_panels(rows, metrics, max_metrics)
     labels = ["/".join(r[k] for k in ROW_KEYS if r[k] != "default") or r["method"] for r in rows]
     fig = Figure(figsize=(max(6, 0.45 * len(rows) + 2), 2.4 * len(panels)))
     # sharex: panels with missing metrics (NaN bars) keep the labels' positions
@@ -119,7 +139,8 @@ def figure(name: str, records: list[dict[str, Any]], path: Path, max_metrics: in
             positions, labels if ax is axes[-1, 0] else [""] * len(rows), rotation=60, ha="right"
         )
         finite = [s[0] for s in stats if math.isfinite(s[0])]
-        if metric == "time_s" and finite and min(finite) > 0:
+        # time, and metrics spanning more than two decades (errors), on a log axis
+        if finite and min(finite) > 0 and (metric == "time_s" or max(finite) > 100 * min(finite)):
             ax.set_yscale("log")
         if not finite:
             ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
@@ -153,7 +174,7 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
     files = sorted(results_dir.glob("*.jsonl"))
     if not files:
         raise ValueError(f"no *.jsonl result files in {str(results_dir)!r}")
-    hooks = _report_hooks(benchmark_dir)
+    benchmarks = _benchmarks(benchmark_dir)
     written, sections = [], []
     with contextlib.ExitStack() as moves:  # every file is moved into place at the end, or none
         for file in files:
@@ -164,10 +185,12 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
             section = markdown_table(name, records)
             png = file.with_suffix(".png")
             before = _modified(png)
-            if name in hooks:
-                section += "\n" + _call_hook(hooks[name], records, results_dir)
+            benchmark = benchmarks.get(name)
+            if benchmark is not None and benchmark.report is not None:
+                section += "\n" + _call_hook(benchmark.report, records, results_dir)
             if _modified(png) == before:  # the hook drew no NAME.png of its own
-                figure(name, records, moves.enter_context(atomic_write(png)))
+                metrics = None if benchmark is None else benchmark.figure_metrics
+                figure(name, records, moves.enter_context(atomic_write(png)), metrics=metrics)
             sections.append(section)
             markdown = file.with_suffix(".md")
             text = f"# Benchmark results: {name}\n\n{section}\n![{name}]({name}.png)\n"
@@ -180,14 +203,14 @@ def report(results_dir: str | Path, benchmark_dir: str | Path | None = None) -> 
     return [*written, index]
 
 
-def _report_hooks(benchmark_dir: str | Path | None) -> dict[str, Any]:
+def _benchmarks(benchmark_dir: str | Path | None) -> dict[str, Any]:
+    """The registered benchmarks by name (their report hooks and figure metrics)."""
     from ._registry import load_benchmarks
 
     try:
-        benchmarks = load_benchmarks(benchmark_dir)
-    except ValueError:  # no benchmark folder: generic tables only
+        return load_benchmarks(benchmark_dir)
+    except ValueError:  # no benchmark folder: generic tables and figures only
         return {}
-    return {name: b.report for name, b in benchmarks.items() if b.report is not None}
 
 
 def _call_hook(hook: Any, records: list[dict[str, Any]], results_dir: Path) -> str:

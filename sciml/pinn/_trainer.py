@@ -95,7 +95,8 @@ class Trainer:
     ----------
     model : nn.Module
         Maps points ``(n_points, n_dims)`` to outputs; cast to ``config.dtype`` and
-        moved to ``config.device`` in place.
+        moved to ``config.device`` in place (and cast to ``config.lbfgs_dtype`` at the
+        L-BFGS hand-over, when that differs).
     problem : Problem
     config : TrainerConfig, optional
     param_groups : mapping of str to iterable of Parameter, optional
@@ -107,6 +108,9 @@ class Trainer:
     ----------
     step : int
         Steps completed.
+    dtype : torch.dtype
+        The dtype the model and the points are in now (``config.phase_dtype`` of the
+        current phase).
     history : History
     parameters : list of Parameter
         The trained parameters, in ``model.named_parameters()`` order.
@@ -161,6 +165,7 @@ class Trainer:
                 f"config.weights names unknown losses {stray}; losses: {problem.names}"
             )
         self.model = model.to(device=config.device, dtype=config.dtype)
+        self.dtype = config.dtype
         self.problem = problem
         self.config = config
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
@@ -277,6 +282,7 @@ class Trainer:
         phase = "adam" if k < self.config.steps else "lbfgs"
         generator_state, torch_state = self.generator.get_state(), torch.get_rng_state()
         points_before = dict(self._points)
+        self._cast(self.config.phase_dtype(phase))
         self._sample(k, phase)
         self.weights = {
             n: self.config.weight(n, k, loss.weight) for n, loss in self.problem.losses.items()
@@ -347,6 +353,21 @@ class Trainer:
 
     # ------------------------------------------------------------------ helpers
 
+    def _cast(self, dtype: torch.dtype) -> None:
+        """Cast the model, the current points and the last good parameters to ``dtype``
+        (the parameters stay the same objects, so the optimisers keep them)."""
+        if dtype == self.dtype:
+            return
+        self.model.to(dtype=dtype)
+        for p in self.parameters:
+            p.grad = None
+        self._points = {
+            n: p.detach().to(dtype=dtype).requires_grad_(True) for n, p in self._points.items()
+        }
+        if self._good is not None:
+            self._good = (self._good[0], [p.to(dtype=dtype) for p in self._good[1]])
+        self.dtype = dtype
+
     def _sample(self, k: int, phase: str | None) -> None:
         """Draw the points due at step ``k`` of ``phase`` (``None``: only missing ones)."""
         cfg = self.config
@@ -363,7 +384,7 @@ class Trainer:
                     n_points = max(1, round(cfg.lbfgs_points_scale * loss.n_points))
             if name not in self._points or due:
                 self._points[name] = loss.sample(
-                    self.generator, cfg.dtype, cfg.device, n_points=n_points
+                    self.generator, self.dtype, cfg.device, n_points=n_points
                 )
 
     def _losses(self) -> dict[str, Tensor]:
@@ -460,7 +481,7 @@ class Trainer:
             "points": {n: p.detach().cpu() for n, p in points.items()},
             "history": self.history.to_dict(),
             "losses": list(self.problem.names),
-            "dtype": str(self.config.dtype),
+            "dtype": str(self.dtype),
         }
 
     def _load_state(self, state: dict[str, Any]) -> None:
@@ -474,6 +495,9 @@ class Trainer:
                 f"the checkpoint is at step {state['step']}, beyond config.total_steps="
                 f"{self.config.total_steps}"
             )
+        # a state from inside the L-BFGS phase is in its dtype (load_state_dict would round)
+        step = int(state["step"])
+        self._cast(self.config.phase_dtype("lbfgs" if step > self.config.steps else "adam"))
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["adam"])
         for group, lr in zip(self.optimizer.param_groups, _group_lrs(self.optimizer, self.config)):
@@ -483,11 +507,11 @@ class Trainer:
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         self._points = {
-            n: p.to(dtype=self.config.dtype, device=self.config.device).requires_grad_(True)
+            n: p.to(dtype=self.dtype, device=self.config.device).requires_grad_(True)
             for n, p in state["points"].items()
         }
         self.history = History.from_dict(state["history"])
-        self.step = int(state["step"])
+        self.step = step
 
 
 def _group_lrs(optimizer: torch.optim.Optimizer, config: TrainerConfig) -> list[float]:

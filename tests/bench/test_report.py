@@ -124,7 +124,7 @@ def test_failed_report_leaves_the_old_one_untouched(tmp_path, monkeypatch):
     report(tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    def broken_figure(*args):
+    def broken_figure(*args, **kwargs):
         raise RuntimeError("matplotlib failed")
 
     monkeypatch.setattr(_report, "figure", broken_figure)
@@ -148,3 +148,58 @@ def test_malformed_records_are_skipped_and_reported(tmp_path):
     ):
         written = report(tmp_path)
     assert "| a | p | s | 1 |" in (tmp_path / "demo.md").read_text() and len(written) == 3
+
+
+def test_figure_shows_the_metrics_a_benchmark_names(tmp_path, monkeypatch):
+    import json
+    import textwrap
+
+    from sciml.bench import _registry
+    from sciml.bench._report import figure_panels
+
+    record = _record("a", 0, 1.0)
+    record["metrics"] = {"a_first": 1.0, "b": 2.0, "c": 3.0, "d": 4.0, "rel_l2": 0.1}
+    rows = summarize([record])
+    assert figure_panels(rows) == ["a_first", "b", "c", "d", "time_s"]  # alphabetical
+    assert figure_panels(rows, ["rel_l2", "missing", "b"]) == ["rel_l2", "b", "time_s"]
+    assert figure_panels(rows, ["missing"], max_metrics=2) == ["a_first", "b", "time_s"]
+    with pytest.raises(ValueError, match="figure_metrics must be a non-empty sequence"):
+        _registry.register(
+            "demo-bad", description="d", grid=_registry.CellGrid(methods=["a"]),
+            quick=_registry.CellGrid(methods=["a"]), run=lambda cell, ctx: {},
+            figure_metrics="rel_l2",
+        )  # fmt: skip
+
+    saved = dict(_registry._REGISTRY)
+    _registry._REGISTRY.clear()
+    drawn = []
+    try:
+        benchmarks = tmp_path / "benchmarks"
+        benchmarks.mkdir()
+        (benchmarks / "demo_named.py").write_text(
+            textwrap.dedent("""
+            from sciml.bench import CellGrid, register
+
+            register("demo", description="d", grid=CellGrid(methods=["a"]),
+                     quick=CellGrid(methods=["a"]), run=lambda cell, ctx: {},
+                     figure_metrics=["rel_l2", "c"])
+        """)
+        )
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "demo.jsonl").write_text(json.dumps(record) + "\n")
+        from sciml.bench import _report
+
+        real = _report.figure
+
+        def watch(name, records, path, max_metrics=4, metrics=None):
+            drawn.append(figure_panels(summarize(records), metrics, max_metrics))
+            return real(name, records, path, max_metrics, metrics)
+
+        monkeypatch.setattr(_report, "figure", watch)
+        report(out, benchmarks)
+    finally:
+        _registry._REGISTRY.clear()
+        _registry._REGISTRY.update(saved)
+    assert drawn == [["rel_l2", "c", "time_s"]]
+    assert (out / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

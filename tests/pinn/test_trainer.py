@@ -209,6 +209,7 @@ class _Const(nn.Module):
         ({"clip_norm": -1.0}, "clip_norm"),
         ({"weights": {"a": -2.0}}, "weights"),
         ({"dtype": torch.float16}, "dtype"),
+        ({"lbfgs_dtype": "float64"}, "lbfgs_dtype"),
         ({"device": "tpu"}, "device"),
         ({"checkpoint_every": 5}, "checkpoint_path"),
         ({"log_every": 0}, "log_every"),
@@ -304,11 +305,21 @@ def _resumable_config(tmp_path, **kwargs):
 
 
 @pytest.mark.parametrize(
-    ("resume_at", "scale"),
-    [(10, None), (15, None), (10, 2.0), (15, 2.0)],  # Adam phase, L-BFGS phase; hand-over draw
+    ("resume_at", "scale", "dtypes"),
+    [  # Adam phase, L-BFGS phase; hand-over draw; float32 Adam -> float64 L-BFGS
+        (10, None, (F64, None)),
+        (15, None, (F64, None)),
+        (10, 2.0, (F64, None)),
+        (15, 2.0, (F64, None)),
+        (10, 2.0, (torch.float32, F64)),
+        (15, 2.0, (torch.float32, F64)),
+    ],
 )
-def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at, scale):
-    config = _resumable_config(tmp_path, lbfgs_points_scale=scale)
+def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at, scale, dtypes):
+    dtype, lbfgs_dtype = dtypes
+    config = _resumable_config(
+        tmp_path, lbfgs_points_scale=scale, dtype=dtype, lbfgs_dtype=lbfgs_dtype
+    )
     full = Trainer(_mlp(), _ode_problem(resample_every=3), config)
     full_history = full.fit().to_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -601,6 +612,7 @@ def test_lbfgs_tolerances_default_by_dtype_and_stop_the_iterations():
     assert _config().lbfgs_tolerances == (1e-12, 1e-16)
     assert _config(dtype=torch.float32).lbfgs_tolerances == (1e-7, 1e-9)
     assert _config(lbfgs_tolerance_grad=1e-5).lbfgs_tolerances == (1e-5, 1e-16)
+    assert _config(dtype=torch.float32, lbfgs_dtype=F64).lbfgs_tolerances == (1e-12, 1e-16)
     x = torch.linspace(0, 1, 16, dtype=F64)[:, None]
     problem = Problem([Loss.data("data", x, 3 * x - 1)])
     calls = {}
@@ -618,6 +630,51 @@ def test_lbfgs_tolerances_default_by_dtype_and_stop_the_iterations():
         calls[tolerance] = (moved, trainer.evaluate()["data"])
     assert calls[1e3][0] is False
     assert calls[1e-12][0] is True and calls[1e-12][1] < 1e-16  # measured 1.9e-19
+
+
+def test_lbfgs_dtype_casts_at_the_handover_and_keeps_training():
+    """Float32 Adam, then L-BFGS in float64 on y = 3x - 1: the model (a learned
+    coefficient included) and the points are cast once, the optimiser keeps the same
+    parameters, and L-BFGS goes on below float32's floor."""
+    x = torch.linspace(0, 1, 16, dtype=F64)[:, None]
+    seen = []
+
+    class Slope(nn.Module):  # y = exp(log_slope) x + bias, the slope a "PDE coefficient"
+        def __init__(self):
+            super().__init__()
+            self.log_slope = nn.Parameter(torch.tensor(0.0))
+            self.bias = nn.Parameter(torch.tensor(0.0))
+
+        def forward(self, x):
+            return self.log_slope.exp() * x + self.bias
+
+    class Watch:
+        def on_step(self, trainer, k, losses):
+            seen.append((trainer.model.log_slope.dtype, trainer._points["data"].dtype))
+
+    results = {}
+    for lbfgs_dtype in (None, F64):
+        seen.clear()
+        problem = Problem([Loss.data("data", x, 3 * x - 1)])
+        config = TrainerConfig(
+            steps=10, lr=1e-2, lbfgs_steps=3, lbfgs_iterations=20, lbfgs_dtype=lbfgs_dtype,
+            dtype=torch.float32, progress=False,
+        )  # fmt: skip
+        model = Slope()
+        trainer = Trainer(model, problem, config)
+        trainer.add_hook(Watch())
+        history = trainer.fit()
+        assert history.phase == ["adam"] * 10 + ["lbfgs"] * 3
+        assert trainer.lbfgs.param_groups[0]["params"] == [model.log_slope, model.bias]
+        slope_error = abs(float(model.log_slope.detach().exp()) - 3)
+        results[lbfgs_dtype] = (trainer.evaluate()["data"], slope_error, seen.copy())
+    f32 = torch.float32
+    loss32, slope32, seen32 = results[None]
+    loss64, slope64, seen64 = results[F64]
+    assert seen32 == [(f32, f32)] * 13
+    assert seen64 == [(f32, f32)] * 10 + [(F64, F64)] * 3
+    assert loss32 > 1e-12 and slope32 > 1e-6  # float32 stops near its resolution
+    assert loss64 < 1e-14 and slope64 < 1e-6  # float64 goes on
 
 
 def test_handover_draws_scaled_lbfgs_points_once():

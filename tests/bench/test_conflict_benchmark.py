@@ -1,0 +1,88 @@
+"""The `conflict` benchmark's bookkeeping: what a converged cell costs (extrapolated from
+timed steps), and the evaluation of `recommend` on whatever records exist."""
+
+import math
+
+import pytest
+import sciml.benchmarks.conflict as conflict
+
+
+def test_cell_costs_extrapolate_the_timed_steps(monkeypatch):
+    per_step = {"vanilla": 0.01, "profile": 0.02, "lra": 0.03, "adapters_lra": 0.05}
+
+    def timed(job):
+        name, method, steps, device = job
+        return name, method, per_step.get(method, 0.04)
+
+    monkeypatch.setattr(conflict, "_time_step", timed)
+    rows = conflict.cell_costs(["heat", "thermoelastic"], steps=5)
+    by = {(r["problem"], r["method"]): r for r in rows}
+    assert len(rows) == 2 * len(conflict.METHODS)
+    assert by[("thermoelastic", "pcgrad")]["K"] == 4
+    # vanilla profiles its first 1000 of 40,000 steps; recommend then runs the dearer of
+    # lra and adapters_lra
+    assert by[("heat", "vanilla")]["cell_s"] == pytest.approx(1000 * 0.02 + 39000 * 0.01)
+    assert by[("heat", "recommend")]["cell_s"] == pytest.approx(1000 * 0.02 + 39000 * 0.05)
+    assert by[("heat", "pcgrad")]["cell_s"] == pytest.approx(40000 * 0.04)
+    assert by[("heat", "recommend")]["ms_per_step"] == pytest.approx(50.0)
+    table = conflict._cell_cost_table(rows, 5, "cuda", 14)
+    assert table[-1] == "cheapest cell: 410 s"  # what benchmarks/gpu/run.sh reads
+    # one seed's 9 cells: vanilla, adapters_lra, lra, recommend, then five at 40 ms a step
+    seed_s = 410 + 2000 + 1200 + 1970 + 5 * 1600
+    row = f"| heat | 3 | 10.0 | 50.0 | 30.0 | 50.0 | 40.0 | 40.0 | 40.0 | 40.0 | 40.0 | {seed_s} |"
+    assert row in table
+
+
+def test_step_seconds_times_a_real_step():
+    budget = conflict.BUDGET[True]
+    problem = conflict._problem("heat", budget)
+    for method in ("vanilla", "profile", "adapters_lra"):
+        seconds = conflict.step_seconds(method, problem, budget, conflict._config(2, 0, "cpu"), 0)
+        assert math.isfinite(seconds) and 0 < seconds < 5
+
+
+def _records(errors: dict[str, dict[str, float]], seeds=(0, 1)) -> list[dict]:
+    """``ok`` conflict records with ``rel_l2`` per problem and method; seed s adds s * 1e-3
+    of the error (the means are the given ones plus 5e-4 of it)."""
+    records = []
+    for problem, by_method in errors.items():
+        for method, error in by_method.items():
+            for seed in seeds:
+                cell = {"method": method, "problem": problem, "setting": "converged", "seed": seed}
+                metrics = {"rel_l2": error * (1 + 1e-3 * seed)}
+                records.append(
+                    {"benchmark": "conflict", "cell": cell, "metrics": metrics, "status": "ok",
+                     "time_s": 1.0,
+                     "peak_mem_mb": 1.0}
+                )  # fmt: skip
+    return records
+
+
+def test_recommend_is_judged_against_the_best_method_and_vanilla():
+    from sciml.bench import summarize
+
+    every = {m: 1.0 for m in conflict.METHODS}
+    errors = {
+        "a": {**every, "config": 0.5, "recommend": 0.52, "vanilla": 2.0},  # within, better
+        "b": {**every, "lra": 0.5, "recommend": 0.6},  # 1.2x the best, better than vanilla
+        "c": {"vanilla": 1.0, "recommend": 1.1, "pcgrad": 1.3},  # = 1.1x best, 10% worse
+        "d": {"vanilla": 1.0, "lra": 0.1},  # no recommend: not judged
+    }
+    result = conflict.evaluate_recommend(summarize(_records(errors)))
+    assert sorted(result["problems"]) == ["a", "b", "c"]
+    a, b, c = (result["problems"][p] for p in "abc")
+    assert (a["best"], b["best"], c["best"]) == ("config", "lra", "vanilla")
+    assert a["to_best"] == pytest.approx(1.04) and a["to_vanilla"] == pytest.approx(0.26)
+    assert b["to_best"] == pytest.approx(1.2) and c["to_vanilla"] == pytest.approx(1.1)
+    assert result["share_within"] == pytest.approx(2 / 3)  # a and c
+    assert result["worse_than_vanilla"] == ["c"]
+    assert result["met"] is False and result["complete"] is False  # c has 3 of 9 methods
+    text = "\n".join(conflict._recommend_section(result))
+    assert "| b | 1.20 | lra | 0.60 | 9 of 9 |" in text
+    assert "Within 1.1x of the best on 67% of 3 problems" in text
+    assert "worse than vanilla on: c" in text and "Targets not met on the records so far" in text
+
+    only_a = conflict.evaluate_recommend(summarize(_records({"a": errors["a"]})))
+    assert only_a["met"] is True and only_a["complete"] is True
+    assert conflict.evaluate_recommend(summarize(_records({"d": errors["d"]})))["met"] is None
+    assert conflict._recommend_section(conflict.evaluate_recommend([])) == []
