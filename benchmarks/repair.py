@@ -635,10 +635,11 @@ def ns_gain_report(records: list[dict]) -> list[str]:
         cells = []
         for mode in ("post_hoc", "in_loop"):
             values = by_mode.get(mode, [])
-            spread = f"{min(values, default=0):.3g} - {max(values, default=0):.3g}"
-            cells.append(
-                f"{np.mean(values):.3g} ({spread}, {len(values)} seeds)" if values else "–"
-            )
+            if not values:
+                cells.append("–")
+                continue
+            spread = f"{min(values):.3g} - {max(values):.3g}"
+            cells.append(f"{np.mean(values):.3g} ({spread}, {len(values)} seeds)")
         lines.append(f"| {setting} | {cells[0]} | {cells[1]} | {paper} |")
     return lines
 

@@ -409,8 +409,7 @@ def report(records: list[dict], results_dir: Path | None = None) -> str:
     norms = [n for n in NORMS if any(k[0] == n for k in stats)]
     lines = []
     panels = []
-    settings = ["default", "train33"]
-    for problem in [_panel(p, s) for p in TRANSFER_PROBLEMS for s in settings]:
+    for problem in [_panel(p, s) for p in TRANSFER_PROBLEMS for s in DARCY_SETTINGS]:
         present = [n for n in norms if (n, problem) in stats]
         if not present:
             continue
