@@ -392,7 +392,7 @@ class EqOD(DiscoveryEstimator):
         """Steps 3-8 of the module docstring for one channel's ``b = G xi``.
 
         ``additions(coef, cols)`` returns the columns the noise-calibrated test adds and
-        its coefficients on the enlarged support (`noise_additions`).
+        its coefficients on the enlarged support (`noise_additions`; None when it adds none).
         """
         if float(np.sum(b**2)) == 0:
             raise ValueError(f"the weak-form time derivative of channel {channel!r} is zero")
@@ -414,9 +414,7 @@ class EqOD(DiscoveryEstimator):
         coef, r = self._two_sided_fallback(G, b, coef, r, channel)
         added, refit = additions(coef, cols)
         self.noise_additions_[channel] = [names[j] for j in added]
-        if added:
-            if refit is None:
-                refit, _ = least_squares(G, b, [int(j) for j in np.flatnonzero(coef)] + added)
+        if added:  # with additions, `noise_additions` always returns its own coefficients
             coef, r = refit, float(np.linalg.norm(b - G @ refit) / np.linalg.norm(b))
         r2 = 1.0 - r**2
         identified = bool(r2 >= self.min_r2 and np.any(coef != 0))
