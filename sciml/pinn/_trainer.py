@@ -282,7 +282,8 @@ class Trainer:
         phase = "adam" if k < self.config.steps else "lbfgs"
         generator_state, torch_state = self.generator.get_state(), torch.get_rng_state()
         points_before = dict(self._points)
-        self._cast(self.config.phase_dtype(phase))
+        if k == self.config.steps:  # the hand-over (a resumed L-BFGS phase is cast on loading)
+            self._cast(self.config.phase_dtype("lbfgs"))
         self._sample(k, phase)
         self.weights = {
             n: self.config.weight(n, k, loss.weight) for n, loss in self.problem.losses.items()
