@@ -165,7 +165,6 @@ class Trainer:
                 f"config.weights names unknown losses {stray}; losses: {problem.names}"
             )
         self.model = model.to(device=config.device, dtype=config.dtype)
-        self.dtype = config.dtype
         self.problem = problem
         self.config = config
         named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
@@ -203,6 +202,11 @@ class Trainer:
         self._bar = None
 
     # ----------------------------------------------------------------- public API
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype the model (its trained parameters) and the points are in now."""
+        return self.parameters[0].dtype
 
     def add_hook(self, hook: Any) -> Any:
         """Register a hook (see `TrainingHook`); returns it."""
@@ -367,7 +371,6 @@ class Trainer:
         }
         if self._good is not None:
             self._good = (self._good[0], [p.to(dtype=dtype) for p in self._good[1]])
-        self.dtype = dtype
 
     def _sample(self, k: int, phase: str | None) -> None:
         """Draw the points due at step ``k`` of ``phase`` (``None``: only missing ones)."""
