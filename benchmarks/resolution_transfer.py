@@ -285,7 +285,7 @@ def run_transfer(cell: Cell, context: Context) -> dict[str, float]:
     cfg, data = pairs(cell.problem, context.quick, cell.setting)
     model = build(cell.problem, cell.method, context.quick).to(context.device)
     trainer = OperatorTrainer(model, OperatorTrainerConfig(**TRAIN[context.quick], seed=cell.seed))
-    result = trainer.fit(data[cfg["train"]][0])
+    result = trainer.fit(data[cfg["train"]][0], checkpoint=context.checkpoint)
     metrics = {
         "train_s": result.seconds,
         "epochs_run": float(result.epochs_run),

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._files import atomic_write
 
-__all__ = ["cache_folder", "cached_file"]
+__all__ = ["cache_folder", "cache_path", "cached_file"]
 
 
 def cache_folder() -> Path:
@@ -40,6 +40,22 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def cache_path(
+    key: Mapping[str, Any], suffix: str, folder: str | os.PathLike | None = None
+) -> Path:
+    """Where the cache keeps the file of ``key`` (made or not): a hash of it in ``folder``
+    (default `cache_folder`, created)."""
+    if not isinstance(key, Mapping):
+        raise TypeError(f"key must be a mapping (JSON-able), got {type(key).__name__}")
+    try:
+        text = json.dumps(dict(key), sort_keys=True)
+    except TypeError as error:
+        raise TypeError(f"key must be JSON-able: {error}") from None
+    directory = Path(folder) if folder is not None else cache_folder()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{hashlib.sha1(text.encode()).hexdigest()[:16]}{suffix}"
 
 
 def cached_file(
@@ -78,17 +94,8 @@ def cached_file(
     >>> path.read_text(), cached_file({"data": 1}, print, suffix=".txt", folder=folder) == path
     ('made', True)
     """
-    if not isinstance(key, Mapping):
-        raise TypeError(f"key must be a mapping (JSON-able), got {type(key).__name__}")
-    try:
-        text = json.dumps(dict(key), sort_keys=True)
-    except TypeError as error:
-        raise TypeError(f"key must be JSON-able: {error}") from None
-    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
-    directory = Path(folder) if folder is not None else cache_folder()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{digest}{suffix}"
-    with _exclusive(directory / f"{digest}.lock"):
+    path = cache_path(key, suffix, folder)
+    with _exclusive(path.with_suffix(".lock")):
         if not path.exists():
             with atomic_write(path) as tmp:
                 make(tmp)

@@ -51,10 +51,16 @@ def synchronize(device: str) -> None:
 
 @dataclass(frozen=True)
 class Context:
-    """What a benchmark cell gets besides its `Cell`: the device and timing help."""
+    """What a benchmark cell gets besides its `Cell`: the device, timing help and
+    ``checkpoint``, a file of this cell's own (benchmark, cell, grid, device and the
+    benchmark's source) where a long cell may keep its training state: the runner
+    deletes it once the cell is recorded, so a cell stopped part-way (``--budget-s``,
+    a killed run) resumes from it in the next run on the same machine. ``None``
+    outside the runner."""
 
     device: str
     quick: bool
+    checkpoint: Path | None = None
 
     def time(
         self, fn: Callable[[], Any], *, repeats: int = 3, warmup: int = 1, clock: str = "wall"

@@ -9,6 +9,7 @@ other cells go on.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import signal
@@ -22,6 +23,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from ._cache import cache_folder, cache_path
 from ._measure import Context, PeakMemory, environment, resolve_device, seed_everything, synchronize
 from ._registry import Benchmark, Cell, get, import_benchmark_file, load_benchmarks
 from ._results import append_record, finished_cells, read_records, results_path
@@ -255,6 +257,21 @@ def crashed_record(task: _Task, exitcode: int | None, seconds: float) -> dict[st
     return record
 
 
+def cell_checkpoint(task: _Task) -> Path:
+    """The cell's `Context.checkpoint` file: in ``checkpoints/`` of the bench cache, named
+    by a hash of the cell, grid, device and the benchmark source's content (an edited
+    benchmark does not resume from an older one's state)."""
+    source = Path(task.source)
+    key = {
+        "benchmark": task.benchmark,
+        "cell": task.cell.to_dict(),
+        "quick": task.quick,
+        "device": task.device,
+        "source": hashlib.sha1(source.read_bytes() if source.is_file() else b"").hexdigest(),
+    }
+    return cache_path(key, ".pt", cache_folder() / "checkpoints")
+
+
 def execute_task(task: _Task) -> dict[str, Any]:
     """Run one cell where this is called (this process, a worker or a Ray task)."""
     import torch
@@ -264,7 +281,8 @@ def execute_task(task: _Task) -> dict[str, Any]:
     if task.device == "cpu":
         torch.set_num_threads(1)
     seed_everything(task.cell.seed)
-    context = Context(device=task.device, quick=task.quick)
+    checkpoint = cell_checkpoint(task)
+    context = Context(device=task.device, quick=task.quick, checkpoint=checkpoint)
     record = _base_record(task)
     start = time.perf_counter()
     memory = PeakMemory(task.device)
@@ -277,6 +295,7 @@ def execute_task(task: _Task) -> dict[str, Any]:
         record["status"] = "error"
         record["error"] = f"{type(err).__name__}: {err}"
         record["traceback"] = traceback.format_exc(limit=-5)
+    checkpoint.unlink(missing_ok=True)  # recorded: the next run of this cell starts afresh
     record["time_s"] = time.perf_counter() - start
     record["peak_mem_mb"] = memory.peak_mb
     record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -29,6 +29,16 @@ def run_cell(cell, context):
     score = float(cell.seed) * (2.0 if cell.method == "double" else 1.0)
     return {"score": score, "pid": os.getpid()}
 
+def run_resumable(cell, context):
+    # four slow epochs, the count kept in the cell's checkpoint file
+    done = int(context.checkpoint.read_text()) if context.checkpoint.exists() else 0
+    with open(LOG, "a") as log:
+        log.write(f"resumable from {done}\\n")
+    for epoch in range(done, 4):
+        time.sleep(float(os.environ.get("TOY_SLEEP", "0")))
+        context.checkpoint.write_text(str(epoch + 1))
+    return {"resumed_from": float(done)}
+
 register("toy", description="toy benchmark for the harness tests",
          grid=CellGrid(methods=["single", "double"], settings=["a", "b"], seeds=3),
          quick=CellGrid(methods=["single", "double"], seeds=2), run=run_cell)
@@ -38,6 +48,8 @@ register("toy_broken", description="has a failing method",
 register("toy_memory", description="one method allocates 200 MiB",
          grid=CellGrid(methods=["single", "alloc"]), quick=CellGrid(methods=["single", "alloc"]),
          run=run_cell)
+register("toy_resumable", description="one cell of four epochs, resumable",
+         grid=CellGrid(methods=["single"]), quick=CellGrid(methods=["single"]), run=run_resumable)
 register("toy_crash", description="has methods that kill their process",
          grid=CellGrid(methods=["single", "exit", "segfault"], seeds=2),
          quick=CellGrid(methods=["single", "exit", "segfault"], seeds=2), run=run_cell)

@@ -107,6 +107,30 @@ def test_killed_run_resumes_without_repeating(toy_dir, tmp_path):
     assert 12 <= len(runs) <= 13
 
 
+def test_a_killed_cell_resumes_from_its_checkpoint(toy_dir, tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    command = [sys.executable, "-m", "sciml.cli", "bench", "run", "toy_resumable"]
+    command += ["--device", "cpu", "--out", str(out), "--benchmarks", str(toy_dir)]
+    env = dict(os.environ, TOY_SLEEP="1", OMP_NUM_THREADS="1", SCIML_BENCH_CACHE=str(cache))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    saved = []
+    while time.time() < deadline and not any(p.read_text() == "2" for p in saved):
+        saved = list((cache / "checkpoints").glob("*.pt")) if cache.exists() else []
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(saved) == 1 and not (out / "toy_resumable.jsonl").exists()
+
+    env["TOY_SLEEP"] = "0"
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    (record,) = read_records(out / "toy_resumable.jsonl")
+    assert record["status"] == "ok" and record["metrics"]["resumed_from"] >= 2
+    assert executions(toy_dir)[0] == "resumable from 0"
+    assert not saved[0].exists()  # recorded: a later run of the cell starts afresh
+
+
 def test_budget_stops_cleanly_and_the_next_run_continues(toy_dir, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "sciml.cli", "bench", "run", "toy", "--device", "cpu"]
