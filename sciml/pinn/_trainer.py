@@ -172,8 +172,8 @@ class Trainer:
             raise ValueError("the model has no parameters that require grad, nothing to train")
         self.parameters = [p for _, p in named]
         groups = _build_groups(named, param_groups, config)
-        self.optimizer = torch.optim.Adam(
-            [{"params": ps, "lr": lr, "name": name} for name, ps, lr in groups]
+        self.optimizer = torch.optim.Adam(  # foreach: a few multi-tensor ops per step, any device
+            [{"params": ps, "lr": lr, "name": name} for name, ps, lr in groups], foreach=True
         )
         self._base_lrs = [lr for _, _, lr in groups]
         tol_grad, tol_change = config.lbfgs_tolerances
@@ -334,8 +334,7 @@ class Trainer:
                 return total
 
             self.lbfgs.step(closure)
-        finite = torch.stack([torch.isfinite(p).all() for p in self.parameters]).all()
-        if not bool(finite):
+        if not _all_finite(self.parameters):
             self._diverge(k, None, f"the {phase} update produced non-finite parameters")
 
     def _backward(self, k: int, losses: dict[str, Tensor]) -> None:
@@ -405,7 +404,7 @@ class Trainer:
 
     def _check_gradients(self, k: int) -> None:
         grads = [p.grad for p in self.parameters if p.grad is not None]
-        if not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all()):
+        if not grads or _all_finite(grads):
             return
         blamed = None
         per_loss = per_loss_gradients(self.parameters, self._losses())
@@ -421,8 +420,7 @@ class Trainer:
             if self._good is None:
                 self._good = (k, [p.detach().clone() for p in self.parameters])
             else:
-                for saved, p in zip(self._good[1], self.parameters):
-                    saved.copy_(p)
+                torch._foreach_copy_(self._good[1], self.parameters)
                 self._good = (k, self._good[1])
 
     def _diverge(self, k: int, loss: str | None, what: str) -> None:
@@ -565,3 +563,12 @@ def _build_groups(named, param_groups, config: TrainerConfig) -> list[tuple[str,
     if rest:
         groups.insert(0, (DEFAULT_GROUP, rest, config.lr))
     return groups
+
+
+def _all_finite(tensors: list[Tensor]) -> bool:
+    """Whether every entry of ``tensors`` is finite, in a few operators for all of them:
+    a tensor's norm is finite when its entries are, unless finite entries overflow it
+    (then each tensor is checked on its own)."""
+    if bool(torch.isfinite(torch.stack(torch._foreach_norm(tensors))).all()):
+        return True
+    return all(bool(torch.isfinite(t).all()) for t in tensors)
