@@ -337,9 +337,9 @@ def _report_setting(records: list[dict]) -> str:
     lines = ["### Relative L2 error (mean ± std over seeds)", ""] + table("rel_l2")
     best = {}
     for p in problems:
-        scored = [(stats[(m, p)]["rel_l2"][0], m) for m in methods if (m, p) in stats]
-        best[p] = min(scored) if scored else (None, "–")
-    lines.append("| **best** | " + " | ".join(best[p][1] for p in problems) + " |")
+        scored = [m for m in methods if (m, p) in stats]
+        best[p] = min(scored, key=lambda m: stats[(m, p)]["rel_l2"][0]) if scored else "–"
+    lines.append("| **best** | " + " | ".join(best[p] for p in problems) + " |")
     lines += _recommend_section(evaluate_recommend(rows))
     lines += [
         "",
