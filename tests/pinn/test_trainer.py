@@ -414,6 +414,18 @@ def test_nan_gradient_is_blamed_on_its_loss():
     assert info.value.loss == "kink" and model.a.item() == 1.0
 
 
+def test_finite_check_sees_every_tensor_and_survives_norm_overflow():
+    from sciml.pinn._trainer import _all_finite
+
+    tensors = [torch.ones(3), torch.ones(2, 2, dtype=F64)]
+    assert _all_finite(tensors)
+    for bad in (math.nan, math.inf, -math.inf):
+        tensors[1][1, 0] = bad
+        assert not _all_finite(tensors)
+    huge = torch.full((4,), 3e38)  # finite entries, but their norm overflows float32
+    assert _all_finite([huge]) and not _all_finite([huge, torch.tensor([math.nan])])
+
+
 # ---------------------------------------------------------------------- hooks
 
 
