@@ -256,8 +256,9 @@ class TrainerConfig:
         Inverse problems (learned PDE coefficients) are identified in the L-BFGS phase,
         and want it in float64 (``lbfgs_dtype=torch.float64``): on Raissi et al.'s
         Burgers identification float32 L-BFGS stopped improving after a few hundred steps
-        (viscosity 3.8-14% off) where float64 went on longer, though not to 1% on every
-        seed (README, benchmark ``pinn-recipe``).
+        (viscosity 3.8-14% off) where float64 went on, to within 1% with the residual at
+        the data points (`sciml.pinn.problems.inverse_burgers`; README, benchmark
+        ``pinn-recipe``).
 
         Examples
         --------

@@ -14,8 +14,9 @@ factory                 K   losses
 `heat`                  3   residual, initial, boundary
 `wave`                  3   residual, initial (value + velocity), boundary
 `inverse_heat`          3   residual, boundary, data (unknown diffusivity)
-`inverse_burgers`       3   residual, boundary, data (unknown viscosity; ``advection_init``:
-                            unknown advection too, as in Raissi et al. 2019)
+`inverse_burgers`       3   residual (at the data points), boundary, data (unknown
+                            viscosity; ``advection_init``: unknown advection too, as in
+                            Raissi et al. 2019)
 `thermoelastic`         4   residual_mech, residual_heat, boundary, initial
                         6   ``per_field=True``: boundary and initial split per field
 `reaction_diffusion`    5   residual_u, residual_v, initial, boundary_u, boundary_v

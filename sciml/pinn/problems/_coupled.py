@@ -16,6 +16,8 @@ from ._common import Faces, TimeSpace, _register, exact_misfit, observe, zero_va
 from ._forward import heat_exact
 
 PI = math.pi
+#: Where `inverse_burgers` evaluates its residual.
+RESIDUAL_POINTS = ("data", "interior")
 
 
 @_register
@@ -276,6 +278,7 @@ def inverse_burgers(
     resample_every: int = 100,
     data_seed: int = 1234,
     noise: float = 0.0,
+    residual_points: str = "data",
 ) -> Problem:
     """Inverse Burgers: learn ``nu`` (and the advection coefficient) from data; K = 3.
 
@@ -288,10 +291,15 @@ def inverse_burgers(
     metric is against the noise-free solution). ``advection_init=None`` keeps ``a = 1``
     known (one unknown, ``nu``); a number makes ``a`` a second unknown,
     ``coefficient("advection")``, as in the paper (their lambda_1, lambda_2 = a, nu).
-    Unlike the paper, the residual is on fresh interior points rather than the data
-    points, and ``u(t, +-1) = 0`` is a loss. Losses ``residual``, ``boundary``, ``data``.
-    The model carries the unknowns (see `make_model`); the true values are
-    ``domain["true"]``.
+    ``residual_points="data"`` (default) puts the residual at the data points, as the
+    paper does; ``"interior"`` on ``n_residual`` fresh uniform points, redrawn every
+    ``resample_every`` steps (``n_residual`` and ``resample_every`` apply only then).
+    At the data points the viscosity is identified sooner and closer: benchmark
+    ``pinn-recipe`` (4 x 50 tanh, 3000 Adam + 600 float64 L-BFGS steps, started at 5
+    times the answer) 0.03-0.85% off clean and 0.43-0.97% with 1% noise, where 2048
+    interior points left 0.82-2.7% and 0.67-1.4% (README). Unlike the paper,
+    ``u(t, +-1) = 0`` is a loss. Losses ``residual``, ``boundary``, ``data``. The model
+    carries the unknowns (see `make_model`); the true values are ``domain["true"]``.
 
     Examples
     --------
@@ -299,7 +307,13 @@ def inverse_burgers(
     ('residual', 'boundary', 'data')
     >>> sorted(inverse_burgers(n_data=10, advection_init=0.5).domain["unknowns"])
     ['advection', 'nu']
+    >>> inverse_burgers(n_data=10).losses["residual"].n_points
+    10
     """
+    if residual_points not in RESIDUAL_POINTS:
+        raise ValueError(
+            f"residual_points must be one of {RESIDUAL_POINTS}, got {residual_points!r}"
+        )
 
     def residual(model, p):
         u = model(p)
@@ -313,8 +327,12 @@ def inverse_burgers(
     data_points[:, 1] = 2 * data_points[:, 1] - 1
     values = burgers_reference(data_points[:, 0].numpy(), data_points[:, 1].numpy())
     space = TimeSpace(x=(-1.0, 1.0))
+    if residual_points == "data":
+        residual_loss = Loss("residual", residual, data_points)
+    else:
+        residual_loss = Loss("residual", residual, space.interior(), n_residual, resample_every)
     losses = [
-        Loss("residual", residual, space.interior(), n_residual, resample_every),
+        residual_loss,
         Loss("boundary", zero_value, space.walls(), n_boundary),
         Loss.data("data", data_points, observe(torch.as_tensor(values)[:, None], noise, gen)),
     ]
