@@ -498,14 +498,14 @@ def noise_additions(
         return [], {}, None
     if not np.any(np.asarray(noise_std) > 0):
         return [], {}, None
-    residual = system.b[:, channel] - system.G @ coef
+    b = system.b[:, channel]
+    residual = b - system.G @ coef
     noise_energy = residual_covariance(
         data, library, coef, channel, noise_std, system, diagonal=True
     ).sum()
     energy = residual @ residual
     if energy > 2.0 * noise_energy:
         return [], {}, None  # the residual is not noise (cheap check on the selection's system)
-    b = system.b[:, channel]
     if energy < 0.5 * noise_energy or noise_energy < RESIDUAL_FLOOR**2 * (b @ b):
         return [], {}, None  # no noise in the residual: clean data, roughness read as noise
     exact = np.flatnonzero(system.exact)
@@ -518,8 +518,10 @@ def noise_additions(
         # A half holds every second point at weight 2: its noise has twice the covariance.
         cov = 2.0 * residual_covariance(data, exact_library, coef[exact], channel, noise_std, A)
         n = cov.shape[1]
-        target = 0.5 * float(A.b[:, channel] @ A.b[:, channel] + B.b[:, channel] @ B.b[:, channel])
-        cov[0] += max(RESIDUAL_FLOOR**2 * target / n, np.finfo(float).tiny)
+        half_energy = 0.5 * float(
+            A.b[:, channel] @ A.b[:, channel] + B.b[:, channel] @ B.b[:, channel]
+        )
+        cov[0] += max(RESIDUAL_FLOOR**2 * half_energy / n, np.finfo(float).tiny)
         try:
             system_halves = tuple(_whiten(cov, [A.G, B.G, A.b[:, channel], B.b[:, channel]]))
         except np.linalg.LinAlgError:
@@ -557,7 +559,7 @@ def noise_additions(
                 current.remove(k)
                 added.remove(k)
     scores_out = {int(exact[i]): t for i, t in scores.items()}
-    target = float(np.linalg.norm(system.b[:, channel]))
+    target = float(np.linalg.norm(b))
     while added:
         final = _refit(whitened, current, added)
         if final is None:
