@@ -43,10 +43,11 @@ class PerLossAdapters(nn.Module):
     trunk). The adapters of loss ``k`` are its loss-indexed parameter subspace.
 
     The adapters act on the weights, not on the activations: a forward pass runs the
-    trunk once with ``W + alpha * sum_k B_k A_k`` in place of each adapted ``W``
-    (`torch.func.functional_call`), so it costs one trunk pass plus a few
-    ``(out, in)``-sized products, whatever the number of losses; the trunk module
-    itself is never modified (calling it directly gives the bare trunk).
+    trunk once with ``W + alpha * sum_k B_k A_k`` in place of each adapted ``W`` (held in
+    the layer's parameter slot for the duration of the pass, as
+    `torch.func.functional_call` does, without its per-call module walk), so it costs one
+    trunk pass plus one ``(out, in)``-sized product per layer, whatever the number of
+    losses; calling the trunk directly gives the bare trunk.
 
     Wiring
     ------
@@ -158,6 +159,10 @@ class PerLossAdapters(nn.Module):
         )
         if ref is not None:
             self.adapters.to(dtype=ref.dtype, device=ref.device)
+        self._layers = [trunk.get_submodule(n) for n in self.layer_names]
+        self._low_rank = [list(per_layer) for per_layer in self.adapters]  # [loss][layer]
+        self._slots = _parameter_slots(self)
+        self._originals: dict[int, nn.Parameter] = {}  # id(replacement) -> its parameter
         self._context: list[int] | None = None  # set by `using`
         # per loss: its last evaluation's aliases of (trunk parameters, own adapters)
         self._aliases: dict[str, tuple[list[Tensor], list[Tensor]]] = {}
@@ -191,12 +196,36 @@ class PerLossAdapters(nn.Module):
     def _run(self, x: Tensor, active: list[int]) -> Tensor:
         if not active:
             return self.trunk(x)
-        weights = {
-            f"{name}.weight": self.trunk.get_submodule(name).weight
-            + self.alpha * sum(self.adapters[k][j].weight for k in active)
-            for j, name in enumerate(self.layer_names)
-        }
-        return torch.func.functional_call(self.trunk, weights, (x,))
+        effective = []
+        for j, layer in enumerate(self._layers):
+            held = layer._parameters["weight"]  # the parameter, or an alias of it
+            # W + alpha * sum_k B_k A_k as one product: [B_1 .. B_K] @ [A_1; ..; A_K]
+            b = torch.cat([self._low_rank[k][j].B for k in active], dim=1)
+            a = torch.cat([self._low_rank[k][j].A for k in active], dim=0)
+            weight = self._originals.get(id(held), held)
+            effective.append((weight, torch.addmm(held, b, a, alpha=self.alpha)))
+        with self._holding(effective):
+            return self.trunk(x)
+
+    @contextmanager
+    def _holding(self, replacements: list[tuple[nn.Parameter, Tensor]]) -> Iterator[None]:
+        """Within the block, every slot of each parameter (several if tied) holds its
+        replacement tensor; the parameters are put back afterwards."""
+        saved = []
+        try:
+            for param, tensor in replacements:
+                if id(param) not in self._slots:  # parameters replaced since the last look
+                    self._slots = _parameter_slots(self)
+                self._originals[id(tensor)] = param
+                for module, key in self._slots[id(param)]:
+                    saved.append((module, key, module._parameters[key]))
+                    module._parameters[key] = tensor
+            yield
+        finally:
+            for module, key, held in reversed(saved):
+                module._parameters[key] = held
+            for _, tensor in replacements:
+                self._originals.pop(id(tensor), None)
 
     def forward(self, x: Tensor) -> Tensor:
         if self._context is not None:
@@ -239,13 +268,23 @@ class PerLossAdapters(nn.Module):
         Values and plain backpropagation are unchanged (a view passes its gradient on to
         the parameter); the views make each loss's gradient addressable on its own.
         """
-        k = self.index(name)
-        trunk = [(f"model.trunk.{n}", p) for n, p in self.trunk.named_parameters()]
-        own = [(f"model.adapters.{k}.{n}", p) for n, p in self.adapters[k].named_parameters()]
-        trunk = [(n, p.view_as(p)) for n, p in trunk if p.requires_grad]
-        own = [(n, p.view_as(p)) for n, p in own]
-        self._aliases[name] = ([a for _, a in trunk], [a for _, a in own])
-        return torch.func.functional_call(_Evaluation(self, fn), dict(trunk + own), (points,))
+        trunk = self.trunk_parameters()
+        params = trunk + self.adapter_parameters(name)
+        aliases = [p.view_as(p) for p in params]
+        self._aliases[name] = (aliases[: len(trunk)], aliases[len(trunk) :])
+        with self._holding(list(zip(params, aliases))):
+            return fn(self, points)
+
+
+def _parameter_slots(module: nn.Module) -> dict[int, list[tuple[nn.Module, str]]]:
+    """``id(parameter) -> [(submodule, key), ...]``: where each parameter of ``module`` is
+    held (more than one place when weights are tied)."""
+    slots: dict[int, list[tuple[nn.Module, str]]] = {}
+    for sub in module.modules():
+        for key, param in sub._parameters.items():
+            if param is not None:
+                slots.setdefault(id(param), []).append((sub, key))
+    return slots
 
 
 class _Through:
@@ -267,17 +306,6 @@ class _Aliased:
 
     def __call__(self, model: PerLossAdapters, points: Tensor) -> Tensor:
         return model.evaluate_aliased(self.name, self.fn, points)
-
-
-class _Evaluation(nn.Module):
-    """``fn(model, points)`` as a module call, so `functional_call` can swap parameters."""
-
-    def __init__(self, model: PerLossAdapters, fn):
-        super().__init__()
-        self.model, self.fn = model, fn
-
-    def forward(self, points: Tensor) -> Tensor:
-        return self.fn(self.model, points)
 
 
 class AdapterRouting:
@@ -345,11 +373,16 @@ class AdapterRouting:
             if rule.needs_gradients and rule.due(step):
                 flat = {n: torch.cat([g.reshape(-1) for g in t]) for n, (t, _) in per_loss.items()}
             lam = self._reweighting.lambdas(trainer, step, wl, flat)
-        for i, p in enumerate(trunk):
-            p.grad = sum(lam[n] * per_loss[n][0][i] for n in wl).detach()
+        first, *rest = wl
+        total = torch._foreach_mul(per_loss[first][0], lam[first])
+        for name in rest:
+            torch._foreach_add_(total, per_loss[name][0], alpha=lam[name])
+        for p, g in zip(trunk, total):
+            p.grad = g
         for name in wl:
-            for p, g in zip(model.adapter_parameters(name), per_loss[name][1]):
-                p.grad = (lam[name] * g).detach()
+            own = torch._foreach_mul(per_loss[name][1], lam[name])
+            for p, g in zip(model.adapter_parameters(name), own):
+                p.grad = g
         return GRADIENTS_SET
 
 

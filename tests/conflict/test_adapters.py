@@ -51,6 +51,31 @@ def test_adapters_change_the_output_once_trained_and_trunk_stays_plain():
     assert not torch.allclose(trunk(x), trunk[4](h))
 
 
+def test_tied_weights_take_the_update_everywhere_and_parameters_come_back():
+    torch.manual_seed(0)
+    shared = nn.Linear(4, 4)
+    trunk = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), shared, nn.Tanh(), shared, nn.Linear(4, 1))
+    model = PerLossAdapters(trunk, NAMES, rank=2, alpha=0.5, layers=["2"])
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.normal_()
+    x = torch.rand(8, 2)
+    bare = trunk(x)
+    delta = sum(model.adapters[k][0].B @ model.adapters[k][0].A for k in range(3))
+    weight = shared.weight + 0.5 * delta  # the one shared layer, adapted at both uses
+    h = torch.tanh(nn.functional.linear(torch.tanh(trunk[0](x)), weight, shared.bias))
+    torch.testing.assert_close(model(x), trunk[5](nn.functional.linear(h, weight, shared.bias)))
+    assert torch.equal(trunk(x), bare)  # the trunk is left as it was
+    before = {n: p for n, p in model.named_parameters()}
+    points = torch.rand(8, 2)
+    losses = [Loss(k, lambda m, q: m(q).pow(2).mean(), points) for k in NAMES]
+    wrapped = model.wrap_problem(Problem(losses))
+    wrapped.losses["a"].fn(model, x).backward()
+    assert all(p is before[n] for n, p in model.named_parameters())  # originals back in place
+    assert all(type(p) is nn.Parameter for p in model.parameters())
+    assert shared.weight.grad is not None and model.adapters[1][0].B.grad is not None
+
+
 def test_layers_default_to_hidden_layers():
     _, model = make()
     assert model.layer_names == ("0", "2")
