@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,18 +52,31 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return float(array.mean()), float(array.std(ddof=1)) if array.size > 1 else 0.0
 
 
+def _devices(records: list[dict[str, Any]]) -> str:
+    """``device: cpu (hardware)``, or, when the cells ran on several, each with its count
+    of cells (their timings then mix devices)."""
+    counts = Counter(f"{r.get('device', '?')} ({_hardware(r)})" for r in records)
+    if len(counts) <= 1:
+        return f"device: {next(iter(counts), '? (unknown)')}"
+    mixed = ", ".join(f"{d} {n} cell{'s' * (n != 1)}" for d, n in counts.most_common())
+    return f"devices: {mixed} (timings mix them)"
+
+
+def _hardware(record: dict[str, Any]) -> str:
+    env = record.get("env", {})
+    return env.get("gpu") or env.get("cpu") or "unknown"
+
+
 def markdown_table(name: str, records: list[dict[str, Any]]) -> str:
     """A Markdown section for one benchmark: environment line and the summary table."""
     rows = summarize(records)
     metric_names = sorted({m for row in rows for m in row["stats"]} - {"time_s", "peak_mem_mb"})
     columns = [*metric_names, "time_s", "peak_mem_mb"]
     env = records[-1].get("env", {}) if records else {}
-    device = records[-1].get("device", "?") if records else "?"
-    hardware = env.get("gpu") or env.get("cpu") or "unknown"
     lines = [
         f"## {name}",
         "",
-        f"device: {device} ({hardware}); sciml {env.get('sciml', '?')}, commit "
+        f"{_devices(latest_per_cell(records))}; sciml {env.get('sciml', '?')}, commit "
         f"{str(env.get('git_commit'))[:12]}, torch {env.get('torch', '?')}; "
         "mean ± std over seeds",
         "",

@@ -44,6 +44,10 @@ def test_latest_ok_record_wins_and_errors_counted():
     table = markdown_table("demo", records)
     assert "| m | p | s | 2 (1 failed) | 2 ± 1.4 | 2 ± 1.4 | 100 ± 0 |" in table
     assert "device: cpu (Test CPU)" in table
+    gpu = {**_record("m", 3, 1.0), "device": "cuda"}
+    gpu["env"] = {**gpu["env"], "gpu": "Test GPU"}
+    mixed = markdown_table("demo", [*records, gpu])
+    assert "devices: cpu (Test CPU) 3 cells, cuda (Test GPU) 1 cell (timings mix them)" in mixed
     assert "m/p/s seed 1 (error): ValueError: bad" in table
 
 
