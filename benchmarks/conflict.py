@@ -437,29 +437,33 @@ def step_seconds(method: str, problem, budget: Budget, config: TrainerConfig, se
     return (clock() - start) / config.steps
 
 
+#: (residual, other) points per loss at which step costs are compared: the converged
+#: grid's budget, and a larger batch where the network's arithmetic weighs more
+RATIO_POINTS = ((BUDGET[False].n_residual, BUDGET[False].n_other), (1000, 200))
+
+
 def step_ratios(
     problems=("heat", "thermoelastic"),
-    points: tuple[int, int] = (1000, 200),
-    steps: int = 40,
-    repeats: int = 7,
+    point_sets: tuple[tuple[int, int], ...] = RATIO_POINTS,
+    steps: int = 100,
+    repeats: int = 5,
 ) -> list[dict[str, float]]:
     """CPU time per training step of each method over vanilla's, 4 x 64 trunk.
 
     Every repeat runs all methods in turn (interleaved, one process, 1 thread) for
-    ``steps`` steps with ``points`` = (residual, other) points per loss; the ratio is of
-    the medians over repeats (`step_seconds`).
+    ``steps`` steps with each of ``point_sets`` = (residual, other) points per loss; the
+    ratio is of the medians over repeats (`step_seconds`).
     """
     torch.set_num_threads(1)
-    budget = replace(BUDGET[False], n_residual=points[0], n_other=points[1])
     rows = []
-    for name in problems:
+    for name, points in ((n, p) for p in point_sets for n in problems):
+        budget = replace(BUDGET[False], n_residual=points[0], n_other=points[1])
         problem = _problem(name, budget)
+        step_seconds("vanilla", problem, budget, _config(2, 0, "cpu"), 0)  # warm-up
         times = defaultdict(list)
         for repeat in range(repeats):
             for method in RATIO_METHODS:
-                config = TrainerConfig(
-                    steps=steps, seed=repeat, log_every=steps + 1, progress=False
-                )
+                config = _config(steps, repeat, "cpu")
                 times[method].append(step_seconds(method, problem, budget, config, repeat))
         base = statistics.median(times["vanilla"])
         for method in RATIO_METHODS:
@@ -468,6 +472,7 @@ def step_ratios(
                 {
                     "problem": name,
                     "K": len(problem),
+                    "points": "{} / {}".format(*points),
                     "method": method,
                     "ms_per_step": 1e3 * median,
                     "ratio": median / base,
@@ -487,7 +492,7 @@ def _time_step(job: tuple[str, str, int, str]) -> tuple[str, str, float]:
 
 
 def cell_costs(
-    problems=PROBLEMS_FULL, steps: int = 20, device="cpu", workers: int = 1
+    problems=PROBLEMS_FULL, steps: int = 100, device="cpu", workers: int = 1
 ) -> list[dict[str, float]]:
     """What one converged cell costs, per problem and method (one seed).
 
@@ -577,9 +582,9 @@ def _main(argv=None) -> None:
         description="adapter step cost vs a vanilla step; --cell-costs: one converged cell's cost"
     )
     parser.add_argument("--out", default=None)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cell-costs", action="store_true")
-    parser.add_argument("--steps", type=int, default=20, help="timed steps (--cell-costs)")
+    parser.add_argument("--steps", type=int, default=100, help="timed steps per run")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (--cell-costs)")
     parser.add_argument("--workers", type=int, default=1, help="processes (--cell-costs)")
     parser.add_argument("--problem", action="append", help="only these (--cell-costs)")
@@ -590,22 +595,23 @@ def _main(argv=None) -> None:
         out = args.out or f"benchmarks/results/conflict_cell_cost_{args.device}.md"
     else:
         load = os.getloadavg()[0]
-        rows = step_ratios(repeats=args.repeats)
+        rows = step_ratios(steps=args.steps, repeats=args.repeats)
         table = [
             "# Step cost relative to a vanilla step (4 x 64 tanh trunk, 1 thread)",
             "",
-            f"Median over {args.repeats} interleaved repeats of 40 steps each, one process, "
-            "process CPU time per step; 1000 residual and 200 other points per loss. "
-            "Machine load (1-minute average) "
-            f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, "
+            f"Median over {args.repeats} interleaved repeats of {args.steps} steps each (after "
+            "a warm-up), one process, process CPU time per step, at the converged grid's "
+            f"points per loss and step ({BUDGET[False].n_residual} residual / "
+            f"{BUDGET[False].n_other} other) and at 1000 / 200. Machine load (1-minute "
+            f"average) {load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end, "
             f"{os.cpu_count()} cores.",
             "",
-            "| problem | K | method | CPU ms / step | ratio to vanilla |",
-            "|---|---|---|---|---|",
+            "| problem | K | points per loss | method | CPU ms / step | ratio to vanilla |",
+            "|---|---|---|---|---|---|",
         ]
         for row in rows:
             table.append(
-                f"| {row['problem']} | {row['K']} | {row['method']} | "
+                f"| {row['problem']} | {row['K']} | {row['points']} | {row['method']} | "
                 f"{row['ms_per_step']:.1f} | {row['ratio']:.2f} |"
             )
         out = args.out or "benchmarks/results/conflict_step_ratio.md"

@@ -72,37 +72,36 @@ if [ "$resume_from" != none ] && [ -d "$resume_from" ]; then
     for file in "$resume_from"/*.jsonl; do
         [ -e "$file" ] && [ ! -e "$out/$(basename "$file")" ] && cp "$file" "$out/"
     done
+    # the conflict grid runs on CPU cores here as on the CPU machine: one record file for both
+    cpu_conflict=benchmarks/results/conflict.jsonl
+    [ -e "$cpu_conflict" ] && [ ! -e "$out/conflict.jsonl" ] && cp "$cpu_conflict" "$out/"
 fi
 
 # Stages in priority order: benchmark|filters (full grid @ quick grid for --dry)[|workers].
 # Seed 0 of every method comes before the other seeds, so a cut run still compares them all.
 #
 # The converged conflict grid (15 problems x 9 methods x 3 seeds, 40,000 Adam steps a cell,
-# 4 x 64 tanh, 128 points per loss): measured on the 2-core CPU (process time, 1 thread,
-# `python benchmarks/conflict.py --cell-costs`, benchmarks/results/conflict_cell_cost_cpu.md)
-# a step costs 11-64 ms on the 2-D problems (K = 3-6), 29-57 ms on heat_10d and 109-158 ms on
-# heat_50d, so a cell takes 8 (burgers vanilla) to 105 (heat_50d adapters) minutes of one core
-# and one seed of the grid about 50 core-hours (heat_50d 14 of them); three seeds about 150.
-# GPU estimate: a step is 800-3400 aten operators (9400-11500 on heat_50d; counted with a
-# dispatch mode), each a kernel launch of microseconds of work; at the 18 us per operator of
-# the eager fno-step on the H100 (README), one process takes 14-60 ms a step: the GPU is no
-# faster than a core per process, and its gain is running many processes at once, up to the
-# point where their kernels fill it (not measured). With 14 processes and perfect sharing one
-# seed would still need about 4 hours: no converged cell finishes within one 10-minute command
-# unless a step drops below 540 s / 40,000 = 13 ms under sharing. Hence the stage
-# "conflict-cost" first: it times 30 steps of every cell in 14 processes at once on the GPU
-# (about a minute; $out/conflict-cost.md), and the conflict stages after it are skipped when
-# its cheapest cell cannot finish in the time left. What would make the grid fit: fewer
-# kernel launches per step (CUDA graphs / torch.compile of the step, or vmap over seeds and
-# methods in one process).
+# 4 x 64 tanh, 128 points per loss): measured on the 2-core CPU (process time, 1 thread, 100
+# steps after a warm-up, `python benchmarks/conflict.py --cell-costs`,
+# benchmarks/results/conflict_cell_cost_cpu.md) a step costs 3-11 ms on the 2-D problems
+# (K = 3-6), 11-14 ms on heat_10d and 49-53 ms on heat_50d: a cell takes 2 (heat vanilla) to
+# 35 (heat_50d) minutes of one core, one seed of the grid 13.5 core-hours, three seeds 41.
+# On the GPU a 2-D step is 550-3400 kernel launches of microseconds of work (about 10 ms at
+# the eager fno-step's 18 us per operator), slower than a CPU core, so the conflict stages run
+# as CPU processes ($pinn_device), $pinn_workers of them on the lease's 16 cores: about 30
+# two-dimensional cells per 9-minute call. Their records start from, and are to be appended
+# back to, benchmarks/results/conflict.jsonl (the CPU machine's grid; see --resume-from).
+# "conflict-cost" times 100 steps of every cell first (about a minute) and the conflict
+# stages are skipped when the cheapest cell cannot finish in the time left.
 eager="--method fp32 --method tf32 --method bf16"
 pinn_workers=14
+pinn_device=cpu  # see above: the conflict stages run one process per CPU core of the lease
 stages=(
     "resolution-transfer|--problem darcy_fno --setting default --seeds 1"
     "resolution-transfer|--problem darcy_fno --setting default"
     "fno-step|$eager"
     "fno-step|"
-    "conflict-cost|--steps 30@--steps 1 --problem heat|$pinn_workers"
+    "conflict-cost|--steps 100@--steps 1 --problem heat|$pinn_workers"
     "conflict|--seeds 1@--problem heat --seeds 1|$pinn_workers"
     "resolution-transfer|--problem darcy_transolver --problem moments --seeds 1"
     "resolution-transfer|--problem darcy_transolver --problem moments"
@@ -134,7 +133,7 @@ for stage in "${stages[@]}"; do
     echo "== $name ${filters:-(whole grid)}: ${left}s, $stage_workers worker(s)"
     if [ "$name" = conflict-cost ]; then
         # shellcheck disable=SC2086
-        "$python" -P -m sciml.benchmarks.conflict --cell-costs $filters --device $device \
+        "$python" -P -m sciml.benchmarks.conflict --cell-costs $filters --device $pinn_device \
             --workers $stage_workers --out "$out/conflict-cost.md" > /dev/null || status=$?
         cheapest_conflict_s=$(sed -n 's/^cheapest cell: \([0-9]*\) s$/\1/p' "$out/conflict-cost.md" 2> /dev/null || true)
         cheapest_conflict_s=${cheapest_conflict_s:-0}
@@ -145,9 +144,11 @@ for stage in "${stages[@]}"; do
         echo "   skipped: its cheapest cell takes ${cheapest_conflict_s}s (conflict-cost.md), ${left}s are left"
         continue
     fi
+    stage_device=$device
+    [ "$name" = conflict ] && stage_device=$pinn_device
     # -P: import sciml from PYTHONPATH (the installed copy), not the checkout's folder
     # shellcheck disable=SC2086
-    "$python" -P -m sciml.cli bench run "$name" "${grid[@]}" $filters --device $device \
+    "$python" -P -m sciml.cli bench run "$name" "${grid[@]}" $filters --device $stage_device \
         --workers $stage_workers --out "$out" --budget-s $left || status=$?
 done
 echo "== done in $(($(date +%s) - start))s; records per file:"
