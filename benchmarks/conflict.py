@@ -35,15 +35,19 @@ Methods (all through `sciml.conflict.train`, same model, optimiser, schedule, po
   remaining steps (a new Adam run with the same schedule); ``choice`` is the index of
   the method in ``("vanilla", "reweighting", "adapters+reweighting")``.
 
-Training: `sciml.pinn.TrainerConfig.recipe` without the L-BFGS phase (the methods are
-Adam-phase interventions): warm-up, exponential decay, points redrawn every step.
-Full: tanh MLP 4 x 64, 40,000 Adam steps, 128 fresh points per loss and step (Wang,
-Teng & Perdikaris 2021: 4-5 x 50, 40,000 steps, batches of 128). Quick: 3 x 32, 2000
-steps, 128 residual / 64 other points.
+Training: `sciml.pinn.TrainerConfig.recipe`: warm-up, exponential decay, points redrawn
+every step. Full: tanh MLP 4 x 64, 40,000 Adam steps with the method, 128 fresh points
+per loss and step (Wang, Teng & Perdikaris 2021: 4-5 x 50, 40,000 steps, batches of
+128), then the recipe's L-BFGS hand-over, the same for every method: 500 steps of 10
+iterations on the weighted sum of the losses (reweighting methods keep their last
+multipliers; float64 for the inverse problems). Quick: 3 x 32, 2000 Adam steps, 128
+residual / 64 other points, no L-BFGS.
 
-Metrics: ``rel_l2`` (relative L2 error on the problem's fixed grid), ``ms_per_step``
-(training wall time per step, profiling included where the method profiles),
-``coef_err`` (inverse problems).
+Metrics: ``rel_l2`` (relative L2 error on the problem's fixed grid, at the end),
+``rel_l2_adam`` (the same at the hand-over to L-BFGS: what the method's Adam phase
+reached), ``ms_per_step`` (Adam-phase wall time per step, profiling included where the
+method profiles), ``adam_s`` and ``lbfgs_s`` (wall time of each phase), ``coef_err`` and
+``coef_err_adam`` (inverse problems).
 
 Run ``python benchmarks/conflict.py`` for the per-step cost of each method relative to
 vanilla (written to ``benchmarks/results/conflict_step_ratio.md``).
@@ -105,14 +109,17 @@ PROBLEMS_FULL = [
 #: seed by seed, before any other problem's (a grid spread over sessions fills them first)
 PROBLEMS_CORE = ["burgers", "heat", "helmholtz", "klein_gordon", "inverse_heat", "inverse_burgers"]
 PROBLEMS_QUICK = ["burgers", "helmholtz", "klein_gordon", "heat", "inverse_heat", "thermoelastic"]
-CHOICES = ("vanilla", "reweighting", "adapters+reweighting")
+#: `recommend`'s possible choices; ``choice`` in the records is an index into this
+#: (records before the rule change chose ``adapters+reweighting`` for directional)
+CHOICES = ("vanilla", "reweighting", "adapters+reweighting", "pcgrad")
 PROFILE_STEPS = 1000
 
 
 @dataclass(frozen=True)
 class Budget:
     """Training budget of a grid: Adam steps, the tanh MLP's width and depth, points per
-    step for the residual and for every other loss, and the profiler's step interval."""
+    step for the residual and for every other loss, the profiler's step interval and the
+    L-BFGS steps after the Adam phase."""
 
     steps: int
     width: int
@@ -120,11 +127,22 @@ class Budget:
     n_residual: int
     n_other: int
     profile_every: int
+    lbfgs_steps: int
 
 
 BUDGET = {
-    True: Budget(steps=2000, width=32, depth=3, n_residual=128, n_other=64, profile_every=4),
-    False: Budget(steps=40000, width=64, depth=4, n_residual=128, n_other=128, profile_every=2),
+    True: Budget(
+        steps=2000, width=32, depth=3, n_residual=128, n_other=64, profile_every=4, lbfgs_steps=0
+    ),
+    False: Budget(
+        steps=40000,
+        width=64,
+        depth=4,
+        n_residual=128,
+        n_other=128,
+        profile_every=2,
+        lbfgs_steps=500,
+    ),
 }
 
 
@@ -163,13 +181,43 @@ def _rule(method: str):
     return None
 
 
-def _config(steps: int, seed: int, device) -> TrainerConfig:
+def _config(budget: Budget, seed: int, device, inverse: bool = False) -> TrainerConfig:
+    """The recipe at ``budget``; an inverse problem's L-BFGS phase in float64."""
     return TrainerConfig.recipe(
-        steps=steps, lbfgs_steps=0, seed=seed, device=device, log_every=steps + 1, progress=False
+        steps=budget.steps,
+        lbfgs_steps=budget.lbfgs_steps,
+        lbfgs_dtype=torch.float64 if inverse else None,
+        seed=seed,
+        device=device,
+        log_every=budget.steps + budget.lbfgs_steps + 1,
+        progress=False,
     )
 
 
-def _train(method: str, model, problem, config: TrainerConfig, seed: int):
+def _adam_config(steps: int, seed: int, device) -> TrainerConfig:
+    """The recipe's Adam phase alone, ``steps`` steps (for timing a step)."""
+    return _config(replace(BUDGET[False], steps=steps, lbfgs_steps=0), seed, device)
+
+
+class _HandOver:
+    """Training hook: the predictor's errors and the wall time at the hand-over to
+    L-BFGS, i.e. what the Adam phase (the method's own part) reached."""
+
+    def __init__(self, problem, start: float):
+        self.problem, self.start = problem, start
+        self.metrics: dict[str, float] = {}
+
+    def on_step(self, trainer: Trainer, step: int, losses) -> None:
+        if step != trainer.config.steps or trainer.config.lbfgs_steps == 0:
+            return
+        self.metrics["adam_s"] = time.perf_counter() - self.start
+        self.metrics["rel_l2_adam"] = self.problem.relative_error(trainer.model)
+        errors = self.problem.coefficient_errors(trainer.model)
+        if errors:
+            self.metrics["coef_err_adam"] = max(errors.values())
+
+
+def _train(method: str, model, problem, config: TrainerConfig, seed: int, hooks=()):
     """`sciml.conflict.train` with the benchmark's name for ``method``."""
     kind = {
         "pcgrad": "pcgrad",
@@ -178,7 +226,7 @@ def _train(method: str, model, problem, config: TrainerConfig, seed: int):
         "adapters_lra": "adapters+reweighting",
         "vanilla": "vanilla",
     }.get(method, "reweighting")
-    return train(model, problem, config, method=kind, rule=_rule(method), seed=seed)
+    return train(model, problem, config, method=kind, rule=_rule(method), seed=seed, hooks=hooks)
 
 
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
@@ -187,12 +235,14 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     steps, every = budget.steps, budget.profile_every
     problem = _problem(cell.problem, budget)
     model = make_model(problem, width=budget.width, depth=budget.depth, seed=cell.seed)
-    config = _config(steps, cell.seed, context.device)
+    config = _config(budget, cell.seed, context.device, cell.problem.startswith("inverse_"))
     metrics: dict[str, float] = {}
     start = time.perf_counter()
+    hand_over = _HandOver(problem, start)
     if cell.method == "vanilla":
         trainer = Trainer(model, problem, config)
         profiler = trainer.add_hook(ConflictProfiler(every=every, until=PROFILE_STEPS))
+        trainer.add_hook(hand_over)
         trainer.fit()
         predictor = model
         metrics.update(profiler.profile().summary_numbers())
@@ -204,13 +254,18 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
             profile_steps=PROFILE_STEPS,
             profile_every=every,
             rule=_rule("recommend"),
+            hooks=[hand_over],
         )
         predictor = out.model
         metrics.update(out.profile.summary_numbers())
         metrics["choice"] = float(CHOICES.index(out.recommendation.method))
     else:
-        predictor = _train(cell.method, model, problem, config, cell.seed).model
-    metrics["ms_per_step"] = 1e3 * (time.perf_counter() - start) / steps
+        predictor = _train(cell.method, model, problem, config, cell.seed, [hand_over]).model
+    metrics.update(hand_over.metrics)
+    adam_s = metrics.get("adam_s", time.perf_counter() - start)
+    metrics["ms_per_step"] = 1e3 * adam_s / steps
+    if budget.lbfgs_steps:
+        metrics["lbfgs_s"] = time.perf_counter() - start - adam_s
     metrics["rel_l2"] = problem.relative_error(predictor)
     errors = problem.coefficient_errors(predictor)
     metrics.update({f"coef_err_{name}": error for name, error in errors.items()})
@@ -303,7 +358,11 @@ def _recommend_section(result: dict) -> list[str]:
 
 
 SETTINGS = {
-    "converged": "Full grid: 4 x 64, 40,000 Adam steps, default recipe",
+    "converged": "Full grid: 4 x 64, 40,000 Adam steps with the method, then 500 L-BFGS "
+    "steps (the same for every method), default recipe",
+    "adam_only": "Earlier full-grid records: 4 x 64, 40,000 Adam steps, no L-BFGS, "
+    "recommend's old rule (directional -> adapters+reweighting); `converged` reports the "
+    "same Adam phase as rel_l2_adam",
     "default": "Quick grid: 3 x 32 (older records: 1000 steps, constant lr 1e-3, 500-step profile)",
 }
 
@@ -337,12 +396,18 @@ def _report_setting(records: list[dict]) -> str:
             out.append(f"| {m} | " + " | ".join(cell(m, p, metric, fmt) for p in problems) + " |")
         return out
 
+    def best_row(metric):
+        best = {}
+        for p in problems:
+            scored = [m for m in methods if metric in stats.get((m, p), {})]
+            best[p] = min(scored, key=lambda m: stats[(m, p)][metric][0]) if scored else "–"
+        return "| **best** | " + " | ".join(best[p] for p in problems) + " |"
+
     lines = ["### Relative L2 error (mean ± std over seeds)", ""] + table("rel_l2")
-    best = {}
-    for p in problems:
-        scored = [m for m in methods if (m, p) in stats]
-        best[p] = min(scored, key=lambda m: stats[(m, p)]["rel_l2"][0]) if scored else "–"
-    lines.append("| **best** | " + " | ".join(best[p] for p in problems) + " |")
+    lines.append(best_row("rel_l2"))
+    if any("rel_l2_adam" in s for s in stats.values()):
+        lines += ["", "### After the Adam phase, before L-BFGS (rel_l2_adam)", ""]
+        lines += table("rel_l2_adam") + [best_row("rel_l2_adam")]
     lines += _recommend_section(evaluate_recommend(rows))
     lines += [
         "",
@@ -383,10 +448,13 @@ def _report_setting(records: list[dict]) -> str:
         )
         if metric is None:
             continue
+        adam = any("coef_err_adam" in stats.get((m, p), {}) for m in methods)
         lines += ["", f"### {p}: relative error of the learned coefficient", ""]
-        lines += ["| method | error |", "|---|---|"]
+        lines += ["| method | error | after the Adam phase |" if adam else "| method | error |"]
+        lines += ["|---|---|---|" if adam else "|---|---|"]
         for m in methods:
-            lines.append(f"| {m} | {cell(m, p, metric)} |")
+            after_adam = f" {cell(m, p, 'coef_err_adam')} |" if adam else ""
+            lines.append(f"| {m} | {cell(m, p, metric)} |{after_adam}")
     return "\n".join(lines) + "\n"
 
 
@@ -459,11 +527,11 @@ def step_ratios(
     for name, points in ((n, p) for p in point_sets for n in problems):
         budget = replace(BUDGET[False], n_residual=points[0], n_other=points[1])
         problem = _problem(name, budget)
-        step_seconds("vanilla", problem, budget, _config(2, 0, "cpu"), 0)  # warm-up
+        step_seconds("vanilla", problem, budget, _adam_config(2, 0, "cpu"), 0)  # warm-up
         times = defaultdict(list)
         for repeat in range(repeats):
             for method in RATIO_METHODS:
-                config = _config(steps, repeat, "cpu")
+                config = _adam_config(steps, repeat, "cpu")
                 times[method].append(step_seconds(method, problem, budget, config, repeat))
         base = statistics.median(times["vanilla"])
         for method in RATIO_METHODS:
@@ -487,8 +555,8 @@ def _time_step(job: tuple[str, str, int, str]) -> tuple[str, str, float]:
     torch.set_num_threads(1)
     budget = BUDGET[False]
     problem = _problem(name, budget)
-    step_seconds("vanilla", problem, budget, _config(2, 0, device), 0)  # warm-up
-    return name, method, step_seconds(method, problem, budget, _config(steps, 0, device), 0)
+    step_seconds("vanilla", problem, budget, _adam_config(2, 0, device), 0)  # warm-up
+    return name, method, step_seconds(method, problem, budget, _adam_config(steps, 0, device), 0)
 
 
 def cell_costs(

@@ -311,8 +311,9 @@ class _Aliased:
 class AdapterRouting:
     """Training hook for ``wiring="shared"``: adapter k gets only loss k's gradient.
 
-    Each step takes, for every loss ``k``, the gradient of ``w_k L_k`` over the trunk
-    and adapter ``k`` (one backward pass per loss) and sets::
+    Each Adam step takes, for every loss ``k``, the gradient of ``w_k L_k`` over the
+    trunk and adapter ``k`` (one backward pass through the per-loss aliases of
+    `PerLossAdapters.wrap_problem`, else one per loss) and sets::
 
         trunk.grad     = sum_k lambda_k grad_trunk(w_k L_k)
         adapter_k.grad = lambda_k grad_adapter_k(w_k L_k)
@@ -345,6 +346,12 @@ class AdapterRouting:
     def history(self) -> dict[str, list[float]]:
         """Multipliers applied per loss (empty without a rule)."""
         return {} if self._reweighting is None else self._reweighting.history
+
+    def on_step(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]) -> None:
+        """An L-BFGS phase keeps the rule's last multipliers (`Reweighting.on_step`); it
+        has no routing: every parameter gets the gradient of the weighted sum."""
+        if self._reweighting is not None:
+            self._reweighting.on_step(trainer, step, losses)
 
     def combine(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]):
         check_losses(losses, "AdapterRouting")

@@ -246,7 +246,8 @@ class Reweighting:
     On steps where the rule needs gradients, the per-loss gradients over ``params``
     (default all of ``trainer.parameters``) are computed once and combined directly
     (``GRADIENTS_SET``); on the other steps the hook returns the reweighted sum.
-    The multipliers applied are kept in ``history[name]``.
+    The multipliers applied are kept in ``history[name]``; an L-BFGS phase after the
+    Adam phase keeps the last ones (fixed, so its objective does not move under it).
 
     Examples
     --------
@@ -274,6 +275,12 @@ class Reweighting:
                 raise ValueError(f"{self.rule!r} gave loss {n!r} the weight {v}; need finite >= 0")
             self.history[n].append(v)
         return lam
+
+    def on_step(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]) -> None:
+        """In an L-BFGS phase (which has no ``combine``), weight the losses with the last
+        multipliers of the Adam phase, so L-BFGS minimises the objective Adam ended on."""
+        if step >= trainer.config.steps and self.history:
+            trainer.weights = {n: w * self.history[n][-1] for n, w in trainer.weights.items()}
 
     def combine(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]):
         check_losses(losses, "Reweighting")

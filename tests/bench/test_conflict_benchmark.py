@@ -37,7 +37,9 @@ def test_step_seconds_times_a_real_step():
     budget = conflict.BUDGET[True]
     problem = conflict._problem("heat", budget)
     for method in ("vanilla", "profile", "adapters_lra"):
-        seconds = conflict.step_seconds(method, problem, budget, conflict._config(2, 0, "cpu"), 0)
+        seconds = conflict.step_seconds(
+            method, problem, budget, conflict._adam_config(2, 0, "cpu"), 0
+        )
         assert math.isfinite(seconds) and 0 < seconds < 5
 
 

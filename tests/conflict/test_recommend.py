@@ -26,7 +26,7 @@ def synthetic(cos, ratio):
 
 @pytest.mark.parametrize(
     ("cos", "ratio", "method"),
-    [(-0.8, 1.0, "adapters+reweighting"), (0.3, 50.0, "reweighting"), (0.3, 2.0, "vanilla")],
+    [(-0.8, 1.0, "pcgrad"), (0.3, 50.0, "reweighting"), (0.3, 2.0, "vanilla")],
 )
 def test_recommend_maps_regimes(cos, ratio, method):
     rec = recommend(synthetic(cos, ratio))
@@ -90,3 +90,32 @@ def test_fit_refuses_an_unknown_option_before_training_the_model():
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
     out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
     assert len(out.profile_history) == 8
+
+
+class _StepLog:
+    """A hook that notes the steps and phases it saw."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_step(self, trainer, step, losses):
+        self.seen.append((step, "adam" if step < trainer.config.steps else "lbfgs"))
+
+
+@pytest.mark.parametrize("method", ["reweighting", "adapters+reweighting"])
+def test_an_lbfgs_phase_after_a_method_keeps_its_last_multipliers(method):
+    p = small()
+    cfg = TrainerConfig(steps=10, lbfgs_steps=3, lr=1e-2, progress=False)
+    log = _StepLog()
+    rule = ReLoBRaLo()
+    result = train(make_model(p, width=8, depth=2), p, cfg, method=method, rule=rule, hooks=[log])
+    assert log.seen == [(k, "adam") for k in range(10)] + [(k, "lbfgs") for k in (10, 11, 12)]
+    multipliers = result.hooks[0].history
+    assert all(len(m) == 10 for m in multipliers.values())  # the rule stops with Adam
+    last = {name: m[-1] for name, m in multipliers.items()}
+    assert max(abs(v - 1.0) for v in last.values()) > 1e-3  # not trivially 1
+    h = result.history
+    for i in (i for i, phase in enumerate(h.phase) if phase == "lbfgs"):
+        assert {n: h.weights[n][i] for n in last} == pytest.approx(last, rel=1e-12)
+    lbfgs_totals = [t for t, phase in zip(h.total, h.phase) if phase == "lbfgs"]
+    assert lbfgs_totals[-1] < lbfgs_totals[0]  # L-BFGS trains every parameter
