@@ -641,13 +641,76 @@ def _cell_cost_table(
     return table
 
 
+class _AdapterNorms:
+    """Training hook: every ``every`` steps, the error and, averaged over the adapted
+    layers, the trunk weight's norm, the largest per-loss update ``||alpha B_k A_k||``
+    and the norm of their sum (what the predictor sees)."""
+
+    def __init__(self, problem, every: int):
+        self.problem, self.every = problem, every
+        self.rows: list[dict[str, float]] = []
+
+    def on_step(self, trainer: Trainer, step: int, losses) -> None:
+        if step % self.every and step != trainer.config.steps - 1:
+            return
+        adapters = trainer.model
+        trunk, largest, summed = [], [], []
+        with torch.no_grad():
+            for j, layer in enumerate(adapters._layers):
+                updates = [adapters.alpha * low[j].weight for low in adapters._low_rank]
+                trunk.append(float(layer.weight.norm()))
+                largest.append(max(float(u.norm()) for u in updates))
+                summed.append(float(sum(updates).norm()))
+        row = {"step": step, "rel_l2": self.problem.relative_error(adapters)}
+        row.update({name: float(value.detach()) for name, value in losses.items()})
+        row.update(
+            trunk=statistics.mean(trunk),
+            largest=statistics.mean(largest),
+            summed=statistics.mean(summed),
+        )
+        self.rows.append(row)
+
+
+def adapter_drift(name: str = "heat", method: str = "adapters", every: int = 2000) -> list[str]:
+    """Markdown: how a converged cell's adapters evolve (``method`` ``"adapters"`` or
+    ``"adapters_lra"``, seed 0, the grid's Adam phase), from `_AdapterNorms`."""
+    torch.set_num_threads(1)
+    budget = replace(BUDGET[False], lbfgs_steps=0)
+    problem = _problem(name, budget)
+    model = make_model(problem, width=budget.width, depth=budget.depth, seed=0)
+    torch.manual_seed(0)  # the adapters' random A (the harness seeds each cell this way)
+    log = _AdapterNorms(problem, every)
+    _train(method, model, problem, _config(budget, 0, "cpu"), 0, [log])
+    names = problem.names
+    table = [
+        f"# Per-loss adapters during a converged `{method}` cell ({name}, seed 0)",
+        "",
+        "Mean over the adapted layers of the trunk weight's norm ‖W‖, the largest "
+        "per-loss update ‖alpha B_k A_k‖ and the norm of their sum ‖alpha sum_k B_k A_k‖ "
+        "(the update the shared predictor applies); losses before the step's update.",
+        "",
+        "| step | relative L2 | "
+        + " | ".join(f"{n} loss" for n in names)
+        + " | ‖W‖ | largest ‖alpha B_k A_k‖ | ‖alpha sum_k B_k A_k‖ |",
+        "|---|---|" + "---|" * len(names) + "---|---|---|",
+    ]
+    for r in log.rows:
+        losses = " | ".join(f"{r[n]:.3g}" for n in names)
+        table.append(
+            f"| {r['step']} | {r['rel_l2']:.3g} | {losses} | {r['trunk']:.1f} | "
+            f"{r['largest']:.1f} | {r['summed']:.1f} |"
+        )
+    return table
+
+
 def _main(argv=None) -> None:
     import argparse
     import os
     from pathlib import Path
 
     parser = argparse.ArgumentParser(
-        description="adapter step cost vs a vanilla step; --cell-costs: one converged cell's cost"
+        description="adapter step cost vs a vanilla step; --cell-costs: one converged cell's "
+        "cost; --adapter-drift: the adapters' norms during a converged cell"
     )
     parser.add_argument("--out", default=None)
     parser.add_argument("--repeats", type=int, default=5)
@@ -656,8 +719,20 @@ def _main(argv=None) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (--cell-costs)")
     parser.add_argument("--workers", type=int, default=1, help="processes (--cell-costs)")
     parser.add_argument("--problem", action="append", help="only these (--cell-costs)")
+    parser.add_argument(
+        "--adapter-drift",
+        metavar="PROBLEM",
+        help="log a converged adapters cell's update norms on PROBLEM (--method: "
+        "adapters or adapters_lra)",
+    )
+    parser.add_argument("--method", default="adapters", choices=("adapters", "adapters_lra"))
     args = parser.parse_args(argv)
-    if args.cell_costs:
+    if args.adapter_drift:
+        table = adapter_drift(args.adapter_drift, args.method)
+        out = args.out or (
+            f"benchmarks/results/conflict_adapter_drift_{args.adapter_drift}_{args.method}.md"
+        )
+    elif args.cell_costs:
         rows = cell_costs(args.problem or PROBLEMS_FULL, args.steps, args.device, args.workers)
         table = _cell_cost_table(rows, args.steps, args.device, args.workers)
         out = args.out or f"benchmarks/results/conflict_cell_cost_{args.device}.md"
