@@ -22,10 +22,16 @@ from sciml.pinn import TrainerConfig
 from sciml.pinn.problems import burgers, make_model
 
 
-def main(steps: int, profile_steps: int, seed: int) -> None:
+def main(steps: int, lbfgs_steps: int, profile_steps: int, seed: int) -> None:
     torch.set_num_threads(1)
     problem = burgers(n_residual=256, n_initial=64, n_boundary=64)
-    config = TrainerConfig.recipe(steps=steps, lbfgs_steps=0, seed=seed, log_every=steps + 1)
+    config = TrainerConfig.recipe(
+        steps=steps,
+        lbfgs_steps=lbfgs_steps,
+        lbfgs_points_scale=8,
+        seed=seed,
+        log_every=steps + lbfgs_steps + 1,
+    )
 
     start = time.perf_counter()
     out = fit(
@@ -56,7 +62,8 @@ def main(steps: int, profile_steps: int, seed: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=4000, help="total Adam steps per run")
+    parser.add_argument("--lbfgs-steps", type=int, default=300, help="L-BFGS steps per run")
     parser.add_argument("--profile-steps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    main(args.steps, args.profile_steps, args.seed)
+    main(args.steps, args.lbfgs_steps, args.profile_steps, args.seed)
