@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 from sciml.pinn import GRADIENTS_SET, Problem, Trainer
 
@@ -57,9 +58,12 @@ class PerLossAdapters(nn.Module):
     receives all of them. **Inference** uses this same shared predictor (the one every
     loss was trained through). It measured best in the project pilot and in the
     benchmark (wiring (a) lets the K predictors drift apart). `wrap_problem` evaluates
-    each loss with every trunk parameter and its own adapters replaced by per-loss
-    aliases (views of the same tensors), so the hook gets all K per-loss gradients from
-    one backward pass instead of K.
+    each loss on its own views (aliases) of the trunk's parameters, each adapted ``W``
+    replaced by a view of the shared ``W + alpha * sum_k B_k A_k`` (built once per
+    parameter update, whatever the number of losses), so the hook gets every loss's
+    gradients from one backward pass instead of K: ``G_k`` w.r.t. the shared weight is
+    the trunk's, and gives adapter ``k``'s (``alpha G_k A_k^T`` for ``B_k``,
+    ``alpha B_k^T G_k`` for ``A_k``).
 
     ``"separate"`` ((a)): loss ``k`` is evaluated through trunk + adapter ``k`` only
     (`wrap_problem` does this), so plain backpropagation routes the gradients.
@@ -162,10 +166,10 @@ class PerLossAdapters(nn.Module):
         self._layers = [trunk.get_submodule(n) for n in self.layer_names]
         self._low_rank = [list(per_layer) for per_layer in self.adapters]  # [loss][layer]
         self._slots = _parameter_slots(self)
-        self._originals: dict[int, nn.Parameter] = {}  # id(replacement) -> its parameter
         self._context: list[int] | None = None  # set by `using`
-        # per loss: its last evaluation's aliases of (trunk parameters, own adapters)
-        self._aliases: dict[str, tuple[list[Tensor], list[Tensor]]] = {}
+        # per loss: its last evaluation's `_Shared` and views of `_Shared.tensors`
+        self._aliases: dict[str, tuple[_Shared, list[Tensor]]] = {}
+        self._shared: _Shared | None = None  # see `_shared_weights`
 
     def __getattr__(self, name: str):
         try:
@@ -193,17 +197,20 @@ class PerLossAdapters(nn.Module):
         finally:
             self._context = previous
 
+    def _factors(self, j: int, active: list[int]) -> tuple[Tensor, Tensor]:
+        """``[B_k1 .. B_kn]: (out, n r)`` and ``[A_k1; ..; A_kn]: (n r, in)`` of layer ``j``
+        over the losses ``active = [k1 .. kn]``, so ``sum_k B_k A_k`` is one product."""
+        low_rank = [self._low_rank[k][j] for k in active]
+        return torch.cat([m.B for m in low_rank], dim=1), torch.cat([m.A for m in low_rank])
+
     def _run(self, x: Tensor, active: list[int]) -> Tensor:
         if not active:
             return self.trunk(x)
         effective = []
         for j, layer in enumerate(self._layers):
-            held = layer._parameters["weight"]  # the parameter, or an alias of it
-            # W + alpha * sum_k B_k A_k as one product: [B_1 .. B_K] @ [A_1; ..; A_K]
-            b = torch.cat([self._low_rank[k][j].B for k in active], dim=1)
-            a = torch.cat([self._low_rank[k][j].A for k in active], dim=0)
-            weight = self._originals.get(id(held), held)
-            effective.append((weight, torch.addmm(held, b, a, alpha=self.alpha)))
+            weight = layer._parameters["weight"]
+            b, a = self._factors(j, active)
+            effective.append((weight, torch.addmm(weight, b, a, alpha=self.alpha)))
         with self._holding(effective):
             return self.trunk(x)
 
@@ -216,7 +223,6 @@ class PerLossAdapters(nn.Module):
             for param, tensor in replacements:
                 if id(param) not in self._slots:  # parameters replaced since the last look
                     self._slots = _parameter_slots(self)
-                self._originals[id(tensor)] = param
                 for module, key in self._slots[id(param)]:
                     saved.append((module, key, module._parameters[key]))
                     module._parameters[key] = tensor
@@ -224,8 +230,6 @@ class PerLossAdapters(nn.Module):
         finally:
             for module, key, held in reversed(saved):
                 module._parameters[key] = held
-            for _, tensor in replacements:
-                self._originals.pop(id(tensor), None)
 
     def forward(self, x: Tensor) -> Tensor:
         if self._context is not None:
@@ -250,8 +254,9 @@ class PerLossAdapters(nn.Module):
     def wrap_problem(self, problem: Problem) -> Problem:
         """The problem as this wiring trains it: for ``"separate"``, each loss evaluated
         through its own adapter; for ``"shared"``, each loss evaluated on per-loss
-        aliases of the parameters (same values and gradients; `AdapterRouting` then
-        separates the K gradients in one backward pass)."""
+        aliases of the shared weights and trunk parameters (`evaluate_aliased`: same
+        values and gradients; `AdapterRouting` then separates the K gradients in one
+        backward pass)."""
         if tuple(problem.names) != self.loss_names:
             raise ValueError(
                 f"the problem's losses {list(problem.names)} differ from the adapters' "
@@ -262,18 +267,78 @@ class PerLossAdapters(nn.Module):
         return replace(problem, losses=losses)
 
     def evaluate_aliased(self, name: str, fn, points: Tensor) -> Tensor:
-        """``fn(self, points)`` with the trunk's parameters and loss ``name``'s adapters
-        replaced by fresh views of themselves, remembered for `AdapterRouting`.
+        """``fn(self, points)`` with each adapted layer's weight replaced by a fresh view
+        of the shared ``W + alpha * sum_k B_k A_k`` and every other trunk parameter by a
+        fresh view of itself, remembered for `AdapterRouting`.
 
-        Values and plain backpropagation are unchanged (a view passes its gradient on to
-        the parameter); the views make each loss's gradient addressable on its own.
+        Values and plain backpropagation are unchanged (a view passes its gradient on,
+        the shared weight to ``W`` and every ``B_k``, ``A_k``); the views make each
+        loss's gradient addressable on its own.
         """
-        trunk = self.trunk_parameters()
-        params = trunk + self.adapter_parameters(name)
-        aliases = [p.view_as(p) for p in params]
-        self._aliases[name] = (aliases[: len(trunk)], aliases[len(trunk) :])
-        with self._holding(list(zip(params, aliases))):
+        shared = self._shared_weights(name)
+        aliases = [t.view_as(t) for t in shared.tensors]
+        self._aliases[name] = (shared, aliases)
+        # the held weights include the adapters: forward passes run the trunk as it is
+        with self._holding(list(zip(shared.params, aliases))), self.using():
             return fn(self, points)
+
+    def _shared_weights(self, name: str) -> _Shared:
+        """The shared weights for evaluating loss ``name``: built again when loss
+        ``name`` comes round a second time or a weight or adapter has changed in place
+        since (its version counter, as autograd's own check)."""
+        shared = self._shared
+        if shared is None or name in shared.seen or shared.versions() != shared.built:
+            shared = self._shared = _Shared(self)
+        shared.seen.add(name)
+        return shared
+
+
+class _Shared:
+    """What the losses evaluated between two parameter updates share.
+
+    ``tensors``: the shared weights ``W_j + alpha * sum_k B_kj A_kj`` (``(out, in)``, one
+    graph node to every ``W_j``, ``B_kj``, ``A_kj``), then the other trunk parameters;
+    ``params``: the parameters they stand in for; ``scaled``: ``(alpha B_kj, alpha A_kj)``
+    for loss ``k``, layer ``j`` at index ``k L + j`` (``L = layers``), no graph;
+    ``order``: trunk parameter ``i``'s place in ``tensors``.
+    """
+
+    def __init__(self, model: PerLossAdapters):
+        weights = [layer._parameters["weight"] for layer in model._layers]
+        factors = [t for per_loss in model._low_rank for m in per_loss for t in (m.B, m.A)]
+        trunk = model.trunk_parameters()
+        adapted = {id(w): j for j, w in enumerate(weights)}
+        others = [p for p in trunk if id(p) not in adapted]
+        rest = iter(range(len(weights), len(weights) + len(others)))
+        self.order = [adapted[id(p)] if id(p) in adapted else next(rest) for p in trunk]
+        self.layers = len(weights)
+        everyone = list(range(len(model.loss_names)))
+        with torch.no_grad():
+            values = [
+                torch.addmm(w, *model._factors(j, everyone), alpha=model.alpha)
+                for j, w in enumerate(weights)
+            ]
+            scaled = torch._foreach_mul(factors, model.alpha)
+        self.scaled = list(zip(scaled[::2], scaled[1::2]))
+        self.tensors = [*_SharedWeights.apply(values, self.scaled, *weights, *factors), *others]
+        self.params = weights + others
+        self._tracked = weights + factors
+        self.built = self.versions()
+        self.seen: set[str] = set()
+
+    def versions(self) -> tuple[int, ...]:
+        """The version counters of the weights and adapters."""
+        return tuple(p._version for p in self._tracked)
+
+    def routed(self, k: int, grads: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        """``(trunk grads, adapter grads)`` of loss ``k`` (in `trunk_parameters` and
+        `adapter_parameters` order) from its gradients w.r.t. its views of `tensors`:
+        ``G_j`` of each shared weight gives ``dW_j = G_j``, ``dB_kj = alpha G_j A_kj^T``
+        and ``dA_kj = alpha B_kj^T G_j``."""
+        own, layers = [], self.layers
+        for g, (b, a) in zip(grads, self.scaled[k * layers : (k + 1) * layers]):
+            own += [b.T @ g, g @ a.T]  # A, then B: their order in `adapter_parameters`
+        return [grads[i] for i in self.order], own
 
 
 def _parameter_slots(module: nn.Module) -> dict[int, list[tuple[nn.Module, str]]]:
@@ -285,6 +350,27 @@ def _parameter_slots(module: nn.Module) -> dict[int, list[tuple[nn.Module, str]]
             if param is not None:
                 slots.setdefault(id(param), []).append((sub, key))
     return slots
+
+
+class _SharedWeights(torch.autograd.Function):
+    """The shared weights ``W_j + alpha * sum_k B_kj A_kj`` given their ``values`` and
+    ``scaled`` factors (`_Shared`); backward sends ``G_j`` to ``W_j``,
+    ``alpha G_j A_kj^T`` to ``B_kj`` and ``alpha B_kj^T G_j`` to ``A_kj``. It keeps no
+    saved tensors, so each loss may back-propagate through it on its own."""
+
+    @staticmethod
+    def forward(ctx, values, scaled, *params):  # params: the L weights, then every B, A
+        ctx.scaled = scaled
+        return tuple(v.view_as(v) for v in values)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grads):
+        out = []
+        for i, (b, a) in enumerate(ctx.scaled):
+            g = grads[i % len(grads)]
+            out += [g @ a.T, b.T @ g]
+        return (None, None, *grads, *out)
 
 
 class _Through:
@@ -312,14 +398,18 @@ class AdapterRouting:
     """Training hook for ``wiring="shared"``: adapter k gets only loss k's gradient.
 
     Each Adam step takes, for every loss ``k``, the gradient of ``w_k L_k`` over the
-    trunk and adapter ``k`` (one backward pass through the per-loss aliases of
-    `PerLossAdapters.wrap_problem`, else one per loss) and sets::
+    trunk and adapter ``k`` and sets::
 
         trunk.grad     = sum_k lambda_k grad_trunk(w_k L_k)
         adapter_k.grad = lambda_k grad_adapter_k(w_k L_k)
 
     with ``lambda_k = 1`` or the multipliers of a `ReweightingRule` (computed from the
     trunk gradients), so "adapters + reweighting" is this hook with a rule.
+
+    Losses of `PerLossAdapters.wrap_problem` take one backward pass for all K: to each
+    loss's views of the trunk parameters and of the shared adapted weights, whose
+    gradients ``G_k`` give adapter ``k``'s (``alpha G_k A_k^T``, ``alpha B_k^T G_k``).
+    Other losses take one backward pass each.
 
     Examples
     --------
@@ -394,23 +484,23 @@ class AdapterRouting:
 
 
 def _from_aliases(model: PerLossAdapters, wl: Mapping[str, Tensor]) -> dict:
-    """``{name: (trunk grads, own adapter grads)}`` from one backward pass through the
-    aliases of `PerLossAdapters.evaluate_aliased`; ``{}`` when the losses were not
-    evaluated that way (or the aliases belong to another evaluation)."""
+    """``{name: (trunk grads, own adapter grads)}`` from one backward pass to the
+    views of `PerLossAdapters.evaluate_aliased`; ``{}`` when the losses were not
+    evaluated that way (or the views belong to another evaluation)."""
     active = [n for n, v in wl.items() if v.requires_grad]
     if not active or any(n not in model._aliases for n in active):
         return {}
-    inputs = [a for n in active for a in model._aliases[n][0] + model._aliases[n][1]]
+    inputs = [a for n in active for a in model._aliases[n][1]]
     grads = torch.autograd.grad(
         sum(wl[n] for n in active), inputs, retain_graph=True, allow_unused=True
     )
     out, start = {}, 0
     for name in active:
-        trunk, own = model._aliases[name]
-        mine = grads[start : start + len(trunk) + len(own)]
-        start += len(trunk) + len(own)
-        if all(g is None for g in mine):  # stale aliases: not in this loss's graph
+        shared, aliases = model._aliases[name]
+        mine = grads[start : start + len(aliases)]
+        start += len(aliases)
+        if all(g is None for g in mine):  # stale views: not in this loss's graph
             return {}
-        mine = [torch.zeros_like(a) if g is None else g for a, g in zip(trunk + own, mine)]
-        out[name] = (mine[: len(trunk)], mine[len(trunk) :])
+        mine = [torch.zeros_like(a) if g is None else g for a, g in zip(aliases, mine)]
+        out[name] = shared.routed(model.index(name), mine)
     return out

@@ -249,3 +249,73 @@ def test_shared_wiring_gets_the_k_gradients_from_one_backward_pass(monkeypatch, 
     torch.testing.assert_close(
         problem.losses["a"].value(model, pts), _pde_problem().losses["a"].value(model, pts)
     )
+
+
+def _float64_model():
+    torch.manual_seed(0)
+    trunk = WithCoefficients(mlp(2, 1, width=8, depth=2), {"k": 0.5}).double()
+    model = PerLossAdapters(trunk, NAMES, rank=3, alpha=0.5)
+    with torch.no_grad():
+        for p in model.adapter_parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return model
+
+
+def _points(problem):
+    return {n: loss.sample(None, torch.float64, "cpu") for n, loss in problem.losses.items()}
+
+
+def test_routed_gradients_equal_per_loss_autograd_in_float64():
+    import copy
+
+    model = _float64_model()
+    reference = copy.deepcopy(model)  # evaluated the unaliased way, one loss at a time
+    weights = {"a": 1.0, "b": 2.0, "c": 0.5}
+    problem = _pde_problem()
+    points = _points(problem)
+    wrapped = model.wrap_problem(problem)
+    losses = {n: loss.value(model, points[n]) for n, loss in wrapped.losses.items()}
+    assert AdapterRouting(model).combine(FakeTrainer(weights), 0, losses) is GRADIENTS_SET
+    assert all(n in model._aliases for n in NAMES)  # through the views, not K passes
+
+    trunk = reference.trunk_parameters()
+    expected_trunk = [torch.zeros_like(p) for p in trunk]
+    for n, loss in problem.losses.items():
+        value = weights[n] * loss.value(reference, points[n])
+        own = reference.adapter_parameters(n)
+        grads = torch.autograd.grad(value, trunk + own, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(trunk + own, grads)]
+        expected_trunk = [e + g for e, g in zip(expected_trunk, grads[: len(trunk)])]
+        for p, g in zip(model.adapter_parameters(n), grads[len(trunk) :]):
+            assert float(g.abs().max()) > 0
+            torch.testing.assert_close(p.grad, g, rtol=1e-12, atol=1e-14)
+    for p, g in zip(model.trunk_parameters(), expected_trunk):
+        torch.testing.assert_close(p.grad, g, rtol=1e-12, atol=1e-14)
+
+
+def test_plain_backpropagation_through_the_shared_weights():
+    import copy
+
+    model = _float64_model()
+    reference = copy.deepcopy(model)
+    problem = _pde_problem()
+    points = _points(problem)
+    wrapped = model.wrap_problem(problem)
+    # one loss at a time, without retain_graph (the losses share the weights' graph node)
+    for n, loss in wrapped.losses.items():
+        loss.value(model, points[n]).backward()
+    sum(loss.value(reference, points[n]) for n, loss in problem.losses.items()).backward()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-12, atol=1e-14)
+    # an in-place update between two losses' evaluations is seen by the next one
+    wrapped.losses["a"].value(model, points["a"])
+    with torch.no_grad():
+        model.adapters[2][0].B.add_(1.0)
+        reference.adapters[2][0].B.add_(1.0)
+    for n in ("b", "c"):
+        torch.testing.assert_close(
+            wrapped.losses[n].value(model, points[n]),
+            problem.losses[n].value(reference, points[n]),
+            rtol=1e-12,
+            atol=1e-14,
+        )
