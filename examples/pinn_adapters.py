@@ -2,12 +2,13 @@
 
 Profiles the first 1000 steps of a plain PINN run (gradient cosines and norms between
 the residual, initial and boundary losses), prints the regime and the recommended
-intervention, continues with it, and prints the relative L2 error against a vanilla
-run of the same length and recipe (`TrainerConfig.recipe`, Adam only). A few minutes
-on a laptop CPU (small 3 x 32 tanh network). The last line says which one won: the
-recommendation is a rule of thumb from the regime, and at this budget it need not win.
+intervention for the rest of the Adam phase, and prints the relative L2 error against
+a vanilla run of the same recipe (`TrainerConfig.recipe`: both end with the same L-BFGS
+hand-over, on 8 times the Adam points). A few minutes on a laptop CPU (small 3 x 32 tanh
+network). The last line says which one won: the recommendation is a rule of thumb from
+the regime, and at this budget it need not win (README, "Gradient conflict").
 
-    python examples/pinn_adapters.py [--steps 4000]
+    python examples/pinn_adapters.py [--steps 4000] [--lbfgs-steps 300]
 """
 
 from __future__ import annotations
