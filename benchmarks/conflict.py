@@ -683,7 +683,6 @@ def adapter_drift(name: str = "heat", method: str = "adapters", every: int = 200
     budget = replace(BUDGET[False], lbfgs_steps=0)
     problem = _problem(name, budget)
     model = make_model(problem, width=budget.width, depth=budget.depth, seed=0)
-    torch.manual_seed(0)  # the adapters' random A (the harness seeds each cell this way)
     log = _AdapterNorms(problem, every)
     _train(method, model, problem, _config(budget, 0, "cpu"), 0, [log])
     names = problem.names

@@ -88,6 +88,9 @@ class PerLossAdapters(nn.Module):
     wiring : {"shared", "separate"}
     inference : str
         Only for ``wiring="separate"``: ``"mean"`` or a loss name.
+    seed : int, optional
+        Seed of the adapters' random ``A`` (drawn without touching the global RNG); by
+        default they are drawn from the global RNG.
 
     Examples
     --------
@@ -111,6 +114,7 @@ class PerLossAdapters(nn.Module):
         layers: Sequence[str] | None = None,
         wiring: str = "shared",
         inference: str = "mean",
+        seed: int | None = None,
     ):
         super().__init__()
         if not isinstance(trunk, nn.Module):
@@ -157,10 +161,13 @@ class PerLossAdapters(nn.Module):
         self.rank, self.alpha, self.wiring, self.inference = rank, float(alpha), wiring, inference
         self.layer_names = tuple(n for n, _ in chosen)
         ref = next(iter(trunk.parameters()), None)
-        self.adapters = nn.ModuleList(
-            nn.ModuleList(LowRank(m.in_features, m.out_features, rank) for _, m in chosen)
-            for _ in self.loss_names
-        )
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.adapters = nn.ModuleList(
+                nn.ModuleList(LowRank(m.in_features, m.out_features, rank) for _, m in chosen)
+                for _ in self.loss_names
+            )
         if ref is not None:
             self.adapters.to(dtype=ref.dtype, device=ref.device)
         self._layers = [trunk.get_submodule(n) for n in self.layer_names]

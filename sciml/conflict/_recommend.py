@@ -135,7 +135,8 @@ def train(
     Other arguments: ``rule`` for the reweighting methods (default
     ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
     ``inference`` and ``adapter_lr`` (default ``config.lr``) for the adapter methods,
-    see `PerLossAdapters`; ``seed`` for PCGrad's shuffling; ``start_step`` to continue a
+    see `PerLossAdapters`; ``seed`` for PCGrad's shuffling and the adapters' random
+    initialisation; ``start_step`` to continue a
     run of ``config.total_steps`` steps from that step (learning-rate and weight
     schedules and resampling go on from it; the optimiser state starts fresh); ``hooks``,
     more training hooks (e.g. a logger), added after the method's own.
@@ -176,6 +177,7 @@ def train(
             layers=layers,
             wiring=wiring,
             inference=inference,
+            seed=seed,
         )
         lrs = {**config.group_lrs, "adapters": adapter_lr or config.lr}
         cfg = replace(config, group_lrs=lrs)

@@ -119,3 +119,17 @@ def test_an_lbfgs_phase_after_a_method_keeps_its_last_multipliers(method):
         assert {n: h.weights[n][i] for n in last} == pytest.approx(last, rel=1e-12)
     lbfgs_totals = [t for t, phase in zip(h.total, h.phase) if phase == "lbfgs"]
     assert lbfgs_totals[-1] < lbfgs_totals[0]  # L-BFGS trains every parameter
+
+
+def test_train_seeds_the_adapters_without_the_global_rng():
+    p = small()
+    cfg = TrainerConfig(steps=3, lr=1e-2, progress=False)
+
+    def adapters_after(seed, global_seed):
+        torch.manual_seed(global_seed)
+        model = make_model(p, width=8, depth=2)
+        result = train(model, p, cfg, method="adapters", seed=seed)
+        return torch.cat([a.reshape(-1) for a in result.model.adapter_parameters()])
+
+    assert torch.equal(adapters_after(0, global_seed=1), adapters_after(0, global_seed=2))
+    assert not torch.equal(adapters_after(0, global_seed=1), adapters_after(1, global_seed=1))
