@@ -88,3 +88,19 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert only_a["met"] is True and only_a["complete"] is True
     assert conflict.evaluate_recommend(summarize(_records({"d": errors["d"]})))["met"] is None
     assert conflict._recommend_section(conflict.evaluate_recommend([])) == []
+
+
+def test_recommend_is_judged_on_the_metric_asked_for():
+    from sciml.bench import summarize
+
+    records = _records({"a": {"vanilla": 1.0, "lra": 0.5, "recommend": 0.5}})
+    for r in records:  # after the Adam phase recommend was twice vanilla
+        r["metrics"]["rel_l2_adam"] = {"vanilla": 1.0, "lra": 0.5, "recommend": 2.0}[
+            r["cell"]["method"]
+        ]
+    final = conflict.evaluate_recommend(summarize(records))
+    adam = conflict.evaluate_recommend(summarize(records), "rel_l2_adam")
+    assert final["met"] is True and final["metric"] == "rel_l2"
+    assert adam["met"] is False and adam["worse_than_vanilla"] == ["a"]
+    assert adam["problems"]["a"]["to_best"] == pytest.approx(4.0, rel=1e-2)
+    assert "(mean rel_l2_adam)" in "\n".join(conflict._recommend_section(adam))
