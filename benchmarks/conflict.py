@@ -495,8 +495,9 @@ RATIO_METHODS = ("vanilla", "adapters", "adapters_lra", "pcgrad", "config")
 def step_seconds(method: str, problem, budget: Budget, config: TrainerConfig, seed: int) -> float:
     """Seconds per training step of ``method`` on ``problem`` (a `budget`-sized network).
 
-    ``method`` is a benchmark method other than ``recommend``, or ``"profile"``: vanilla
-    with the `ConflictProfiler` of the cells' profile on every step. Process CPU time on
+    ``method`` is a benchmark method other than ``recommend``, ``"profile"``: vanilla
+    with the `ConflictProfiler` of the cells' profile on every step, or ``"lbfgs"``: the
+    L-BFGS steps of ``config`` (its Adam steps: none) from the initial network. Process CPU time on
     the CPU (on a shared machine wall time mostly measures the other processes);
     synchronised wall time on CUDA.
     """
@@ -504,7 +505,9 @@ def step_seconds(method: str, problem, budget: Budget, config: TrainerConfig, se
     cuda = config.device.type == "cuda"
     clock = time.perf_counter if cuda else time.process_time
     start = clock()
-    if method == "profile":
+    if method == "lbfgs":
+        Trainer(model, problem, config).fit()
+    elif method == "profile":
         trainer = Trainer(model, problem, config)
         trainer.add_hook(ConflictProfiler(every=budget.profile_every, until=config.steps))
         trainer.fit()
@@ -512,7 +515,7 @@ def step_seconds(method: str, problem, budget: Budget, config: TrainerConfig, se
         _train(method, model, problem, config, seed)
     if cuda:
         torch.cuda.synchronize(config.device)
-    return (clock() - start) / config.steps
+    return (clock() - start) / (config.lbfgs_steps if method == "lbfgs" else config.steps)
 
 
 #: (residual, other) points per loss at which step costs are compared: the converged
@@ -560,13 +563,20 @@ def step_ratios(
 
 
 def _time_step(job: tuple[str, str, int, str]) -> tuple[str, str, float]:
-    """``(problem, method, seconds per step)`` of `step_seconds`, after an untimed run."""
+    """``(problem, method, seconds per step)`` of `step_seconds`, after an untimed run;
+    ``"lbfgs"`` times ``steps // 20`` L-BFGS steps (each up to 25 evaluations on 64 times
+    the points)."""
     name, method, steps, device = job
     torch.set_num_threads(1)
     budget = BUDGET[False]
     problem = _problem(name, budget)
     step_seconds("vanilla", problem, budget, _adam_config(2, 0, device), 0)  # warm-up
-    return name, method, step_seconds(method, problem, budget, _adam_config(steps, 0, device), 0)
+    if method == "lbfgs":
+        lbfgs = replace(budget, steps=0, lbfgs_steps=max(1, steps // 20))
+        config = _config(lbfgs, 0, device, name.startswith("inverse_"))
+    else:
+        config = _adam_config(steps, 0, device)
+    return name, method, step_seconds(method, problem, budget, config, 0)
 
 
 def cell_costs(
@@ -578,10 +588,11 @@ def cell_costs(
     in ``workers`` processes at once (the grid's sharing of the machine) and
     extrapolates to its 40,000 steps: vanilla profiles its first `PROFILE_STEPS`;
     ``recommend`` profiles them and continues with its choice, counted as the dearer
-    of ``lra`` and ``adapters_lra``. Rows: ``problem``, ``K``, ``method``,
-    ``ms_per_step`` and ``cell_s``.
+    of ``lra`` and ``adapters_lra``; every cell adds the L-BFGS hand-over (timed from
+    the initial network, where no step stops early: an upper estimate). Rows:
+    ``problem``, ``K``, ``method``, ``ms_per_step`` (Adam) and ``cell_s``.
     """
-    measured = [m for m in METHODS if m != "recommend"] + ["profile"]
+    measured = [m for m in METHODS if m != "recommend"] + ["profile", "lbfgs"]
     jobs = [(p, m, steps, device) for p in problems for m in measured]
     if workers == 1:
         timed = [_time_step(job) for job in jobs]
@@ -600,6 +611,7 @@ def cell_costs(
         cell_s["vanilla"] = PROFILE_STEPS * ms["profile"] + unprofiled * ms["vanilla"]
         ms["recommend"] = max(ms["lra"], ms["adapters_lra"])
         cell_s["recommend"] = PROFILE_STEPS * ms["profile"] + unprofiled * ms["recommend"]
+        cell_s = {m: t + budget.lbfgs_steps * ms["lbfgs"] for m, t in cell_s.items()}
         k = len(_problem(name, budget))
         for method in METHODS:
             rows.append(
@@ -629,7 +641,8 @@ def _cell_cost_table(
         f"(4 x 64 tanh, {BUDGET[False].n_residual} points per loss and step, recipe "
         f"schedule); seconds per seed = the 9 methods' cells of {BUDGET[False].steps} steps "
         "(vanilla and recommend profile their first 1000; recommend's remainder counted as "
-        "the dearer of lra and adapters_lra).",
+        f"the dearer of lra and adapters_lra) and {BUDGET[False].lbfgs_steps} L-BFGS steps "
+        "(timed from the initial network: an upper estimate).",
         "",
         "| problem | K | " + " | ".join(METHODS) + " | s per seed (9 cells) |",
         "|---|---|" + "---|" * len(METHODS) + "---|",

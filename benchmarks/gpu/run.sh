@@ -81,11 +81,13 @@ fi
 # Seed 0 of every method comes before the other seeds, so a cut run still compares them all.
 #
 # The converged conflict grid (15 problems x 9 methods x 3 seeds, 40,000 Adam steps a cell,
-# 4 x 64 tanh, 128 points per loss): measured on the 2-core CPU (process time, 1 thread, 100
-# steps after a warm-up, `python benchmarks/conflict.py --cell-costs`,
-# benchmarks/results/conflict_cell_cost_cpu.md) a step costs 3-11 ms on the 2-D problems
-# (K = 3-6), 11-14 ms on heat_10d and 49-53 ms on heat_50d: a cell takes 2 (heat vanilla) to
-# 35 (heat_50d) minutes of one core, one seed of the grid 13.5 core-hours, three seeds 41.
+# 4 x 64 tanh, 128 points per loss, then 300 L-BFGS steps on 8192 points per loss): measured
+# on the 2-core CPU (process time, 1 thread, 100 steps after a warm-up, `python
+# benchmarks/conflict.py --cell-costs`, benchmarks/results/conflict_cell_cost_cpu.md) an Adam
+# step costs 3-11 ms on the 2-D problems (K = 3-6), 11-14 ms on heat_10d and 49-53 ms on
+# heat_50d: the Adam phase takes 2 (heat vanilla) to 35 (heat_50d) minutes of one core, one
+# seed 13.5 core-hours, three seeds 41; the L-BFGS hand-over adds about 5.5 CPU-minutes a
+# cell on Burgers (conflict-cost times it too).
 # On the GPU a 2-D step is 550-3400 kernel launches of microseconds of work (about 10 ms at
 # the eager fno-step's 18 us per operator), slower than a CPU core, so the conflict stages run
 # as CPU processes ($pinn_device), $pinn_workers of them on the lease's 16 cores: about 30

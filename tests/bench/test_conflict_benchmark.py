@@ -8,7 +8,7 @@ import sciml.benchmarks.conflict as conflict
 
 
 def test_cell_costs_extrapolate_the_timed_steps(monkeypatch):
-    per_step = {"vanilla": 0.01, "profile": 0.02, "lra": 0.03, "adapters_lra": 0.05}
+    per_step = {"vanilla": 0.01, "profile": 0.02, "lra": 0.03, "adapters_lra": 0.05, "lbfgs": 0.5}
 
     def timed(job):
         name, method, steps, device = job
@@ -20,16 +20,17 @@ def test_cell_costs_extrapolate_the_timed_steps(monkeypatch):
     assert len(rows) == 2 * len(conflict.METHODS)
     assert by[("thermoelastic", "pcgrad")]["K"] == 4
     # vanilla profiles its first 1000 of 40,000 steps; recommend then runs the dearer of
-    # lra and adapters_lra
-    assert by[("heat", "vanilla")]["cell_s"] == pytest.approx(1000 * 0.02 + 39000 * 0.01)
-    assert by[("heat", "recommend")]["cell_s"] == pytest.approx(1000 * 0.02 + 39000 * 0.05)
-    assert by[("heat", "pcgrad")]["cell_s"] == pytest.approx(40000 * 0.04)
+    # lra and adapters_lra; every cell ends with 300 L-BFGS steps
+    lbfgs = 300 * 0.5
+    assert by[("heat", "vanilla")]["cell_s"] == pytest.approx(1000 * 0.02 + 39000 * 0.01 + lbfgs)
+    assert by[("heat", "recommend")]["cell_s"] == pytest.approx(1000 * 0.02 + 39000 * 0.05 + lbfgs)
+    assert by[("heat", "pcgrad")]["cell_s"] == pytest.approx(40000 * 0.04 + lbfgs)
     assert by[("heat", "recommend")]["ms_per_step"] == pytest.approx(50.0)
     table = conflict._cell_cost_table(rows, 5, "cuda", 14)
-    assert table[-1] == "cheapest cell: 410 s"  # what benchmarks/gpu/run.sh reads
+    assert table[-1] == "cheapest cell: 560 s"  # what benchmarks/gpu/run.sh reads
     # one seed's 9 cells: vanilla, adapters_lra, lra, recommend, then five at 40 ms a step
-    seed_s = 410 + 2000 + 1200 + 1970 + 5 * 1600
-    row = f"| heat | 3 | 10.0 | 50.0 | 30.0 | 50.0 | 40.0 | 40.0 | 40.0 | 40.0 | 40.0 | {seed_s} |"
+    seed_s = 410 + 2000 + 1200 + 1970 + 5 * 1600 + 9 * lbfgs
+    row = f"| heat | 3 | 10.0 | 50.0 | 30.0 | 50.0 | 40.0 | 40.0 | 40.0 | 40.0 | 40.0 | {seed_s:.0f} |"
     assert row in table
 
 
@@ -41,6 +42,9 @@ def test_step_seconds_times_a_real_step():
             method, problem, budget, conflict._adam_config(2, 0, "cpu"), 0
         )
         assert math.isfinite(seconds) and 0 < seconds < 5
+    # one L-BFGS step of the full budget's hand-over (8192 points per loss)
+    name, method, seconds = conflict._time_step(("heat", "lbfgs", 20, "cpu"))
+    assert (name, method) == ("heat", "lbfgs") and math.isfinite(seconds) and 0 < seconds < 60
 
 
 def _records(errors: dict[str, dict[str, float]], seeds=(0, 1)) -> list[dict]:
