@@ -224,8 +224,9 @@ class _HandOver:
             self.metrics["coef_err_adam"] = max(errors.values())
 
 
-def _train(method: str, model, problem, config: TrainerConfig, seed: int, hooks=()):
-    """`sciml.conflict.train` with the benchmark's name for ``method``."""
+def _train(method: str, model, problem, config: TrainerConfig, seed: int, hooks=(), **options):
+    """`sciml.conflict.train` with the benchmark's name for ``method`` (``options``
+    passed on)."""
     kind = {
         "pcgrad": "pcgrad",
         "config": "config",
@@ -233,7 +234,8 @@ def _train(method: str, model, problem, config: TrainerConfig, seed: int, hooks=
         "adapters_lra": "adapters+reweighting",
         "vanilla": "vanilla",
     }.get(method, "reweighting")
-    return train(model, problem, config, method=kind, rule=_rule(method), seed=seed, hooks=hooks)
+    rule = _rule(method)
+    return train(model, problem, config, method=kind, rule=rule, seed=seed, hooks=hooks, **options)
 
 
 def run_cell(cell: Cell, context: Context) -> dict[str, float]:
@@ -694,18 +696,22 @@ class _AdapterNorms:
         self.rows.append(row)
 
 
-def adapter_drift(name: str = "heat", method: str = "adapters", every: int = 2000) -> list[str]:
+def adapter_drift(
+    name: str = "heat", method: str = "adapters", adapter_lr: float = 1e-3, every: int = 2000
+) -> list[str]:
     """Markdown: how a converged cell's adapters evolve (``method`` ``"adapters"`` or
-    ``"adapters_lra"``, seed 0, the grid's Adam phase), from `_AdapterNorms`."""
+    ``"adapters_lra"``, seed 0, the grid's Adam phase, the adapters' base learning rate
+    ``adapter_lr``), from `_AdapterNorms`."""
     torch.set_num_threads(1)
     budget = replace(BUDGET[False], lbfgs_steps=0)
     problem = _problem(name, budget)
     model = make_model(problem, width=budget.width, depth=budget.depth, seed=0)
     log = _AdapterNorms(problem, every)
-    _train(method, model, problem, _config(budget, 0, "cpu"), 0, [log])
+    _train(method, model, problem, _config(budget, 0, "cpu"), 0, [log], adapter_lr=adapter_lr)
     names = problem.names
     table = [
-        f"# Per-loss adapters during a converged `{method}` cell ({name}, seed 0)",
+        f"# Per-loss adapters during a converged `{method}` cell ({name}, seed 0, "
+        f"adapter learning rate {adapter_lr:g})",
         "",
         "Mean over the adapted layers of the trunk weight's norm ‖W‖, the largest "
         "per-loss update ‖alpha B_k A_k‖ and the norm of their sum ‖alpha sum_k B_k A_k‖ "
@@ -748,11 +754,13 @@ def _main(argv=None) -> None:
         "adapters or adapters_lra)",
     )
     parser.add_argument("--method", default="adapters", choices=("adapters", "adapters_lra"))
+    parser.add_argument("--adapter-lr", type=float, default=1e-3, help="(--adapter-drift)")
     args = parser.parse_args(argv)
     if args.adapter_drift:
-        table = adapter_drift(args.adapter_drift, args.method)
+        table = adapter_drift(args.adapter_drift, args.method, args.adapter_lr)
         out = args.out or (
-            f"benchmarks/results/conflict_adapter_drift_{args.adapter_drift}_{args.method}.md"
+            f"benchmarks/results/conflict_adapter_drift_{args.adapter_drift}_{args.method}"
+            f"_lr{args.adapter_lr:g}.md"
         )
     elif args.cell_costs:
         rows = cell_costs(args.problem or PROBLEMS_FULL, args.steps, args.device, args.workers)

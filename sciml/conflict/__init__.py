@@ -25,6 +25,7 @@ from ._profiler import (
     profile,
 )
 from ._recommend import (
+    ADAPTER_LR_FACTOR,
     INTERVENTIONS,
     METHODS,
     FitResult,
@@ -44,6 +45,7 @@ from ._reweighting import (
 from ._surgery import ConFIG, PCGrad, config_update, pcgrad
 
 __all__ = [
+    "ADAPTER_LR_FACTOR",
     "INTERVENTIONS",
     "METHODS",
     "REGIMES",

@@ -20,6 +20,13 @@ from ._surgery import ConFIG, PCGrad
 
 #: Methods `train` understands.
 METHODS = ("vanilla", "reweighting", "adapters", "adapters+reweighting", "pcgrad", "config")
+#: The adapters' learning rate relative to the trunk's, by default. Each adapter is
+#: trained on its own loss only, so where losses conflict the adapters pull against each
+#: other; at the trunk's rate (1e-3) their per-loss updates grew to 8x the trunk weights
+#: and a 40,000-step heat run collapsed to 0.50 relative L2; at a tenth they stayed
+#: below half the trunk's norm and reached 1.4e-3 (vanilla 1.5e-3); at a hundredth they
+#: barely moved (2.1e-3). Heat, seed 0 only (README, "conflict").
+ADAPTER_LR_FACTOR = 0.1
 #: What each regime calls for. The paper's rule sends ``directional`` to
 #: ``"adapters+reweighting"``; on sciml's converged conflict grid (4 x 64, 40,000 Adam
 #: steps) the adapters fell apart there (relative L2 0.5-1.0 on Burgers and heat against
@@ -134,7 +141,8 @@ def train(
 
     Other arguments: ``rule`` for the reweighting methods (default
     ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
-    ``inference`` and ``adapter_lr`` (default ``config.lr``) for the adapter methods,
+    ``inference`` and ``adapter_lr`` (default ``ADAPTER_LR_FACTOR * config.lr``) for the
+    adapter methods,
     see `PerLossAdapters`; ``seed`` for PCGrad's shuffling and the adapters' random
     initialisation; ``start_step`` to continue a
     run of ``config.total_steps`` steps from that step (learning-rate and weight
@@ -179,7 +187,9 @@ def train(
             inference=inference,
             seed=seed,
         )
-        lrs = {**config.group_lrs, "adapters": adapter_lr or config.lr}
+        if adapter_lr is None:
+            adapter_lr = ADAPTER_LR_FACTOR * config.lr
+        lrs = {**config.group_lrs, "adapters": adapter_lr}
         cfg = replace(config, group_lrs=lrs)
         trainer = Trainer(
             adapted,

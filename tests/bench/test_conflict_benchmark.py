@@ -30,7 +30,8 @@ def test_cell_costs_extrapolate_the_timed_steps(monkeypatch):
     assert table[-1] == "cheapest cell: 560 s"  # what benchmarks/gpu/run.sh reads
     # one seed's 9 cells: vanilla, adapters_lra, lra, recommend, then five at 40 ms a step
     seed_s = 410 + 2000 + 1200 + 1970 + 5 * 1600 + 9 * lbfgs
-    row = f"| heat | 3 | 10.0 | 50.0 | 30.0 | 50.0 | 40.0 | 40.0 | 40.0 | 40.0 | 40.0 | {seed_s:.0f} |"
+    ms = "| 10.0 | 50.0 | 30.0 | 50.0 | 40.0 | 40.0 | 40.0 | 40.0 | 40.0 |"
+    row = f"| heat | 3 {ms} {seed_s:.0f} |"
     assert row in table
 
 

@@ -133,3 +133,13 @@ def test_train_seeds_the_adapters_without_the_global_rng():
 
     assert torch.equal(adapters_after(0, global_seed=1), adapters_after(0, global_seed=2))
     assert not torch.equal(adapters_after(0, global_seed=1), adapters_after(1, global_seed=1))
+
+
+def test_adapters_learn_at_a_tenth_of_the_trunks_rate_by_default():
+    p = small()
+    cfg = TrainerConfig(steps=2, lr=1e-2, progress=False)
+    lrs = train(make_model(p, width=8, depth=2), p, cfg, method="adapters").history.lr
+    (trunk,) = [name for name in lrs if name != "adapters"]
+    assert lrs["adapters"] == pytest.approx([1e-3, 1e-3]) and lrs[trunk] == [1e-2, 1e-2]
+    chosen = train(make_model(p, width=8, depth=2), p, cfg, method="adapters", adapter_lr=0.5)
+    assert chosen.history.lr["adapters"] == [0.5, 0.5]
