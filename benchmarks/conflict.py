@@ -368,11 +368,11 @@ def _recommend_section(result: dict) -> list[str]:
 
 
 SETTINGS = {
-    "converged": "Full grid: 4 x 64, 40,000 Adam steps with the method, then 500 L-BFGS "
-    "steps (the same for every method), default recipe",
+    "converged": "Full grid: 4 x 64, 40,000 Adam steps with the method, then 300 L-BFGS "
+    "steps on 8192 points per loss (the same for every method), default recipe",
     "adam_only": "Earlier full-grid records: 4 x 64, 40,000 Adam steps, no L-BFGS, "
-    "recommend's old rule (directional -> adapters+reweighting); `converged` reports the "
-    "same Adam phase as rel_l2_adam",
+    "recommend's old rule (directional -> adapters+reweighting), adapters at the trunk's "
+    "learning rate; `converged` reports its Adam phase as rel_l2_adam",
     "default": "Quick grid: 3 x 32 (older records: 1000 steps, constant lr 1e-3, 500-step profile)",
 }
 
