@@ -69,6 +69,7 @@ import torch
 
 from sciml.bench import Cell, CellGrid, Context, register, union
 from sciml.conflict import (
+    ADAPTER_LR_FACTOR,
     REGIMES,
     ConflictProfiler,
     GradNormStyle,
@@ -263,6 +264,7 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
             profile_steps=PROFILE_STEPS,
             profile_every=every,
             rule=_rule("recommend"),
+            seed=cell.seed,
             hooks=[hand_over],
         )
         predictor = out.model
@@ -591,7 +593,8 @@ def cell_costs(
     extrapolates to its 40,000 steps: vanilla profiles its first `PROFILE_STEPS`;
     ``recommend`` profiles them and continues with its choice, counted as the dearer
     of ``lra`` and ``adapters_lra``; every cell adds the L-BFGS hand-over (timed from
-    the initial network, where no step stops early: an upper estimate). Rows:
+    the initial network: an estimate, as a step's line search may take fewer or more
+    evaluations near convergence). Rows:
     ``problem``, ``K``, ``method``, ``ms_per_step`` (Adam) and ``cell_s``.
     """
     measured = [m for m in METHODS if m != "recommend"] + ["profile", "lbfgs"]
@@ -644,7 +647,7 @@ def _cell_cost_table(
         f"schedule); seconds per seed = the 9 methods' cells of {BUDGET[False].steps} steps "
         "(vanilla and recommend profile their first 1000; recommend's remainder counted as "
         f"the dearer of lra and adapters_lra) and {BUDGET[False].lbfgs_steps} L-BFGS steps "
-        "(timed from the initial network: an upper estimate).",
+        "(timed from the initial network: an estimate).",
         "",
         "| problem | K | " + " | ".join(METHODS) + " | s per seed (9 cells) |",
         "|---|---|" + "---|" * len(METHODS) + "---|",
@@ -697,17 +700,20 @@ class _AdapterNorms:
 
 
 def adapter_drift(
-    name: str = "heat", method: str = "adapters", adapter_lr: float = 1e-3, every: int = 2000
+    name: str = "heat", method: str = "adapters", adapter_lr: float | None = None, every=2000
 ) -> list[str]:
     """Markdown: how a converged cell's adapters evolve (``method`` ``"adapters"`` or
     ``"adapters_lra"``, seed 0, the grid's Adam phase, the adapters' base learning rate
-    ``adapter_lr``), from `_AdapterNorms`."""
+    ``adapter_lr``, default `train`'s), from `_AdapterNorms`."""
     torch.set_num_threads(1)
     budget = replace(BUDGET[False], lbfgs_steps=0)
     problem = _problem(name, budget)
     model = make_model(problem, width=budget.width, depth=budget.depth, seed=0)
     log = _AdapterNorms(problem, every)
-    _train(method, model, problem, _config(budget, 0, "cpu"), 0, [log], adapter_lr=adapter_lr)
+    config = _config(budget, 0, "cpu")
+    if adapter_lr is None:
+        adapter_lr = ADAPTER_LR_FACTOR * config.lr
+    _train(method, model, problem, config, 0, [log], adapter_lr=adapter_lr)
     names = problem.names
     table = [
         f"# Per-loss adapters during a converged `{method}` cell ({name}, seed 0, "
@@ -754,13 +760,16 @@ def _main(argv=None) -> None:
         "adapters or adapters_lra)",
     )
     parser.add_argument("--method", default="adapters", choices=("adapters", "adapters_lra"))
-    parser.add_argument("--adapter-lr", type=float, default=1e-3, help="(--adapter-drift)")
+    parser.add_argument(
+        "--adapter-lr", type=float, default=None, help="(--adapter-drift) default: train's"
+    )
     args = parser.parse_args(argv)
     if args.adapter_drift:
         table = adapter_drift(args.adapter_drift, args.method, args.adapter_lr)
+        lr = table[0].rsplit(" ", 1)[1].rstrip(")")  # the title's adapter learning rate
         out = args.out or (
             f"benchmarks/results/conflict_adapter_drift_{args.adapter_drift}_{args.method}"
-            f"_lr{args.adapter_lr:g}.md"
+            f"_lr{lr}.md"
         )
     elif args.cell_costs:
         rows = cell_costs(args.problem or PROBLEMS_FULL, args.steps, args.device, args.workers)

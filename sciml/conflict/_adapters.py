@@ -20,11 +20,19 @@ WIRINGS = ("shared", "separate")
 
 
 class LowRank(nn.Module):
-    """``x -> B (A x)`` with ``A: (rank, in)`` random and ``B: (out, rank)`` zero at init."""
+    """``x -> B (A x)`` with ``A: (rank, in)`` random (from ``generator``, default the
+    global RNG) and ``B: (out, rank)`` zero at init."""
 
-    def __init__(self, in_features: int, out_features: int, rank: int):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        rank: int,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
-        self.A = nn.Parameter(torch.randn(rank, in_features) / math.sqrt(in_features))
+        a = torch.randn(rank, in_features, generator=generator)
+        self.A = nn.Parameter(a / math.sqrt(in_features))
         self.B = nn.Parameter(torch.zeros(out_features, rank))
 
     @property
@@ -161,13 +169,13 @@ class PerLossAdapters(nn.Module):
         self.rank, self.alpha, self.wiring, self.inference = rank, float(alpha), wiring, inference
         self.layer_names = tuple(n for n, _ in chosen)
         ref = next(iter(trunk.parameters()), None)
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
-            self.adapters = nn.ModuleList(
-                nn.ModuleList(LowRank(m.in_features, m.out_features, rank) for _, m in chosen)
-                for _ in self.loss_names
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
+        self.adapters = nn.ModuleList(
+            nn.ModuleList(
+                LowRank(m.in_features, m.out_features, rank, generator) for _, m in chosen
             )
+            for _ in self.loss_names
+        )
         if ref is not None:
             self.adapters.to(dtype=ref.dtype, device=ref.device)
         self._layers = [trunk.get_submodule(n) for n in self.layer_names]
@@ -291,10 +299,16 @@ class PerLossAdapters(nn.Module):
 
     def _shared_weights(self, name: str) -> _Shared:
         """The shared weights for evaluating loss ``name``: built again when loss
-        ``name`` comes round a second time or a weight or adapter has changed in place
-        since (its version counter, as autograd's own check)."""
+        ``name`` comes round a second time, a weight or adapter has changed since (in
+        place: its version counter, as autograd's own check; or moved or cast: its
+        storage) or gradient mode has changed."""
         shared = self._shared
-        if shared is None or name in shared.seen or shared.versions() != shared.built:
+        if (
+            shared is None
+            or name in shared.seen
+            or shared.versions() != shared.built
+            or shared.grad_enabled != torch.is_grad_enabled()
+        ):
             shared = self._shared = _Shared(self)
         shared.seen.add(name)
         return shared
@@ -331,11 +345,12 @@ class _Shared:
         self.params = weights + others
         self._tracked = weights + factors
         self.built = self.versions()
+        self.grad_enabled = torch.is_grad_enabled()
         self.seen: set[str] = set()
 
-    def versions(self) -> tuple[int, ...]:
-        """The version counters of the weights and adapters."""
-        return tuple(p._version for p in self._tracked)
+    def versions(self) -> tuple[tuple[int, int], ...]:
+        """The version counters and storage addresses of the weights and adapters."""
+        return tuple((p._version, p.data_ptr()) for p in self._tracked)
 
     def routed(self, k: int, grads: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         """``(trunk grads, adapter grads)`` of loss ``k`` (in `trunk_parameters` and

@@ -147,7 +147,8 @@ def train(
     initialisation; ``start_step`` to continue a
     run of ``config.total_steps`` steps from that step (learning-rate and weight
     schedules and resampling go on from it; the optimiser state starts fresh); ``hooks``,
-    more training hooks (e.g. a logger), added after the method's own.
+    more training hooks (e.g. a logger), added after the method's own (a ``combine`` of
+    theirs is used only on steps where the method's returns None).
 
     An L-BFGS phase (``config.lbfgs_steps``) follows the method's Adam phase as plain
     L-BFGS on the weighted sum of the losses, the same for every method; reweighting

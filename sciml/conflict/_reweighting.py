@@ -8,6 +8,7 @@ gradients over the shared parameters to multipliers ``lambda_k``; the update is 
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
@@ -278,9 +279,36 @@ class Reweighting:
 
     def on_step(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]) -> None:
         """In an L-BFGS phase (which has no ``combine``), weight the losses with the last
-        multipliers of the Adam phase, so L-BFGS minimises the objective Adam ended on."""
-        if step >= trainer.config.steps and self.history:
-            trainer.weights = {n: w * self.history[n][-1] for n, w in trainer.weights.items()}
+        multipliers of the Adam phase, so L-BFGS minimises the objective Adam ended on
+        (``trainer.history.weights`` then holds the multiplied weights). A run resumed
+        inside the L-BFGS phase takes them from its history; one resumed at the
+        hand-over has none and warns."""
+        if step < trainer.config.steps:
+            return
+        if not self.history:
+            self._recover(trainer)
+        last = {n: values[-1] for n, values in self.history.items() if values}
+        if len(last) == len(trainer.weights):
+            trainer.weights = {n: w * last[n] for n, w in trainer.weights.items()}
+
+    def _recover(self, trainer: Trainer) -> None:
+        """The multipliers of a run resumed in its L-BFGS phase, from the weights its
+        history recorded there divided by the configured ones (none: empty lists)."""
+        h = trainer.history
+        last = next((i for i in reversed(range(len(h))) if h.phase[i] == "lbfgs"), None)
+        if last is None:
+            warnings.warn(
+                "Reweighting: resumed at the L-BFGS hand-over without the Adam phase's "
+                "multipliers (hooks are not checkpointed); L-BFGS uses the configured weights",
+                stacklevel=2,
+            )
+            self.history = {n: [] for n in h.weights}
+            return
+        lam = {}
+        for name, loss in trainer.problem.losses.items():
+            configured = trainer.config.weight(name, h.step[last], loss.weight)
+            lam[name] = h.weights[name][last] / configured if configured else 1.0
+        self.history = {n: [v] for n, v in lam.items()}
 
     def combine(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]):
         check_losses(losses, "Reweighting")

@@ -109,3 +109,31 @@ def test_recommend_is_judged_on_the_metric_asked_for():
     assert adam["met"] is False and adam["worse_than_vanilla"] == ["a"]
     assert adam["problems"]["a"]["to_best"] == pytest.approx(4.0, rel=1e-2)
     assert "(mean rel_l2_adam)" in "\n".join(conflict._recommend_section(adam))
+
+
+def test_a_cell_records_the_adam_phase_at_the_hand_over(monkeypatch):
+    from dataclasses import replace
+
+    from sciml.bench import Cell, Context
+
+    tiny = conflict.Budget(
+        steps=30, width=8, depth=2, n_residual=16, n_other=8, profile_every=2, lbfgs_steps=2
+    )
+    monkeypatch.setattr(conflict, "PROFILE_STEPS", 10)
+    context = Context(device="cpu", quick=True)
+
+    def run(method, budget):
+        monkeypatch.setitem(conflict.BUDGET, True, budget)
+        cell = Cell(method=method, problem="inverse_heat", setting="default", seed=1)
+        return conflict.run_cell(cell, context)
+
+    for method in ("vanilla", "recommend", "adapters_lra"):
+        metrics = run(method, tiny)
+        assert {"rel_l2_adam", "coef_err_adam", "adam_s", "lbfgs_s"} <= set(metrics)
+        adam_only = run(method, replace(tiny, lbfgs_steps=0))
+        assert "rel_l2_adam" not in adam_only
+        # the hand-over sees what an Adam-only run ends with (evaluated in float64 there:
+        # the inverse problems' L-BFGS phase is cast before it starts)
+        assert metrics["rel_l2_adam"] == pytest.approx(adam_only["rel_l2"], rel=1e-6)
+        assert metrics["coef_err_adam"] == pytest.approx(adam_only["coef_err"], rel=1e-5)
+        assert metrics["rel_l2"] != metrics["rel_l2_adam"]  # L-BFGS ran

@@ -6,7 +6,7 @@ from torch import nn
 
 from sciml.conflict import AdapterRouting, PerLossAdapters
 from sciml.pinn import GRADIENTS_SET, Loss, Problem, Trainer, TrainerConfig
-from sciml.pinn.problems import WithCoefficients, mlp
+from sciml.pinn.problems import WithCoefficients, heat, make_model, mlp
 
 NAMES = ("a", "b", "c")
 
@@ -319,3 +319,20 @@ def test_plain_backpropagation_through_the_shared_weights():
             rtol=1e-12,
             atol=1e-14,
         )
+
+
+def test_the_shared_weights_follow_grad_mode_and_casts():
+    p = heat(n_residual=32, n_initial=8, n_boundary=8)
+    model = PerLossAdapters(make_model(p, width=8, depth=2, seed=0), p.names, rank=2, seed=0)
+    wrapped = model.wrap_problem(p)
+    points = {n: loss.sample(None, torch.float32, "cpu") for n, loss in p.losses.items()}
+    with torch.no_grad():  # e.g. a logging hook, before the step's losses
+        wrapped.losses["boundary"].value(model, points["boundary"])
+    value = wrapped.losses["initial"].value(model, points["initial"])
+    grads = torch.autograd.grad(value, model.trunk_parameters(), allow_unused=True)
+    assert all(g is not None and g.abs().sum() > 0 for g in grads)
+
+    wrapped.losses["residual"].value(model, points["residual"])
+    model.double()  # casts in place without bumping version counters
+    value = wrapped.losses["boundary"].value(model, points["boundary"].double())
+    assert value.dtype == torch.float64

@@ -132,6 +132,10 @@ def test_train_seeds_the_adapters_without_the_global_rng():
         return torch.cat([a.reshape(-1) for a in result.model.adapter_parameters()])
 
     assert torch.equal(adapters_after(0, global_seed=1), adapters_after(0, global_seed=2))
+    torch.manual_seed(5)
+    state = torch.get_rng_state()
+    adapters_after(0, global_seed=5)
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG left alone
     assert not torch.equal(adapters_after(0, global_seed=1), adapters_after(1, global_seed=1))
 
 

@@ -68,3 +68,49 @@ def test_hook_trains_and_records(rule):
     history = trainer.fit()
     assert all(len(v) == 12 for v in hook.history.values())
     assert history.total[-1] < history.total[0]
+
+
+def _three_losses():
+    x = torch.linspace(0, 1, 16, dtype=torch.float64)[:, None]
+    return Problem(
+        [
+            Loss.data("a", x, torch.sin(3 * x)),
+            Loss.data("b", x[:4], 10 * x[:4]),
+            Loss.data("c", x[-4:], 0 * x[-4:]),
+        ]
+    )
+
+
+def _net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(1, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+
+
+def test_lbfgs_resumed_inside_its_phase_keeps_the_multipliers(tmp_path):
+    config = TrainerConfig(
+        steps=6,
+        lbfgs_steps=4,
+        lr=1e-2,
+        dtype=torch.float64,
+        checkpoint_path=tmp_path / "ck_{step}.pt",
+        checkpoint_every=2,
+        progress=False,
+    )
+    full = Trainer(_net(), _three_losses(), config)
+    full.add_hook(Reweighting(ReLoBRaLo()))
+    expected = full.fit()
+    lbfgs = [i for i, phase in enumerate(expected.phase) if phase == "lbfgs"]
+    assert abs(expected.weights["b"][lbfgs[0]] - 1.0) > 1e-4  # multiplied
+
+    resumed = Trainer.resume(tmp_path / "ck_8.pt", _net(), _three_losses(), config)
+    resumed.add_hook(Reweighting(ReLoBRaLo()))
+    history = resumed.fit()
+    for name in ("a", "b", "c"):
+        assert history.weights[name][8:] == pytest.approx(expected.weights[name][8:], rel=1e-12)
+    assert history.total == pytest.approx(expected.total, rel=1e-9)
+
+    # resumed at the hand-over (step 6): the Adam phase's multipliers are gone, say so
+    at_hand_over = Trainer.resume(tmp_path / "ck_6.pt", _net(), _three_losses(), config)
+    at_hand_over.add_hook(Reweighting(ReLoBRaLo()))
+    with pytest.warns(UserWarning, match="without the Adam phase's multipliers"):
+        at_hand_over.fit()
