@@ -699,21 +699,16 @@ class _AdapterNorms:
         self.rows.append(row)
 
 
-def adapter_drift(
-    name: str = "heat", method: str = "adapters", adapter_lr: float | None = None, every=2000
-) -> list[str]:
+def adapter_drift(name: str, method: str, adapter_lr: float, every: int = 2000) -> list[str]:
     """Markdown: how a converged cell's adapters evolve (``method`` ``"adapters"`` or
     ``"adapters_lra"``, seed 0, the grid's Adam phase, the adapters' base learning rate
-    ``adapter_lr``, default `train`'s), from `_AdapterNorms`."""
+    ``adapter_lr``), from `_AdapterNorms`."""
     torch.set_num_threads(1)
     budget = replace(BUDGET[False], lbfgs_steps=0)
     problem = _problem(name, budget)
     model = make_model(problem, width=budget.width, depth=budget.depth, seed=0)
     log = _AdapterNorms(problem, every)
-    config = _config(budget, 0, "cpu")
-    if adapter_lr is None:
-        adapter_lr = ADAPTER_LR_FACTOR * config.lr
-    _train(method, model, problem, config, 0, [log], adapter_lr=adapter_lr)
+    _train(method, model, problem, _config(budget, 0, "cpu"), 0, [log], adapter_lr=adapter_lr)
     names = problem.names
     table = [
         f"# Per-loss adapters during a converged `{method}` cell ({name}, seed 0, "
@@ -765,11 +760,13 @@ def _main(argv=None) -> None:
     )
     args = parser.parse_args(argv)
     if args.adapter_drift:
-        table = adapter_drift(args.adapter_drift, args.method, args.adapter_lr)
-        lr = table[0].rsplit(" ", 1)[1].rstrip(")")  # the title's adapter learning rate
+        lr = args.adapter_lr
+        if lr is None:  # `train`'s default
+            lr = ADAPTER_LR_FACTOR * _config(BUDGET[False], 0, "cpu").lr
+        table = adapter_drift(args.adapter_drift, args.method, lr)
         out = args.out or (
             f"benchmarks/results/conflict_adapter_drift_{args.adapter_drift}_{args.method}"
-            f"_lr{lr}.md"
+            f"_lr{lr:g}.md"
         )
     elif args.cell_costs:
         rows = cell_costs(args.problem or PROBLEMS_FULL, args.steps, args.device, args.workers)

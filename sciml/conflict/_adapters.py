@@ -359,7 +359,8 @@ class _Shared:
         and ``dA_kj = alpha B_kj^T G_j``."""
         own, layers = [], self.layers
         for g, (b, a) in zip(grads, self.scaled[k * layers : (k + 1) * layers]):
-            own += [b.T @ g, g @ a.T]  # A, then B: their order in `adapter_parameters`
+            grad_b, grad_a = _factor_grads(g, b, a)
+            own += [grad_a, grad_b]  # their order in `adapter_parameters`
         return [grads[i] for i in self.order], own
 
 
@@ -390,9 +391,15 @@ class _SharedWeights(torch.autograd.Function):
     def backward(ctx, *grads):
         out = []
         for i, (b, a) in enumerate(ctx.scaled):
-            g = grads[i % len(grads)]
-            out += [g @ a.T, b.T @ g]
+            out += _factor_grads(grads[i % len(grads)], b, a)
         return (None, None, *grads, *out)
+
+
+def _factor_grads(g: Tensor, b: Tensor, a: Tensor) -> tuple[Tensor, Tensor]:
+    """Gradients for ``B`` and ``A`` of a shared weight ``W + alpha B A`` whose gradient
+    is ``g: (out, in)``, given ``b = alpha B: (out, r)`` and ``a = alpha A: (r, in)``:
+    ``alpha g A^T = g a^T`` and ``alpha B^T g = b^T g``."""
+    return g @ a.T, b.T @ g
 
 
 class _Through:

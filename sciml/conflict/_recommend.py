@@ -142,10 +142,9 @@ def train(
     Other arguments: ``rule`` for the reweighting methods (default
     ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
     ``inference`` and ``adapter_lr`` (default ``ADAPTER_LR_FACTOR * config.lr``) for the
-    adapter methods,
-    see `PerLossAdapters`; ``seed`` for PCGrad's shuffling and the adapters' random
-    initialisation; ``start_step`` to continue a
-    run of ``config.total_steps`` steps from that step (learning-rate and weight
+    adapter methods, see `PerLossAdapters`; ``seed`` for PCGrad's shuffling and the
+    adapters' random initialisation; ``start_step`` to continue a run of
+    ``config.total_steps`` steps from that step (learning-rate and weight
     schedules and resampling go on from it; the optimiser state starts fresh); ``hooks``,
     more training hooks (e.g. a logger), added after the method's own (a ``combine`` of
     theirs is used only on steps where the method's returns None).
