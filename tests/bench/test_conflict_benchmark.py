@@ -111,6 +111,35 @@ def test_recommend_is_judged_on_the_metric_asked_for():
     assert "(mean rel_l2_adam)" in "\n".join(conflict._recommend_section(adam))
 
 
+def test_the_accuracy_bounds_are_judged_on_the_best_methods_mean():
+    from sciml.bench import summarize
+
+    records = _records(
+        {
+            "burgers": {"vanilla": 0.05, "pcgrad": 0.009},  # mean 0.009 * 1.0005: met
+            "helmholtz": {"vanilla": 0.2, "lra": 0.06},  # bound 5e-2: not met
+            "wave": {"vanilla": 1e-3},  # no bound
+        }
+    )
+    records += _records({"inverse_heat": {"lra": 0.5, "config": 0.1}})
+    for r in records:  # the inverse problem is judged on its coefficient, not on rel_l2
+        if r["cell"]["problem"] == "inverse_heat":
+            r["metrics"]["coef_err"] = {"lra": 0.005, "config": 0.02}[r["cell"]["method"]]
+    result = conflict.evaluate_bounds(summarize(records))
+    assert sorted(result) == ["burgers", "helmholtz", "inverse_heat"]
+    burgers, helmholtz, inverse = (result[p] for p in ("burgers", "helmholtz", "inverse_heat"))
+    assert burgers["best"] == "pcgrad" and burgers["met"] and burgers["seeds"] == 2
+    assert burgers["best_error"] == pytest.approx(0.009 * 1.0005)
+    assert burgers["vanilla"] == pytest.approx(0.05 * 1.0005)
+    assert helmholtz["best"] == "lra" and not helmholtz["met"] and helmholtz["bound"] == 5e-2
+    assert inverse["metric"] == "coef_err" and inverse["best"] == "lra" and inverse["met"]
+    assert inverse["vanilla"] is None and inverse["methods"] == 2
+    text = "\n".join(conflict._bounds_section(result))
+    assert "| helmholtz | rel_l2 | 0.05 | lra | 0.06 (2) | **no** | 2 of 9 | 0.2 |" in text
+    assert "| inverse_heat | coef_err | 0.01 | lra | 0.005 (2) | yes | 2 of 9 | – | – |" in text
+    assert conflict._bounds_section({}) == []
+
+
 def test_a_cell_records_the_adam_phase_at_the_hand_over(monkeypatch):
     from dataclasses import replace
 
