@@ -715,7 +715,7 @@ def _cell_cost_table(
     by = {(r["problem"], r["method"]): r for r in rows}
     clock = "process CPU time, 1 thread" if device == "cpu" else "wall time"
     table = [
-        f"# Cost of one converged `conflict` cell ({device}, {clock}, {workers} processes at once)",
+        f"# Cost of one converged `conflict` cell ({device}, {clock}, {workers} process(es) at once)",
         "",
         f"Milliseconds per step over {steps} timed steps at the full grid's budget "
         f"(4 x 64 tanh, {BUDGET[False].n_residual} points per loss and step, recipe "
