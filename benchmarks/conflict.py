@@ -291,6 +291,19 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
 RECOMMEND_TARGETS = {"TO_BEST": 1.1, "SHARE": 0.8, "TO_VANILLA": 1.05}
 
 
+def _finite_means(rows: list[dict], metric_of) -> dict[str, dict[str, tuple[float, int]]]:
+    """Per problem and method of `sciml.bench.summarize` rows, the mean of the metric
+    ``metric_of(problem)`` names (None: the problem is skipped) and the number of seeds;
+    methods without a finite mean are left out."""
+    found = defaultdict(dict)
+    for row in rows:
+        metric = metric_of(row["problem"])
+        mean = row["stats"].get(metric, (math.nan,))[0]
+        if metric and math.isfinite(mean):
+            found[row["problem"]][row["method"]] = (mean, row["n_seeds"])
+    return found
+
+
 def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
     """Judge ``recommend`` on `sciml.bench.summarize` rows (one setting) by ``metric``.
 
@@ -302,13 +315,9 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
     above ``TO_VANILLA`` times vanilla), ``met`` (both targets; ``None`` when nothing is
     judged) and ``complete`` (every judged problem has all of `METHODS`).
     """
-    errors = defaultdict(dict)
-    for row in rows:
-        mean = row["stats"].get(metric, (math.nan,))[0]
-        if math.isfinite(mean):
-            errors[row["problem"]][row["method"]] = mean
     judged = {}
-    for problem, by_method in errors.items():
+    for problem, found in _finite_means(rows, lambda problem: metric).items():
+        by_method = {method: mean for method, (mean, _) in found.items()}
         if "recommend" not in by_method or "vanilla" not in by_method:
             continue
         best = min(by_method, key=by_method.get)
@@ -393,14 +402,9 @@ def evaluate_bounds(rows: list[dict]) -> dict[str, dict]:
     with records, ``metric``, ``bound``, the ``best`` method, its mean error ``best_error``
     and ``seeds``, ``vanilla`` (its mean, or None), ``methods`` (how many recorded) and
     ``met``."""
-    found = defaultdict(dict)
-    for row in rows:
-        metric, _ = ACCURACY_BOUNDS.get(row["problem"], (None, None))
-        mean = row["stats"].get(metric, (math.nan,))[0]
-        if metric and math.isfinite(mean):
-            found[row["problem"]][row["method"]] = (mean, row["n_seeds"])
+    bounded = _finite_means(rows, lambda problem: ACCURACY_BOUNDS.get(problem, (None,))[0])
     result = {}
-    for problem, by_method in found.items():
+    for problem, by_method in bounded.items():
         metric, bound = ACCURACY_BOUNDS[problem]
         best = min(by_method, key=lambda m: by_method[m][0])
         error, seeds = by_method[best]
@@ -459,11 +463,11 @@ def report(records: list[dict]) -> str:
     for setting, title in SETTINGS.items():
         chosen = [r for r in records if r["cell"].get("setting") == setting]
         if chosen:
-            parts.append(f"## {title}\n\n" + _report_setting(chosen))
+            parts.append(f"## {title}\n\n" + _report_setting(chosen, setting))
     return "\n".join(parts)
 
 
-def _report_setting(records: list[dict]) -> str:
+def _report_setting(records: list[dict], setting: str) -> str:
     from sciml.bench import summarize
 
     rows = summarize(records)
@@ -493,7 +497,7 @@ def _report_setting(records: list[dict]) -> str:
     if any("rel_l2_adam" in s for s in stats.values()):
         lines += ["", "### After the Adam phase, before L-BFGS (rel_l2_adam)", ""]
         lines += table("rel_l2_adam") + [best_row("rel_l2_adam")]
-    if records[0]["cell"].get("setting") == "converged":  # what the bounds are on
+    if setting == "converged":  # what the bounds are on
         lines += _bounds_section(evaluate_bounds(rows))
     lines += _recommend_section(evaluate_recommend(rows))
     if any("rel_l2_adam" in s for s in stats.values()):
@@ -715,7 +719,8 @@ def _cell_cost_table(
     by = {(r["problem"], r["method"]): r for r in rows}
     clock = "process CPU time, 1 thread" if device == "cpu" else "wall time"
     table = [
-        f"# Cost of one converged `conflict` cell ({device}, {clock}, {workers} process(es) at once)",
+        f"# Cost of one converged `conflict` cell ({device}, {clock}, "
+        f"{workers} process(es) at once)",
         "",
         f"Milliseconds per step over {steps} timed steps at the full grid's budget "
         f"(4 x 64 tanh, {BUDGET[False].n_residual} points per loss and step, recipe "
