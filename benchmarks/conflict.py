@@ -33,7 +33,7 @@ Methods (all through `sciml.conflict.train`, same model, optimiser, schedule, po
 - ``recommend``: `sciml.conflict.fit`: profile the first ``PROFILE_STEPS`` = 1000 steps
   of an unmodified run, recommend, and continue with the recommended method for the
   remaining steps (a new Adam run with the same schedule); ``choice`` is the index of
-  the method in ``("vanilla", "reweighting", "adapters+reweighting")``.
+  the method in `CHOICES`.
 
 Training: `sciml.pinn.TrainerConfig.recipe`: warm-up, exponential decay, points redrawn
 every step. Full: tanh MLP 4 x 64, 40,000 Adam steps with the method, 128 fresh points
@@ -115,7 +115,6 @@ PROBLEMS_FULL = [
 PROBLEMS_CORE = ["burgers", "heat", "helmholtz", "klein_gordon", "inverse_heat", "inverse_burgers"]
 PROBLEMS_QUICK = ["burgers", "helmholtz", "klein_gordon", "heat", "inverse_heat", "thermoelastic"]
 #: `recommend`'s possible choices; ``choice`` in the records is an index into this
-#: (records before the rule change chose ``adapters+reweighting`` for directional)
 CHOICES = ("vanilla", "reweighting", "adapters+reweighting", "pcgrad")
 PROFILE_STEPS = 1000
 
@@ -452,6 +451,9 @@ SETTINGS = {
     "adam_only": "Earlier full-grid records: 4 x 64, 40,000 Adam steps, no L-BFGS, "
     "recommend's old rule (directional -> adapters+reweighting), adapters at the trunk's "
     "learning rate; `converged` reports its Adam phase as rel_l2_adam",
+    "converged_pcgrad_rule": "`recommend` cells of the converged grid run under the "
+    "previous rule (all directional conflict -> PCGrad) on the problems where the present "
+    "rule chooses otherwise (adapters + reweighting for unbalanced directional conflict)",
     "default": "Quick grid: 3 x 32 (older records: 1000 steps, constant lr 1e-3, 500-step profile)",
 }
 

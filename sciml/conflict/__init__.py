@@ -26,6 +26,7 @@ from ._profiler import (
 )
 from ._recommend import (
     ADAPTER_LR_FACTOR,
+    BALANCED_DIRECTIONAL,
     INTERVENTIONS,
     METHODS,
     FitResult,
@@ -46,6 +47,7 @@ from ._surgery import ConFIG, PCGrad, config_update, pcgrad
 
 __all__ = [
     "ADAPTER_LR_FACTOR",
+    "BALANCED_DIRECTIONAL",
     "INTERVENTIONS",
     "METHODS",
     "REGIMES",

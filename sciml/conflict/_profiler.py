@@ -28,6 +28,8 @@ class RegimeThresholds:
     ``log10(max_k |g_k| / min_k |g_k|)`` is ``>= log10(ratio)``; otherwise ``low``.
     All statistics are taken over the window of profiled steps that skips the first
     ``skip`` fraction of the run (the transient right after initialisation).
+    Directional conflict counts as *balanced* when that median norm ratio is below
+    ``balanced_ratio`` (`recommend` projects balanced conflict and reweights the rest).
 
     The defaults are the pilot rule of the project notes (cosine -0.2, persistence
     0.75, ratio 10, window = second half of a 1000-step run, i.e. steps 500-1000).
@@ -35,6 +37,9 @@ class RegimeThresholds:
     noise of a near-orthogonal pair does not reach it, 0.75 asks the conflict to hold
     on three steps out of four, and a factor 10 between gradient norms is the point
     where Adam's per-parameter scaling no longer hides the smaller loss.
+    ``balanced_ratio`` (5) was fitted: it splits the converged conflict grid's
+    directional problems, Burgers (ratio about 3, where PCGrad won and reweighting lost)
+    from heat and inverse heat (7-14, where reweighting won and PCGrad did not help).
 
     Examples
     --------
@@ -48,6 +53,7 @@ class RegimeThresholds:
     persistence: float = 0.75
     ratio: float = 10.0
     skip: float = 0.5
+    balanced_ratio: float = 5.0
 
     def __post_init__(self):
         if not (isinstance(self.cosine, (int, float)) and -1.0 <= self.cosine <= 1.0):
@@ -58,6 +64,10 @@ class RegimeThresholds:
             raise ValueError(f"ratio threshold must be a number >= 1, got {self.ratio!r}")
         if not (isinstance(self.skip, (int, float)) and 0.0 <= self.skip < 1.0):
             raise ValueError(f"skip must be a fraction in [0, 1), got {self.skip!r}")
+        if not (isinstance(self.balanced_ratio, (int, float)) and self.balanced_ratio >= 1.0):
+            raise ValueError(
+                f"balanced_ratio threshold must be a number >= 1, got {self.balanced_ratio!r}"
+            )
 
     def classify(self, mean_cos: float, persistence: float, log_ratio: float) -> str:
         """The regime of one (worst) pair's statistics and the median log10 norm ratio."""
@@ -227,7 +237,8 @@ class ConflictProfile:
         )
         lines.append(
             f"regime: {self.regime} (directional: mean cos <= {t.cosine} and persistence >= "
-            f"{t.persistence}; magnitude: ratio >= {t.ratio:g})"
+            f"{t.persistence}, balanced below ratio {t.balanced_ratio:g}; magnitude: ratio >= "
+            f"{t.ratio:g})"
         )
         return "\n".join(lines)
 

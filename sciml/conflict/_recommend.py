@@ -27,16 +27,19 @@ METHODS = ("vanilla", "reweighting", "adapters", "adapters+reweighting", "pcgrad
 #: below half the trunk's norm and reached 1.4e-3 (vanilla 1.5e-3); at a hundredth they
 #: barely moved (2.1e-3). Heat, seed 0 only (README, "conflict").
 ADAPTER_LR_FACTOR = 0.1
-#: What each regime calls for. The paper's rule sends ``directional`` to
-#: ``"adapters+reweighting"``; on sciml's converged conflict grid (4 x 64, 40,000 Adam
-#: steps) the adapters fell apart there (relative L2 0.5-1.0 on Burgers and heat against
-#: vanilla's 0.053 and 1.5e-3) and PCGrad was best on Burgers, so directional conflict
-#: now gets PCGrad (README, "conflict").
+#: What each regime calls for. Directional conflict gets the paper's remedy, per-loss
+#: adapters + reweighting, unless it is *balanced* (median gradient-norm ratio below
+#: `RegimeThresholds.balanced_ratio`), which gets PCGrad: on sciml's converged conflict
+#: grid (3 seeds, README "conflict") adapters + LR annealing was the best method on
+#: heat and inverse heat (norm ratios 7-14) and the worst on Burgers (ratio 3), where
+#: PCGrad beat vanilla and reweighting lost to it.
 INTERVENTIONS = {
-    "directional": "pcgrad",
+    "directional": "adapters+reweighting",
     "magnitude": "reweighting",
     "low": "vanilla",
 }
+#: The remedy for balanced directional conflict.
+BALANCED_DIRECTIONAL = "pcgrad"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Recommendation:
     ----------
     regime : str
     method : str
-        ``"pcgrad"``, ``"reweighting"`` or ``"vanilla"`` (nothing).
+        ``"adapters+reweighting"``, ``"pcgrad"``, ``"reweighting"`` or ``"vanilla"``
+        (nothing).
     reason : str
     """
 
@@ -62,9 +66,11 @@ class Recommendation:
 def recommend(profile: ConflictProfile) -> Recommendation:
     """The intervention for a profile's regime.
 
-    ``directional`` -> ``"pcgrad"`` (project away the persistent conflict; the paper's
-    adapters + reweighting lost on the converged grid, see `INTERVENTIONS`);
-    ``magnitude`` -> ``"reweighting"``; ``low`` -> ``"vanilla"``.
+    ``directional`` -> ``"adapters+reweighting"`` (the paper's remedy), or ``"pcgrad"``
+    when the conflict is balanced (median gradient-norm ratio below
+    ``profile.thresholds.balanced_ratio``: project the conflict away, there is no
+    imbalance to reweight); ``magnitude`` -> ``"reweighting"``; ``low`` -> ``"vanilla"``.
+    See `INTERVENTIONS` for the evidence.
 
     Examples
     --------
@@ -72,22 +78,33 @@ def recommend(profile: ConflictProfile) -> Recommendation:
     >>> prof = ConflictProfile(("a", "b"), np.arange(4), -0.9 * np.ones((4, 1)), np.ones((4, 2)))
     >>> recommend(prof).method
     'pcgrad'
+    >>> norms = np.tile([1.0, 20.0], (4, 1))
+    >>> recommend(ConflictProfile(("a", "b"), np.arange(4), -0.9 * np.ones((4, 1)), norms)).method
+    'adapters+reweighting'
     """
     if not isinstance(profile, ConflictProfile):
         raise TypeError(f"recommend needs a ConflictProfile, got {type(profile).__name__}")
     numbers = profile.summary_numbers()
     pair = " / ".join(profile.worst_pair)
     t = profile.thresholds
+    ratio = 10 ** numbers["log_ratio"]
+    regime = profile.regime
+    method = INTERVENTIONS[regime]
     reasons = {
         "directional": f"{pair} has mean cosine {numbers['mean_cos']:.2f} <= {t.cosine} with "
         f"persistence {numbers['persistence']:.2f} >= {t.persistence}",
-        "magnitude": f"median gradient-norm ratio {10 ** numbers['log_ratio']:.3g} >= {t.ratio:g}",
+        "magnitude": f"median gradient-norm ratio {ratio:.3g} >= {t.ratio:g}",
         "low": f"no persistent conflict (worst pair {pair}: cos {numbers['mean_cos']:.2f}, "
-        f"persistence {numbers['persistence']:.2f}) and norm ratio "
-        f"{10 ** numbers['log_ratio']:.3g} < {t.ratio:g}",
+        f"persistence {numbers['persistence']:.2f}) and norm ratio {ratio:.3g} < {t.ratio:g}",
     }
-    regime = profile.regime
-    return Recommendation(regime, INTERVENTIONS[regime], reasons[regime])
+    reason = reasons[regime]
+    if regime == "directional":
+        balanced = ratio < t.balanced_ratio
+        if balanced:
+            method = BALANCED_DIRECTIONAL
+        verdict = "< {:g} (balanced)" if balanced else ">= {:g} (not balanced)"
+        reason += f"; median gradient-norm ratio {ratio:.3g} " + verdict.format(t.balanced_ratio)
+    return Recommendation(regime, method, reason)
 
 
 @dataclass
@@ -277,7 +294,7 @@ def fit(
     >>> p = heat(n_residual=32, n_initial=8, n_boundary=8)
     >>> cfg = TrainerConfig(steps=12, progress=False)
     >>> out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=6)
-    >>> out.recommendation.method in ("vanilla", "reweighting", "pcgrad")
+    >>> out.recommendation.method in METHODS
     True
     """
     config = config or TrainerConfig()

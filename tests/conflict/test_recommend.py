@@ -8,6 +8,7 @@ from sciml.conflict import (
     METHODS,
     ConflictProfile,
     PerLossAdapters,
+    RegimeThresholds,
     ReLoBRaLo,
     fit,
     recommend,
@@ -26,12 +27,30 @@ def synthetic(cos, ratio):
 
 @pytest.mark.parametrize(
     ("cos", "ratio", "method"),
-    [(-0.8, 1.0, "pcgrad"), (0.3, 50.0, "reweighting"), (0.3, 2.0, "vanilla")],
+    [
+        (-0.8, 1.0, "pcgrad"),
+        (-0.8, 4.9, "pcgrad"),
+        (-0.8, 5.1, "adapters+reweighting"),
+        (-0.8, 50.0, "adapters+reweighting"),
+        (0.3, 50.0, "reweighting"),
+        (0.3, 2.0, "vanilla"),
+    ],
 )
 def test_recommend_maps_regimes(cos, ratio, method):
+    """Directional conflict is projected while balanced (norm ratio < 5), else adapters +
+    reweighting; magnitude conflict is reweighted; low conflict is left alone."""
     rec = recommend(synthetic(cos, ratio))
     assert rec.method == method
-    assert rec.regime in rec.reason or rec.regime in str(rec)
+    assert rec.regime in str(rec)
+    assert f"{ratio:.3g}" in rec.reason
+
+
+def test_the_balance_threshold_is_the_profiles():
+    profile = synthetic(-0.8, 4.0).with_thresholds(RegimeThresholds(balanced_ratio=3.0))
+    assert recommend(profile).method == "adapters+reweighting"
+    assert "4 >= 3 (not balanced)" in recommend(profile).reason
+    with pytest.raises(ValueError, match="balanced_ratio"):
+        RegimeThresholds(balanced_ratio=0.5)
 
 
 def small():
