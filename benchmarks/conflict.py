@@ -449,8 +449,8 @@ SETTINGS = {
     "converged": "Full grid: 4 x 64, 40,000 Adam steps with the method, then 300 L-BFGS "
     "steps on 8192 points per loss (the same for every method), default recipe",
     "adam_only": "Earlier full-grid records: 4 x 64, 40,000 Adam steps, no L-BFGS, "
-    "recommend's old rule (directional -> adapters+reweighting), adapters at the trunk's "
-    "learning rate; `converged` reports its Adam phase as rel_l2_adam",
+    "recommend with the paper's rule (all directional conflict -> adapters+reweighting), "
+    "adapters at the trunk's learning rate; `converged` reports its Adam phase as rel_l2_adam",
     "converged_pcgrad_rule": "`recommend` cells of the converged grid run under the "
     "previous rule (all directional conflict -> PCGrad) on the problems where the present "
     "rule chooses otherwise (adapters + reweighting for unbalanced directional conflict)",

@@ -40,6 +40,8 @@ class RegimeThresholds:
     ``balanced_ratio`` (5) was fitted: it splits the converged conflict grid's
     directional problems, Burgers (ratio about 3, where PCGrad won and reweighting lost)
     from heat and inverse heat (7-14, where reweighting won and PCGrad did not help).
+    It is below ``ratio`` on purpose: where the losses also pull against each other, a
+    smaller imbalance (inverse heat's 7) was already worth reweighting.
 
     Examples
     --------

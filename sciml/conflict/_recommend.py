@@ -30,9 +30,10 @@ ADAPTER_LR_FACTOR = 0.1
 #: What each regime calls for. Directional conflict gets the paper's remedy, per-loss
 #: adapters + reweighting, unless it is *balanced* (median gradient-norm ratio below
 #: `RegimeThresholds.balanced_ratio`), which gets PCGrad: on sciml's converged conflict
-#: grid (3 seeds, README "conflict") adapters + LR annealing was the best method on
-#: heat and inverse heat (norm ratios 7-14) and the worst on Burgers (ratio 3), where
-#: PCGrad beat vanilla and reweighting lost to it.
+#: grid (README "conflict") adapters + LR annealing was the best fixed method on heat
+#: (3 seeds, norm ratio 10-14) and within 1.05x of the best on inverse heat (seed 0,
+#: ratio 7), and the worst on Burgers (seeds 0-1, ratio 3), where PCGrad beat vanilla
+#: and reweighting lost to it.
 INTERVENTIONS = {
     "directional": "adapters+reweighting",
     "magnitude": "reweighting",

@@ -42,7 +42,7 @@ def test_recommend_maps_regimes(cos, ratio, method):
     rec = recommend(synthetic(cos, ratio))
     assert rec.method == method
     assert rec.regime in str(rec)
-    assert f"{ratio:.3g}" in rec.reason
+    assert f"ratio {ratio:.3g} " in rec.reason
 
 
 def test_the_balance_threshold_is_the_profiles():
