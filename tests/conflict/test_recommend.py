@@ -166,3 +166,21 @@ def test_adapters_learn_at_a_tenth_of_the_trunks_rate_by_default():
     assert lrs["adapters"] == pytest.approx([1e-3, 1e-3]) and lrs[trunk] == [1e-2, 1e-2]
     chosen = train(make_model(p, width=8, depth=2), p, cfg, method="adapters", adapter_lr=0.5)
     assert chosen.history.lr["adapters"] == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("balanced_ratio", "method"), [(1.0, "adapters+reweighting"), (1e9, "pcgrad")]
+)
+def test_fit_judges_the_profile_by_the_thresholds_it_is_given(balanced_ratio, method):
+    """cosine 1 and persistence 0 make every profile directional; the balance threshold
+    alone then decides between the two directional remedies."""
+    p = small()
+    cfg = TrainerConfig(steps=8, lr=1e-2, progress=False)
+    always_directional = RegimeThresholds(
+        cosine=1.0, persistence=0.0, balanced_ratio=balanced_ratio
+    )
+    out = fit(
+        make_model(p, width=8, depth=2), p, cfg, profile_steps=4, thresholds=always_directional
+    )
+    assert out.profile.regime == "directional"
+    assert out.recommendation.method == out.result.method == method
