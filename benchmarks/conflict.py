@@ -309,10 +309,11 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
     Only problems where ``recommend`` and ``vanilla`` both have records count; the best
     method of a problem is the lowest mean ``metric`` among the methods recorded there
     (``recommend`` included). Returns ``problems`` (per problem: ``to_best``,
-    ``to_vanilla``, ``n_methods``, the ``best`` method), ``share_within`` (of the
-    judged problems, within ``TO_BEST`` of the best), ``worse_than_vanilla`` (problems
-    above ``TO_VANILLA`` times vanilla), ``met`` (both targets; ``None`` when nothing is
-    judged) and ``complete`` (every judged problem has all of `METHODS`).
+    ``to_vanilla``, ``n_methods``, ``seeds`` (the fewest and most seeds of a method), the
+    ``best`` method), ``share_within`` (of the judged problems, within ``TO_BEST`` of the
+    best), ``worse_than_vanilla`` (problems above ``TO_VANILLA`` times vanilla), ``met``
+    (both targets; ``None`` when nothing is judged) and ``complete`` (every judged
+    problem has all of `METHODS`, each on the same number of seeds).
     """
     judged = {}
     for problem, found in _finite_means(rows, lambda problem: metric).items():
@@ -321,10 +322,12 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
             continue
         best = min(by_method, key=by_method.get)
         recommend = by_method["recommend"]
+        seeds = [n for _, n in found.values()]
         judged[problem] = {
             "to_best": recommend / by_method[best] if by_method[best] > 0 else 1.0,
             "to_vanilla": recommend / by_method["vanilla"],
             "n_methods": len(by_method),
+            "seeds": (min(seeds), max(seeds)),
             "best": best,
         }
     t = RECOMMEND_TARGETS
@@ -336,7 +339,10 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
         "share_within": share,
         "worse_than_vanilla": worse,
         "met": (share >= t["SHARE"] and not worse) if judged else None,
-        "complete": all(j["n_methods"] == len(METHODS) for j in judged.values()),
+        "complete": all(
+            j["n_methods"] == len(METHODS) and j["seeds"][0] == j["seeds"][1]
+            for j in judged.values()
+        ),
         "metric": metric,
     }
 
@@ -351,13 +357,16 @@ def _recommend_section(result: dict) -> list[str]:
         "",
         f"### recommend against the best method and vanilla (mean {result['metric']})",
         "",
-        "| problem | recommend / best | best | recommend / vanilla | methods recorded |",
-        "|---|---|---|---|---|",
+        "| problem | recommend / best | best | recommend / vanilla | methods recorded | "
+        "seeds per method |",
+        "|---|---|---|---|---|---|",
     ]
     for p, j in judged.items():
+        fewest, most = j["seeds"]
         lines.append(
             f"| {p} | {j['to_best']:.2f} | {j['best']} | {j['to_vanilla']:.2f} | "
-            f"{j['n_methods']} of {len(METHODS)} |"
+            f"{j['n_methods']} of {len(METHODS)} | "
+            f"{fewest if fewest == most else f'{fewest}-{most}'} |"
         )
     worse = ", ".join(result["worse_than_vanilla"]) or "none"
     verdict = "met" if result["met"] else "not met"
@@ -370,8 +379,9 @@ def _recommend_section(result: dict) -> list[str]:
         + (
             "."
             if result["complete"]
-            else " on the records so far (not every method is recorded on every judged "
-            "problem, so a best method may be missing)."
+            else " on the records so far, provisionally: not every method is recorded on "
+            "every judged problem on the same seeds, so a best method may be missing or the "
+            "means be over different seeds."
         ),
     ]
     return lines

@@ -85,12 +85,19 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert result["worse_than_vanilla"] == ["c"]
     assert result["met"] is False and result["complete"] is False  # c has 3 of 9 methods
     text = "\n".join(conflict._recommend_section(result))
-    assert "| b | 1.20 | lra | 0.60 | 9 of 9 |" in text
+    assert "| b | 1.20 | lra | 0.60 | 9 of 9 | 2 |" in text
     assert "Within 1.1x of the best on 67% of 3 problems" in text
     assert "worse than vanilla on: c" in text and "Targets not met on the records so far" in text
 
     only_a = conflict.evaluate_recommend(summarize(_records({"a": errors["a"]})))
     assert only_a["met"] is True and only_a["complete"] is True
+    # every method, but config on one seed more: met, yet provisional (means over other seeds)
+    extra_seed = _records({"a": {"config": 0.5}}, seeds=(2,))
+    uneven = conflict.evaluate_recommend(summarize(_records({"a": errors["a"]}) + extra_seed))
+    assert uneven["met"] is True and uneven["complete"] is False
+    assert uneven["problems"]["a"]["seeds"] == (2, 3)
+    uneven_text = "\n".join(conflict._recommend_section(uneven))
+    assert "| 9 of 9 | 2-3 |" in uneven_text and "means be over different seeds" in uneven_text
     assert conflict.evaluate_recommend(summarize(_records({"d": errors["d"]})))["met"] is None
     assert conflict._recommend_section(conflict.evaluate_recommend([])) == []
 
