@@ -62,14 +62,12 @@ class RegimeThresholds:
             raise ValueError(f"cosine threshold must be in [-1, 1], got {self.cosine!r}")
         if not (isinstance(self.persistence, (int, float)) and 0.0 <= self.persistence <= 1.0):
             raise ValueError(f"persistence threshold must be in [0, 1], got {self.persistence!r}")
-        if not (isinstance(self.ratio, (int, float)) and self.ratio >= 1.0):
-            raise ValueError(f"ratio threshold must be a number >= 1, got {self.ratio!r}")
+        for name in ("ratio", "balanced_ratio"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and value >= 1.0):
+                raise ValueError(f"{name} threshold must be a number >= 1, got {value!r}")
         if not (isinstance(self.skip, (int, float)) and 0.0 <= self.skip < 1.0):
             raise ValueError(f"skip must be a fraction in [0, 1), got {self.skip!r}")
-        if not (isinstance(self.balanced_ratio, (int, float)) and self.balanced_ratio >= 1.0):
-            raise ValueError(
-                f"balanced_ratio threshold must be a number >= 1, got {self.balanced_ratio!r}"
-            )
 
     def classify(self, mean_cos: float, persistence: float, log_ratio: float) -> str:
         """The regime of one (worst) pair's statistics and the median log10 norm ratio."""
@@ -78,6 +76,10 @@ class RegimeThresholds:
         if log_ratio >= math.log10(self.ratio):
             return "magnitude"
         return "low"
+
+    def balanced(self, log_ratio: float) -> bool:
+        """Whether the median log10 norm ratio counts as balanced (below ``balanced_ratio``)."""
+        return log_ratio < math.log10(self.balanced_ratio)
 
 
 def gradient_conflict(grads: Mapping[str, Tensor]) -> tuple[np.ndarray, np.ndarray]:

@@ -100,7 +100,7 @@ def recommend(profile: ConflictProfile) -> Recommendation:
     }
     reason = reasons[regime]
     if regime == "directional":
-        balanced = ratio < t.balanced_ratio
+        balanced = t.balanced(numbers["log_ratio"])
         if balanced:
             method = BALANCED_DIRECTIONAL
         verdict = "< {:g} (balanced)" if balanced else ">= {:g} (not balanced)"
