@@ -173,3 +173,17 @@ def test_a_cell_records_the_adam_phase_at_the_hand_over(monkeypatch):
         assert metrics["rel_l2_adam"] == pytest.approx(adam_only["rel_l2"], rel=1e-6)
         assert metrics["coef_err_adam"] == pytest.approx(adam_only["coef_err"], rel=1e-5)
         assert metrics["rel_l2"] != metrics["rel_l2_adam"]  # L-BFGS ran
+
+
+def test_the_full_grid_runs_core_problems_first_and_heat_50d_last():
+    from sciml.bench import get
+
+    cells = get("conflict").cells()
+    assert len(cells) == len(conflict.METHODS) * len(conflict.PROBLEMS_FULL) * 3
+    core = [c.problem in conflict.PROBLEMS_CORE for c in cells]
+    n_core = len(conflict.PROBLEMS_CORE) * len(conflict.METHODS) * 3
+    assert all(core[:n_core]) and not any(core[n_core:])
+    assert [c.seed for c in cells[:n_core:len(conflict.METHODS)]][:7] == [0, 0, 0, 0, 0, 0, 1]
+    n_last = len(conflict.METHODS) * 3
+    assert {c.problem for c in cells[-n_last:]} == {"heat_50d"}
+    assert "heat_50d" not in {c.problem for c in cells[:-n_last]}
