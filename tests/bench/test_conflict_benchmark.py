@@ -183,7 +183,7 @@ def test_the_full_grid_runs_core_problems_first_and_heat_50d_last():
     core = [c.problem in conflict.PROBLEMS_CORE for c in cells]
     n_core = len(conflict.PROBLEMS_CORE) * len(conflict.METHODS) * 3
     assert all(core[:n_core]) and not any(core[n_core:])
-    assert [c.seed for c in cells[:n_core:len(conflict.METHODS)]][:7] == [0, 0, 0, 0, 0, 0, 1]
+    assert [c.seed for c in cells[: n_core : len(conflict.METHODS)]][:7] == [0, 0, 0, 0, 0, 0, 1]
     n_last = len(conflict.METHODS) * 3
     assert {c.problem for c in cells[-n_last:]} == {"heat_50d"}
     assert "heat_50d" not in {c.problem for c in cells[:-n_last]}
