@@ -215,20 +215,35 @@ class Trainer:
         self._hooks.append(hook)
         return hook
 
-    def fit(self) -> History:
-        """Train until ``config.total_steps`` steps are done; returns the history."""
+    def fit(self, until: int | None = None) -> History:
+        """Train until ``until`` steps are done (default ``config.total_steps``); returns
+        the history.
+
+        A run stopped at ``until`` is the start of the full run, schedules included
+        (`fit` again, without ``until``, continues it).
+        """
         cfg = self.config
-        if self.step >= cfg.total_steps:
+        if until is None:
+            until = cfg.total_steps
+        elif (
+            not isinstance(until, int)
+            or isinstance(until, bool)
+            or not 0 < until <= cfg.total_steps
+        ):
+            raise ValueError(
+                f"until must be an int in [1, config.total_steps={cfg.total_steps}], got {until!r}"
+            )
+        if self.step >= until:
             return self.history
         disable = None if cfg.progress is None else not cfg.progress
         self._bar = tqdm(
-            total=cfg.total_steps,
+            total=until,
             initial=self.step,
             disable=disable,
             desc=self.problem.name or "pinn",
         )
         try:
-            while self.step < cfg.total_steps:
+            while self.step < until:
                 self._train_step(self.step)
                 self.step += 1
                 self._bar.update(1)

@@ -187,3 +187,28 @@ def test_the_full_grid_runs_core_problems_first_and_heat_50d_last():
     n_last = len(conflict.METHODS) * 3
     assert {c.problem for c in cells[-n_last:]} == {"heat_50d"}
     assert "heat_50d" not in {c.problem for c in cells[:-n_last]}
+
+
+def test_the_profile_length_table_marks_choices_other_than_the_full_profiles():
+    def row(problem, seed, steps, ratio, regime, choice):
+        return dict(
+            problem=problem, seed=seed, steps=steps, ratio=ratio, regime=regime, choice=choice
+        )
+
+    rows = [row("heat", 0, t, 10.7, "directional", "adapters+reweighting") for t in (100, 1000)]
+    rows += [row("heat", 0, t, 4.5, "directional", "pcgrad") for t in (200, 500)]
+    rows += [
+        row("helmholtz", 0, t, 40.0, "magnitude", "reweighting") for t in conflict.PROFILE_LENGTHS
+    ]
+    record = {
+        "status": "ok",
+        "cell": {"problem": "heat", "seed": 0, "method": "vanilla", "setting": "converged"},
+        "metrics": {"log_ratio": math.log10(10.7)},
+    }
+    table = conflict._profile_length_table(rows, [record])
+    assert (
+        "| heat | 0 | 10.7, directional: adapters+reweighting | **4.5, directional: pcgrad** | "
+        "**4.5, directional: pcgrad** | 10.7, directional: adapters+reweighting | 10.7 |"
+    ) in table
+    assert "| helmholtz | 0 | " + " | ".join(["40, magnitude: reweighting"] * 4) + " | - |" in table
+    assert table[-1].endswith("1 of 2 problems change on some seed: heat (T = 200, 500).")

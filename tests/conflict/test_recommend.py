@@ -1,11 +1,15 @@
 """recommend, train and fit."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 from sciml.conflict import (
     METHODS,
+    PROFILE_STEPS,
     ConflictProfile,
     PerLossAdapters,
     RegimeThresholds,
@@ -45,6 +49,18 @@ def test_recommend_maps_regimes(cos, ratio, method):
     assert f"ratio {ratio:.3g} " in rec.reason
 
 
+def test_recommend_warns_on_a_profile_shorter_than_the_thresholds_were_set_on():
+    steps = np.arange(0, PROFILE_STEPS, 10)  # a profiler's every=10, until=PROFILE_STEPS
+    long = ConflictProfile(
+        ("r", "b"), steps, -0.8 * np.ones((100, 1)), np.ones((100, 2)), total_steps=PROFILE_STEPS
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert recommend(long).method == "pcgrad"
+    with pytest.warns(UserWarning, match=f"first 500 steps; .* set on {PROFILE_STEPS}-step"):
+        recommend(long.first(500))
+
+
 def test_the_balance_threshold_is_the_profiles():
     profile = synthetic(-0.8, 4.0).with_thresholds(RegimeThresholds(balanced_ratio=3.0))
     assert recommend(profile).method == "adapters+reweighting"
@@ -75,14 +91,21 @@ def test_fit_profiles_then_trains():
     assert out.result.history.step[0] == 8  # the run goes on at step 8: schedules continue
 
 
-def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run():
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [  # the cosine spans all 12 steps of the run, not the 4 of the profile
+        ({"lr_schedule": "exponential", "lr_decay": 0.5, "lr_decay_steps": 4}, 0.5 ** (4 / 4)),
+        ({"lr_schedule": "cosine", "lr_floor": 0.0}, 0.5 * (1 + math.cos(math.pi * 4 / 12))),
+    ],
+)
+def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run(schedule, expected):
     p = heat(n_residual=32, n_initial=8, n_boundary=8)
-    cfg = TrainerConfig(
-        steps=12, lr=1e-2, lr_schedule="exponential", lr_decay=0.5, lr_decay_steps=4, progress=False
-    )
+    cfg = TrainerConfig(steps=12, lr=1e-2, progress=False, **schedule)
     out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=4)
     lrs = out.profile_history.lr["default"] + out.result.history.lr["default"]
-    assert lrs == pytest.approx([1e-2 * 0.5 ** (k / 4) for k in range(12)])
+    assert lrs == pytest.approx([1e-2 * cfg.lr_factor(k) for k in range(12)])
+    assert lrs[4] == pytest.approx(1e-2 * expected)
+    assert out.profile.total_steps == 4 and out.profile.steps[-1] == 3
     assert out.recommendation.method == recommend(out.profile).method
     assert np.isfinite(out.error)
     with pytest.raises(ValueError, match="leaves no steps"):

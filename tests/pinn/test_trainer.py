@@ -338,6 +338,28 @@ def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at, scale,
         assert torch.equal(p, q)
 
 
+@pytest.mark.parametrize("until", [5, 12, 15])  # Adam phase, hand-over, L-BFGS phase
+def test_fit_until_stops_a_run_that_fit_then_continues(until):
+    config = _config(
+        steps=12, lbfgs_steps=6, lr_schedule="cosine", warmup_steps=3, lbfgs_points_scale=2.0
+    )
+    full = Trainer(_mlp(), _ode_problem(resample_every=3), config)
+    full.fit()
+    split = Trainer(_mlp(), _ode_problem(resample_every=3), config)
+    assert len(split.fit(until=until)) == until and split.step == until
+    split.fit()
+    a, b = full.history.to_dict(), split.history.to_dict()
+    for key in ("step", "phase", "losses", "weights", "total", "lr"):
+        assert a[key] == b[key], key  # bit for bit: the first part is the run's start
+    for p, q in zip(full.model.parameters(), split.model.parameters()):
+        assert torch.equal(p, q)
+    for bad in (0, 19, 2.0, True):
+        with pytest.raises(
+            ValueError, match="until must be an int in \\[1, config.total_steps=18\\]"
+        ):
+            split.fit(until=bad)
+
+
 def test_save_checkpoint_and_resume_to_a_longer_run(tmp_path):
     problem = _ode_problem(resample_every=2)
     reference = Trainer(_mlp(), problem, _config(steps=9)).fit()
