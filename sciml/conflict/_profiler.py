@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from sciml.pinn import History, Problem, Trainer, TrainerConfig, per_loss_gradients
+from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
 
 from ._checks import check_gradients, check_losses, check_names, weighted
 
@@ -416,19 +416,21 @@ def profile(
     ((10, 3), 10)
     """
     check_names(problem.names, "profile")
-    profiler, _ = profile_run_start(model, problem, config, steps, every)
+    _, profiler = profile_run_start(model, problem, config, steps, every)
     return profiler.profile(thresholds)
 
 
 def profile_run_start(
     model: nn.Module, problem: Problem, config: TrainerConfig | None, steps: int, every: int
-) -> tuple[ConflictProfiler, History]:
+) -> tuple[Trainer, ConflictProfiler]:
     """Train the first ``steps`` Adam steps of ``config``'s run with a `ConflictProfiler`
-    (see `profile`); returns the profiler and the trainer's `History`."""
+    (see `profile`); returns the trainer (``fit()`` continues the run, without
+    checkpoints) and the profiler."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
         raise ValueError(f"the profile needs an int >= 2 of steps, got {steps!r}")
     base = config or TrainerConfig(progress=False)
     cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
     trainer = Trainer(model, problem, cfg)
     profiler = trainer.add_hook(ConflictProfiler(every=every, until=steps))
-    return profiler, trainer.fit(until=steps)
+    trainer.fit(until=steps)
+    return trainer, profiler

@@ -293,7 +293,10 @@ def fit(
        continues from step ``profile_steps`` to ``config.steps`` (schedules go on where
        the profile stopped; adapters start as a no-op, so nothing is lost; the Adam
        state starts fresh); with ``restart=True`` the model is reset to its initial
-       parameters and trained for the full ``config.steps``.
+       parameters and trained for the full ``config.steps``. When the choice is
+       ``"vanilla"`` (and no restart) the profiled run itself goes on, Adam state and
+       point draws included, so the result is the plain run's (``options`` other than
+       ``hooks`` do not apply).
 
     Returns
     -------
@@ -327,11 +330,20 @@ def fit(
             "raise config.steps or pass restart=True"
         )
     initial = copy.deepcopy(model.state_dict()) if restart else None
-    profiler, profile_history = profile_run_start(
-        model, problem, config, profile_steps, profile_every
-    )
+    trainer, profiler = profile_run_start(model, problem, config, profile_steps, profile_every)
+    profile_history = History.from_dict(trainer.history.to_dict())
     prof = profiler.profile(thresholds)
     choice = recommend(prof)
+    if choice.method == "vanilla" and not restart:
+        # nothing to change: the profiled run goes on as it is (optimiser state, point
+        # draws), with the run's checkpoints, which the profile left out
+        trainer.config = config
+        for hook in options.get("hooks", ()):
+            trainer.add_hook(hook)
+        history = trainer.fit().since(profile_steps)
+        return FitResult(
+            prof, choice, TrainResult(model, trainer, history, "vanilla"), profile_history
+        )
     if initial is not None:
         model.load_state_dict(initial)
     result = train(

@@ -81,6 +81,21 @@ class History:
             "error": list(self.error),
         }
 
+    def since(self, step: int) -> History:
+        """A copy holding only the entries of steps ``>= step``."""
+        first = next((i for i, k in enumerate(self.step) if k >= step), len(self.step))
+        first_error = next((i for i, k in enumerate(self.error_step) if k >= step), len(self.error))
+        data = self.to_dict()
+        for key in ("step", "phase", "total"):
+            data[key] = data[key][first:]
+        for key in ("losses", "weights", "lr"):
+            data[key] = {name: values[first:] for name, values in data[key].items()}
+        data["error_step"], data["error"] = (
+            data["error_step"][first_error:],
+            data["error"][first_error:],
+        )
+        return History(**data)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         """Inverse of `to_dict`."""

@@ -117,7 +117,8 @@ def test_profile_runs_the_start_of_the_configs_schedule():
         dtype=torch.float64,
         progress=False,
     )
-    profiler, history = profile_run_start(Point(), quadratics(150, 1.0), cfg, 10, 1)
+    trainer, profiler = profile_run_start(Point(), quadratics(150, 1.0), cfg, 10, 1)
+    history = trainer.history
     assert len(history) == 10 and profiler.profile().total_steps == 10
     assert history.lr["default"] == pytest.approx([1e-9 * cfg.lr_factor(k) for k in range(10)])
     assert history.lr["default"][-1] > 0.99e-9  # a squeezed cosine would end at 0

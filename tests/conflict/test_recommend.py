@@ -18,7 +18,7 @@ from sciml.conflict import (
     recommend,
     train,
 )
-from sciml.pinn import TrainerConfig
+from sciml.pinn import Trainer, TrainerConfig
 from sciml.pinn.problems import heat, make_model
 
 
@@ -112,6 +112,34 @@ def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run(schedule
         fit(make_model(p), p, cfg, profile_steps=16)
     with pytest.raises(ValueError, match="method must be one of"):
         train(make_model(p), p, cfg, method="magic")
+
+
+def test_fit_leaves_the_run_alone_when_it_recommends_nothing():
+    # thresholds no profile meets: low conflict -> "vanilla", which must be the plain run
+    # itself (optimiser state, point draws, L-BFGS), not a restart of Adam from step 8
+    never = RegimeThresholds(cosine=-1.0, persistence=1.0, ratio=1e12)
+    cfg = TrainerConfig(steps=16, lbfgs_steps=3, lr=1e-2, resample_every=1, progress=False)
+    seen = []
+
+    class Steps:
+        def on_step(self, trainer, step, losses):
+            seen.append(step)
+
+    out = fit(
+        make_model(small(), width=8, depth=2, seed=1),
+        small(),
+        cfg,
+        profile_steps=8,
+        thresholds=never,
+        hooks=[Steps()],
+    )
+    assert out.recommendation.method == "vanilla" and out.result.method == "vanilla"
+    plain_model = make_model(small(), width=8, depth=2, seed=1)
+    plain = Trainer(plain_model, small(), cfg).fit()
+    assert out.profile_history.total + out.result.history.total == plain.total
+    assert out.result.history.step == list(range(8, 19)) and seen == list(range(8, 19))
+    for p, q in zip(out.model.parameters(), plain_model.parameters()):
+        assert torch.equal(p, q)
 
 
 def test_fit_restart_trains_full_budget():

@@ -360,6 +360,16 @@ def test_fit_until_stops_a_run_that_fit_then_continues(until):
             split.fit(until=bad)
 
 
+def test_history_since_keeps_the_later_steps():
+    history = Trainer(_mlp(), _ode_problem(), _config(steps=10, log_every=4)).fit()
+    later = history.since(6)
+    assert later.step == list(range(6, 10)) and later.error_step == [8, 10]
+    assert later.total == history.total[6:] and later.error == history.error[-2:]
+    assert later.losses["residual"] == history.losses["residual"][6:]
+    assert later.lr["default"] == history.lr["default"][6:]
+    assert len(history.since(0)) == 10 and len(history.since(99)) == 0
+
+
 def test_save_checkpoint_and_resume_to_a_longer_run(tmp_path):
     problem = _ode_problem(resample_every=2)
     reference = Trainer(_mlp(), problem, _config(steps=9)).fit()
