@@ -146,9 +146,9 @@ class _Track:
 
     def on_step(self, trainer, step, losses):
         if step in self.at:
-            errors = trainer.problem.coefficient_errors(trainer.model)
-            if errors:
-                self.errors[self.at[step]] = max(errors.values())
+            worst = trainer.problem.coefficient_metrics(trainer.model).get("coef_err")
+            if worst is not None:
+                self.errors[self.at[step]] = worst
 
 
 def report(records: list[dict]) -> str:

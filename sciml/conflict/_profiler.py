@@ -19,8 +19,8 @@ from ._checks import check_gradients, check_losses, check_names, weighted
 REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmark tables
 #: The profile length (Adam steps from initialisation) `RegimeThresholds` were set and
 #: judged on. The choice depends on it: on the converged conflict grid's networks
-#: 200- and 500-step profiles chose otherwise on four of six problems
-#: (benchmarks/results/conflict_profile_length.md).
+#: 100-, 200- or 500-step profiles chose otherwise on four of six problems (200 steps:
+#: four; 500: two; benchmarks/results/conflict_profile_length.md).
 PROFILE_STEPS = 1000
 
 
@@ -218,10 +218,10 @@ class ConflictProfile:
         """
         valid = isinstance(steps, int) and not isinstance(steps, bool)
         keep = self.steps < (steps if valid else 0)
-        if not keep.any():
+        if not keep.any() or steps > self.total_steps:
             raise ValueError(
-                f"steps must be an int above the first profiled step {int(self.steps[0])}, "
-                f"got {steps!r}"
+                f"steps must be an int above the first profiled step {int(self.steps[0])} "
+                f"and at most the profile's {self.total_steps}, got {steps!r}"
             )
         return replace(
             self,
@@ -427,7 +427,7 @@ def profile_run_start(
     (see `profile`); returns the trainer (``fit()`` continues the run, without
     checkpoints) and the profiler."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
-        raise ValueError(f"the profile needs an int >= 2 of steps, got {steps!r}")
+        raise ValueError(f"the profile's steps must be an int >= 2, got {steps!r}")
     base = config or TrainerConfig(progress=False)
     cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
     trainer = Trainer(model, problem, cfg)

@@ -87,14 +87,25 @@ def recommend(profile: ConflictProfile) -> Recommendation:
     """
     if not isinstance(profile, ConflictProfile):
         raise TypeError(f"recommend needs a ConflictProfile, got {type(profile).__name__}")
+    _warn_if_short(profile, stacklevel=3)
+    return _recommend(profile)
+
+
+def _warn_if_short(profile: ConflictProfile, stacklevel: int) -> None:
+    """Warn when ``profile`` is shorter than the thresholds' `PROFILE_STEPS`
+    (``stacklevel``: as `warnings.warn`'s, counted from this function)."""
     if profile.total_steps < PROFILE_STEPS:
         warnings.warn(
             f"the profile covers the first {profile.total_steps} steps; the regime thresholds "
             f"were set on {PROFILE_STEPS}-step profiles, and on shorter ones the choice "
             "changed on four of six benchmark problems (PROFILE_STEPS)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
+
+
+def _recommend(profile: ConflictProfile) -> Recommendation:
+    """`recommend` without the check of the profile's length."""
     numbers = profile.summary_numbers()
     pair = " / ".join(profile.worst_pair)
     t = profile.thresholds
@@ -128,6 +139,8 @@ class TrainResult:
         The predictor to use at inference (the adapter module for adapter methods).
     trainer : Trainer
     history : History
+        The steps this training ran (``trainer.history``; from `fit`'s vanilla choice,
+        a copy of the steps after the profile).
     method : str
     hooks : list
         The hooks that implemented the method (rule multipliers in their ``history``).
@@ -331,9 +344,10 @@ def fit(
         )
     initial = copy.deepcopy(model.state_dict()) if restart else None
     trainer, profiler = profile_run_start(model, problem, config, profile_steps, profile_every)
-    profile_history = History.from_dict(trainer.history.to_dict())
+    profile_history = trainer.history.since(0)  # a copy: the trainer may go on
     prof = profiler.profile(thresholds)
-    choice = recommend(prof)
+    _warn_if_short(prof, stacklevel=3)  # at the caller of fit
+    choice = _recommend(prof)
     if choice.method == "vanilla" and not restart:
         # nothing to change: the profiled run goes on as it is (optimiser state, point
         # draws), with the run's checkpoints, which the profile left out

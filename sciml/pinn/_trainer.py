@@ -84,7 +84,9 @@ class History:
     def since(self, step: int) -> History:
         """A copy holding only the entries of steps ``>= step``."""
         first = next((i for i, k in enumerate(self.step) if k >= step), len(self.step))
-        first_error = next((i for i, k in enumerate(self.error_step) if k >= step), len(self.error))
+        first_error = next(
+            (i for i, k in enumerate(self.error_step) if k >= step), len(self.error_step)
+        )
         data = self.to_dict()
         for key in ("step", "phase", "total"):
             data[key] = data[key][first:]
@@ -491,7 +493,8 @@ class Trainer:
             lr = group["lr"] if phase == "adam" else self.lbfgs.param_groups[0]["lr"]
             h.lr[group["name"]].append(float(lr))
         if k % self.config.log_every == 0:
-            if self.problem.reference is not None:
+            # (a fit stopped at k recorded the error at k already)
+            if self.problem.reference is not None and h.error_step[-1:] != [k]:
                 h.error_step.append(k)
                 h.error.append(self.problem.relative_error(self.model))
             if self._bar is not None:

@@ -205,10 +205,12 @@ def test_the_profile_length_table_marks_choices_other_than_the_full_profiles():
         "cell": {"problem": "heat", "seed": 0, "method": "vanilla", "setting": "converged"},
         "metrics": {"log_ratio": math.log10(10.7)},
     }
-    table = conflict._profile_length_table(rows, [record])
+    other = {**record, "cell": {**record["cell"], "problem": "helmholtz"}}  # not 40: drifted
+    table = conflict._profile_length_table(rows, [record, other])
     assert (
         "| heat | 0 | 10.7, directional: adapters+reweighting | **4.5, directional: pcgrad** | "
         "**4.5, directional: pcgrad** | 10.7, directional: adapters+reweighting | 10.7 |"
     ) in table
-    assert "| helmholtz | 0 | " + " | ".join(["40, magnitude: reweighting"] * 4) + " | - |" in table
+    assert "| helmholtz | 0 | " + " | ".join(["40, magnitude: reweighting"] * 4) in table[-3]
+    assert table[-3].endswith(" | 10.7 (**differs**) |")
     assert table[-1].endswith("1 of 2 problems change on some seed: heat (T = 200, 500).")

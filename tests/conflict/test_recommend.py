@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -114,32 +115,41 @@ def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run(schedule
         train(make_model(p), p, cfg, method="magic")
 
 
-def test_fit_leaves_the_run_alone_when_it_recommends_nothing():
+def test_fit_leaves_the_run_alone_when_it_recommends_nothing(tmp_path):
     # thresholds no profile meets: low conflict -> "vanilla", which must be the plain run
-    # itself (optimiser state, point draws, L-BFGS), not a restart of Adam from step 8
+    # itself (optimiser state, point draws, L-BFGS, the run's checkpoints after the
+    # profile), not a restart of Adam at step 8
     never = RegimeThresholds(cosine=-1.0, persistence=1.0, ratio=1e12)
-    cfg = TrainerConfig(steps=16, lbfgs_steps=3, lr=1e-2, resample_every=1, progress=False)
+    cfg = TrainerConfig(
+        steps=16,
+        lbfgs_steps=3,
+        lr=1e-2,
+        progress=False,
+        checkpoint_path=tmp_path / "ck_{step}.pt",
+        checkpoint_every=4,
+    )
     seen = []
 
     class Steps:
         def on_step(self, trainer, step, losses):
             seen.append(step)
 
-    out = fit(
-        make_model(small(), width=8, depth=2, seed=1),
-        small(),
-        cfg,
-        profile_steps=8,
-        thresholds=never,
-        hooks=[Steps()],
-    )
+    model = make_model(small(), width=8, depth=2, seed=1)
+    out = fit(model, small(), cfg, profile_steps=8, thresholds=never, hooks=[Steps()])
     assert out.recommendation.method == "vanilla" and out.result.method == "vanilla"
     plain_model = make_model(small(), width=8, depth=2, seed=1)
-    plain = Trainer(plain_model, small(), cfg).fit()
+    plain = Trainer(
+        plain_model, small(), replace(cfg, checkpoint_path=None, checkpoint_every=0)
+    ).fit()
     assert out.profile_history.total + out.result.history.total == plain.total
     assert out.result.history.step == list(range(8, 19)) and seen == list(range(8, 19))
-    for p, q in zip(out.model.parameters(), plain_model.parameters()):
-        assert torch.equal(p, q)
+    checkpoints = sorted(int(p.stem[3:]) for p in tmp_path.iterdir())
+    assert checkpoints == [8, 12, 16, 19]
+    other = make_model(small(), width=8, depth=2, seed=5)
+    resumed = Trainer.resume(tmp_path / "ck_12.pt", other, small(), cfg)
+    resumed.fit()
+    for p, q, r in zip(model.parameters(), plain_model.parameters(), resumed.model.parameters()):
+        assert torch.equal(p, q) and torch.equal(p, r)
 
 
 def test_fit_restart_trains_full_budget():

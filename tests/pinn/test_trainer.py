@@ -351,6 +351,9 @@ def test_fit_until_stops_a_run_that_fit_then_continues(until):
     a, b = full.history.to_dict(), split.history.to_dict()
     for key in ("step", "phase", "losses", "weights", "total", "lr"):
         assert a[key] == b[key], key  # bit for bit: the first part is the run's start
+    # the error: every log_every (5) steps and at the end of each fit, once per step
+    assert b["error_step"] == sorted({0, 5, 10, 15, 18, until})
+    assert [b["error"][b["error_step"].index(k)] for k in a["error_step"]] == a["error"]
     for p, q in zip(full.model.parameters(), split.model.parameters()):
         assert torch.equal(p, q)
     for bad in (0, 19, 2.0, True):
@@ -365,6 +368,7 @@ def test_history_since_keeps_the_later_steps():
     later = history.since(6)
     assert later.step == list(range(6, 10)) and later.error_step == [8, 10]
     assert later.total == history.total[6:] and later.error == history.error[-2:]
+    assert history.since(8).error_step == [8, 10] and history.since(9).error_step == [10]
     assert later.losses["residual"] == history.losses["residual"][6:]
     assert later.lr["default"] == history.lr["default"][6:]
     assert len(history.since(0)) == 10 and len(history.since(99)) == 0
