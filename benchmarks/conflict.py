@@ -62,20 +62,24 @@ from __future__ import annotations
 import math
 import statistics
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import torch
 
-from sciml.bench import Cell, CellGrid, Context, register, union
+from sciml.bench import Cell, CellGrid, Context, read_records, register, union
 from sciml.conflict import (
     ADAPTER_LR_FACTOR,
+    PROFILE_STEPS,
     REGIMES,
     ConflictProfiler,
     GradNormStyle,
     LearningRateAnnealing,
     ReLoBRaLo,
     fit,
+    profile,
+    recommend,
     train,
 )
 from sciml.pinn import Trainer, TrainerConfig
@@ -113,10 +117,11 @@ PROBLEMS_FULL = [
 #: the problems the issue's accuracy bounds are on: the full grid runs all their cells,
 #: seed by seed, before any other problem's (a grid spread over sessions fills them first)
 PROBLEMS_CORE = ["burgers", "heat", "helmholtz", "klein_gordon", "inverse_heat", "inverse_burgers"]
+#: the problems the issue puts in the GPU grid: the CPU grid runs them last
+PROBLEMS_LAST = ["heat_50d"]
 PROBLEMS_QUICK = ["burgers", "helmholtz", "klein_gordon", "heat", "inverse_heat", "thermoelastic"]
 #: `recommend`'s possible choices; ``choice`` in the records is an index into this
 CHOICES = ("vanilla", "reweighting", "adapters+reweighting", "pcgrad")
-PROFILE_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -219,9 +224,9 @@ class _HandOver:
             return
         self.metrics["adam_s"] = time.perf_counter() - self.start
         self.metrics["rel_l2_adam"] = self.problem.relative_error(trainer.model)
-        errors = self.problem.coefficient_errors(trainer.model)
-        if errors:
-            self.metrics["coef_err_adam"] = max(errors.values())
+        worst = self.problem.coefficient_metrics(trainer.model).get("coef_err")
+        if worst is not None:
+            self.metrics["coef_err_adam"] = worst
 
 
 def _train(method: str, model, problem, config: TrainerConfig, seed: int, hooks=(), **options):
@@ -277,10 +282,7 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     if budget.lbfgs_steps:
         metrics["lbfgs_s"] = time.perf_counter() - start - adam_s
     metrics["rel_l2"] = problem.relative_error(predictor)
-    errors = problem.coefficient_errors(predictor)
-    metrics.update({f"coef_err_{name}": error for name, error in errors.items()})
-    if errors:
-        metrics["coef_err"] = max(errors.values())
+    metrics.update(problem.coefficient_metrics(predictor))
     return metrics
 
 
@@ -564,9 +566,10 @@ def _report_setting(records: list[dict], setting: str) -> str:
 
 
 def _full_order(cell: Cell) -> tuple:
-    """Core problems first, seed by seed; within a seed by problem, then method."""
-    core = cell.problem in PROBLEMS_CORE
-    return (not core, cell.seed, PROBLEMS_FULL.index(cell.problem), METHODS.index(cell.method))
+    """Core problems first, seed by seed; within a seed by problem, then method; the
+    `PROBLEMS_LAST` (a seed of heat_50d is about 27 core-hours) after all the others."""
+    rank = 0 if cell.problem in PROBLEMS_CORE else 2 if cell.problem in PROBLEMS_LAST else 1
+    return (rank, cell.seed, PROBLEMS_FULL.index(cell.problem), METHODS.index(cell.method))
 
 
 register(
@@ -824,6 +827,94 @@ def adapter_drift(name: str, method: str, adapter_lr: float, every: int = 2000) 
     return table
 
 
+# ------------------------------------------------------------ profile length
+
+#: Profile lengths `profile_lengths` compares (the first steps of one 1000-step profile).
+PROFILE_LENGTHS = (100, 200, 500, PROFILE_STEPS)
+
+
+def profile_lengths(problems, seeds: int) -> list[dict]:
+    """Regime and `recommend`'s choice on the first T steps of the converged grid's
+    vanilla profile (same network, points, schedule and profile interval as its cells),
+    for T in `PROFILE_LENGTHS`: rows with ``problem``, ``seed``, ``steps``, ``ratio`` (the
+    median gradient-norm ratio), ``regime`` and ``choice``."""
+    torch.set_num_threads(1)
+    budget = BUDGET[False]
+    rows = []
+    for name in problems:
+        for seed in range(seeds):
+            problem = _problem(name, budget)
+            model = make_model(problem, width=budget.width, depth=budget.depth, seed=seed)
+            config = _config(budget, seed, "cpu", name.startswith("inverse_"))
+            full = profile(model, problem, config, steps=PROFILE_STEPS, every=budget.profile_every)
+            for steps in PROFILE_LENGTHS:
+                prof = full.first(steps)
+                with warnings.catch_warnings():  # the short profiles are the point here
+                    warnings.simplefilter("ignore", UserWarning)
+                    choice = recommend(prof).method
+                ratio = 10 ** prof.summary_numbers()["log_ratio"]
+                row = {"problem": name, "seed": seed, "steps": steps, "ratio": ratio}
+                rows.append({**row, "regime": prof.regime, "choice": choice})
+    return rows
+
+
+def _profile_length_table(rows: list[dict], records: list[dict]) -> list[str]:
+    """Markdown: one row per problem and seed, one column per profile length; the
+    grid's recorded vanilla ratio beside the 1000-step one (the same run: marked where
+    they differ)."""
+    recorded = {
+        (r["cell"]["problem"], r["cell"]["seed"]): 10 ** r["metrics"]["log_ratio"]
+        for r in records
+        if r["status"] == "ok"
+        and r["cell"]["method"] == "vanilla"
+        and r["cell"]["setting"] == "converged"
+    }
+    by = defaultdict(dict)
+    for row in rows:
+        by[(row["problem"], row["seed"])][row["steps"]] = row
+    budget = BUDGET[False]
+    lines = [
+        "# Regime and `recommend`'s choice against the profile's length",
+        "",
+        f"The converged grid's vanilla profile ({budget.depth} x {budget.width} tanh, every "
+        f"{budget.profile_every} steps of the recipe's {budget.steps:,}-step schedule) cut "
+        "after its first T steps "
+        f"(`ConflictProfile.first`): median gradient-norm ratio, regime and choice. "
+        f"`RegimeThresholds` were set on T = {PROFILE_STEPS}; `recommend` warns below it. "
+        "`python benchmarks/conflict.py --profile-lengths`.",
+        "",
+        "| problem | seed | "
+        + " | ".join(f"T = {t}" for t in PROFILE_LENGTHS)
+        + " | grid record (ratio) |",
+        "|---|---|" + "---|" * len(PROFILE_LENGTHS) + "---|",
+    ]
+    changed = defaultdict(set)
+    for (name, seed), at in by.items():
+        final = at[PROFILE_STEPS]["choice"]
+        cells = []
+        for t in PROFILE_LENGTHS:
+            row = at[t]
+            text = f"{row['ratio']:.3g}, {row['regime']}: {row['choice']}"
+            if row["choice"] != final:
+                changed[name].add(t)
+                text = f"**{text}**"
+            cells.append(text)
+        record = recorded.get((name, seed))
+        if record is None:
+            record_text = "-"
+        else:  # the same run: a ratio off by more than rounding means the setup drifted
+            agree = math.isclose(record, at[PROFILE_STEPS]["ratio"], rel_tol=1e-3)
+            record_text = f"{record:.3g}" + ("" if agree else " (**differs**)")
+        lines.append(f"| {name} | {seed} | " + " | ".join(cells) + f" | {record_text} |")
+    where = [f"{n} (T = {', '.join(map(str, sorted(t)))})" for n, t in changed.items()]
+    lines += [
+        "",
+        f"In bold: a choice other than the {PROFILE_STEPS}-step one. {len(changed)} of "
+        f"{len({n for n, _ in by})} problems change on some seed: {', '.join(where) or 'none'}.",
+    ]
+    return lines
+
+
 def _main(argv=None) -> None:
     import argparse
     import os
@@ -831,15 +922,24 @@ def _main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(
         description="adapter step cost vs a vanilla step; --cell-costs: one converged cell's "
-        "cost; --adapter-drift: the adapters' norms during a converged cell"
+        "cost; --adapter-drift: the adapters' norms during a converged cell; "
+        "--profile-lengths: regime and choice on shorter profiles"
     )
     parser.add_argument("--out", default=None)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cell-costs", action="store_true")
+    parser.add_argument(
+        "--profile-lengths",
+        action="store_true",
+        help="regime and choice on the first 100-1000 steps of the grid's profiles",
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="seeds (--profile-lengths)")
     parser.add_argument("--steps", type=int, default=100, help="timed steps per run")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (--cell-costs)")
     parser.add_argument("--workers", type=int, default=1, help="processes (--cell-costs)")
-    parser.add_argument("--problem", action="append", help="only these (--cell-costs)")
+    parser.add_argument(
+        "--problem", action="append", help="only these (--cell-costs, --profile-lengths)"
+    )
     parser.add_argument(
         "--adapter-drift",
         metavar="PROBLEM",
@@ -860,6 +960,11 @@ def _main(argv=None) -> None:
             f"benchmarks/results/conflict_adapter_drift_{args.adapter_drift}_{args.method}"
             f"_lr{lr:g}.md"
         )
+    elif args.profile_lengths:
+        rows = profile_lengths(args.problem or PROBLEMS_CORE, args.seeds)
+        records = read_records(Path(__file__).parent / "results" / "conflict.jsonl")
+        table = _profile_length_table(rows, records)
+        out = args.out or "benchmarks/results/conflict_profile_length.md"
     elif args.cell_costs:
         rows = cell_costs(args.problem or PROBLEMS_FULL, args.steps, args.device, args.workers)
         table = _cell_cost_table(rows, args.steps, args.device, args.workers)

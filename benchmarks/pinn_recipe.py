@@ -91,15 +91,6 @@ def _problem(name: str, n_residual: int, n_other: int):
     return get_problem(name, **sizes)
 
 
-def coefficient_errors(model, problem) -> dict[str, float]:
-    """`Problem.coefficient_errors` as metrics: ``coef_err_<name>`` per coefficient and
-    ``coef_err``, the largest (empty for a forward problem)."""
-    errors = {f"coef_err_{k}": v for k, v in problem.coefficient_errors(model).items()}
-    if errors:
-        errors["coef_err"] = max(errors.values())
-    return errors
-
-
 def _config(
     method: str, steps: int, lbfgs_steps: int, seed: int, device, points_scale=None
 ) -> TrainerConfig:
@@ -138,7 +129,7 @@ def run_cell(cell: Cell, context: Context) -> dict[str, float]:
     tracked = trainer.add_hook(_Track(track))
     history = trainer.fit()
     metrics = {"cpu_s": time.process_time() - start, "rel_l2": problem.relative_error(model)}
-    metrics.update(coefficient_errors(model, problem))
+    metrics.update(problem.coefficient_metrics(model))
     if config.lbfgs_steps:
         metrics["rel_l2_adam"] = history.error[history.error_step.index(steps)]
         metrics.update(tracked.errors)
@@ -155,9 +146,9 @@ class _Track:
 
     def on_step(self, trainer, step, losses):
         if step in self.at:
-            errors = coefficient_errors(trainer.model, trainer.problem)
-            if errors:
-                self.errors[self.at[step]] = errors["coef_err"]
+            worst = trainer.problem.coefficient_metrics(trainer.model).get("coef_err")
+            if worst is not None:
+                self.errors[self.at[step]] = worst
 
 
 def report(records: list[dict]) -> str:

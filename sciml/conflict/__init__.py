@@ -17,6 +17,7 @@ Interventions, all as `sciml.pinn` training hooks:
 
 from ._adapters import AdapterRouting, LowRank, PerLossAdapters
 from ._profiler import (
+    PROFILE_STEPS,
     REGIMES,
     ConflictProfile,
     ConflictProfiler,
@@ -50,6 +51,7 @@ __all__ = [
     "BALANCED_DIRECTIONAL",
     "INTERVENTIONS",
     "METHODS",
+    "PROFILE_STEPS",
     "REGIMES",
     "AdapterRouting",
     "ConFIG",

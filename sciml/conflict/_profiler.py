@@ -17,6 +17,11 @@ from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
 from ._checks import check_gradients, check_losses, check_names, weighted
 
 REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmark tables
+#: The profile length (Adam steps from initialisation) `RegimeThresholds` were set and
+#: judged on. The choice depends on it: on the converged conflict grid's networks
+#: 100-, 200- or 500-step profiles chose otherwise on four of six problems (200 steps:
+#: four; 500: two; benchmarks/results/conflict_profile_length.md).
+PROFILE_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,29 @@ class ConflictProfile:
         pair = self.worst_pair
         return self.thresholds.classify(self.mean_cos[pair], self.persistence[pair], self.log_ratio)
 
+    def first(self, steps: int) -> ConflictProfile:
+        """The profile a run stopped after ``steps`` steps would have recorded: the
+        profiled steps before ``steps``, the window measured on ``steps``.
+
+        >>> prof = ConflictProfile(("a", "b"), np.arange(10), np.zeros((10, 1)), np.ones((10, 2)))
+        >>> prof.first(4).steps.tolist(), prof.first(4).total_steps
+        ([0, 1, 2, 3], 4)
+        """
+        valid = isinstance(steps, int) and not isinstance(steps, bool)
+        keep = self.steps < (steps if valid else 0)
+        if not keep.any() or steps > self.total_steps:
+            raise ValueError(
+                f"steps must be an int above the first profiled step {int(self.steps[0])} "
+                f"and at most the profile's {self.total_steps}, got {steps!r}"
+            )
+        return replace(
+            self,
+            steps=self.steps[keep],
+            cosines=self.cosines[keep],
+            norms=self.norms[keep],
+            total_steps=steps,
+        )
+
     def with_thresholds(self, thresholds: RegimeThresholds) -> ConflictProfile:
         """The same recordings judged by other thresholds."""
         return replace(self, thresholds=thresholds)
@@ -363,15 +391,16 @@ def profile(
     problem: Problem,
     config: TrainerConfig | None = None,
     *,
-    steps: int = 1000,
+    steps: int = PROFILE_STEPS,
     every: int = 1,
     thresholds: RegimeThresholds | None = None,
 ) -> ConflictProfile:
-    """Train ``model`` plainly on ``problem`` for ``steps`` Adam steps and profile it.
+    """Train ``model`` plainly on ``problem`` for its first ``steps`` Adam steps and
+    profile them.
 
-    The model is trained in place (pass a copy to keep it). ``config`` supplies the
-    learning rate, dtype, device, seed and weights; its ``steps`` is replaced by
-    ``steps`` and L-BFGS is switched off.
+    The model is trained in place (pass a copy to keep it). The steps are the start of
+    the run ``config`` describes, its learning-rate schedule included (a config of fewer
+    than ``steps`` Adam steps is lengthened to ``steps``); no L-BFGS, no checkpoints.
 
     Returns
     -------
@@ -383,13 +412,25 @@ def profile(
     >>> from sciml.pinn.problems import heat, make_model
     >>> p = heat(n_residual=64, n_initial=16, n_boundary=16)
     >>> prof = profile(make_model(p, width=8, depth=1), p, steps=10)
-    >>> prof.cosines.shape
-    (10, 3)
+    >>> prof.cosines.shape, prof.total_steps
+    ((10, 3), 10)
     """
     check_names(problem.names, "profile")
-    base = config or TrainerConfig(progress=False)
-    cfg = replace(base, steps=steps, lbfgs_steps=0, checkpoint_path=None, checkpoint_every=0)
-    trainer = Trainer(model, problem, cfg)
-    profiler = trainer.add_hook(ConflictProfiler(every=every))
-    trainer.fit()
+    _, profiler = profile_run_start(model, problem, config, steps, every)
     return profiler.profile(thresholds)
+
+
+def profile_run_start(
+    model: nn.Module, problem: Problem, config: TrainerConfig | None, steps: int, every: int
+) -> tuple[Trainer, ConflictProfiler]:
+    """Train the first ``steps`` Adam steps of ``config``'s run with a `ConflictProfiler`
+    (see `profile`); returns the trainer (``fit()`` continues the run, without
+    checkpoints) and the profiler."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
+        raise ValueError(f"the profile's steps must be an int >= 2, got {steps!r}")
+    base = config or TrainerConfig(progress=False)
+    cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
+    trainer = Trainer(model, problem, cfg)
+    profiler = trainer.add_hook(ConflictProfiler(every=every, until=steps))
+    trainer.fit(until=steps)
+    return trainer, profiler

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,7 +15,7 @@ from sciml.pinn import History, Problem, Trainer, TrainerConfig
 
 from ._adapters import AdapterRouting, PerLossAdapters
 from ._checks import check_names
-from ._profiler import ConflictProfile, ConflictProfiler, RegimeThresholds
+from ._profiler import PROFILE_STEPS, ConflictProfile, RegimeThresholds, profile_run_start
 from ._reweighting import LearningRateAnnealing, Reweighting, ReweightingRule
 from ._surgery import ConFIG, PCGrad
 
@@ -71,7 +72,8 @@ def recommend(profile: ConflictProfile) -> Recommendation:
     when the conflict is balanced (median gradient-norm ratio below
     ``profile.thresholds.balanced_ratio``: project the conflict away, there is no
     imbalance to reweight); ``magnitude`` -> ``"reweighting"``; ``low`` -> ``"vanilla"``.
-    See `INTERVENTIONS` for the evidence.
+    See `INTERVENTIONS` for the evidence. Warns (``UserWarning``) when the profile covers
+    fewer than the `PROFILE_STEPS` steps the thresholds were set on.
 
     Examples
     --------
@@ -85,6 +87,25 @@ def recommend(profile: ConflictProfile) -> Recommendation:
     """
     if not isinstance(profile, ConflictProfile):
         raise TypeError(f"recommend needs a ConflictProfile, got {type(profile).__name__}")
+    _warn_if_short(profile, stacklevel=3)
+    return _recommend(profile)
+
+
+def _warn_if_short(profile: ConflictProfile, stacklevel: int) -> None:
+    """Warn when ``profile`` is shorter than the thresholds' `PROFILE_STEPS`
+    (``stacklevel``: as `warnings.warn`'s, counted from this function)."""
+    if profile.total_steps < PROFILE_STEPS:
+        warnings.warn(
+            f"the profile covers the first {profile.total_steps} steps; the regime thresholds "
+            f"were set on {PROFILE_STEPS}-step profiles, and on shorter ones the choice "
+            "changed on four of six benchmark problems (PROFILE_STEPS)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _recommend(profile: ConflictProfile) -> Recommendation:
+    """`recommend` without the check of the profile's length."""
     numbers = profile.summary_numbers()
     pair = " / ".join(profile.worst_pair)
     t = profile.thresholds
@@ -118,6 +139,8 @@ class TrainResult:
         The predictor to use at inference (the adapter module for adapter methods).
     trainer : Trainer
     history : History
+        The steps this training ran (``trainer.history``; from `fit`'s vanilla choice,
+        a copy of the steps after the profile).
     method : str
     hooks : list
         The hooks that implemented the method (rule multipliers in their ``history``).
@@ -268,7 +291,7 @@ def fit(
     problem: Problem,
     config: TrainerConfig | None = None,
     *,
-    profile_steps: int = 1000,
+    profile_steps: int = PROFILE_STEPS,
     profile_every: int = 1,
     thresholds: RegimeThresholds | None = None,
     restart: bool = False,
@@ -276,13 +299,17 @@ def fit(
 ) -> FitResult:
     """Profile, choose and train, in one call (the paper's diagnostic-first recipe).
 
-    1. Train ``model`` plainly for ``profile_steps`` steps with a `ConflictProfiler`.
+    1. Train ``model`` plainly for the first ``profile_steps`` steps of ``config``'s run
+       with a `ConflictProfiler` (fewer than `PROFILE_STEPS`: `recommend` warns).
     2. `recommend` an intervention from the profile's regime.
     3. Train with it (`train`, ``**options`` passed on): by default the profiled model
        continues from step ``profile_steps`` to ``config.steps`` (schedules go on where
        the profile stopped; adapters start as a no-op, so nothing is lost; the Adam
        state starts fresh); with ``restart=True`` the model is reset to its initial
-       parameters and trained for the full ``config.steps``.
+       parameters and trained for the full ``config.steps``. When the choice is
+       ``"vanilla"`` (and no restart) the profiled run itself goes on, Adam state and
+       point draws included, so the result is the plain run's (``options`` other than
+       ``hooks`` do not apply).
 
     Returns
     -------
@@ -307,7 +334,7 @@ def fit(
             f"fit() got unknown option(s) {', '.join(map(repr, unknown))}; the options "
             f"passed on to train are {', '.join(sorted(passed_on))}"
         )
-    if not isinstance(profile_steps, int) or profile_steps < 2:
+    if not isinstance(profile_steps, int) or isinstance(profile_steps, bool) or profile_steps < 2:
         raise ValueError(f"profile_steps must be an int >= 2, got {profile_steps!r}")
     remaining = config.steps if restart else config.steps - profile_steps
     if remaining < 1:
@@ -316,14 +343,21 @@ def fit(
             "raise config.steps or pass restart=True"
         )
     initial = copy.deepcopy(model.state_dict()) if restart else None
-    pcfg = replace(
-        config, steps=profile_steps, lbfgs_steps=0, checkpoint_path=None, checkpoint_every=0
-    )
-    trainer = Trainer(model, problem, pcfg)
-    profiler = trainer.add_hook(ConflictProfiler(every=profile_every))
-    profile_history = trainer.fit()
+    trainer, profiler = profile_run_start(model, problem, config, profile_steps, profile_every)
+    profile_history = trainer.history.since(0)  # a copy: the trainer may go on
     prof = profiler.profile(thresholds)
-    choice = recommend(prof)
+    _warn_if_short(prof, stacklevel=3)  # at the caller of fit
+    choice = _recommend(prof)
+    if choice.method == "vanilla" and not restart:
+        # nothing to change: the profiled run goes on as it is (optimiser state, point
+        # draws), with the run's checkpoints, which the profile left out
+        trainer.config = config
+        for hook in options.get("hooks", ()):
+            trainer.add_hook(hook)
+        history = trainer.fit().since(profile_steps)
+        return FitResult(
+            prof, choice, TrainResult(model, trainer, history, "vanilla"), profile_history
+        )
     if initial is not None:
         model.load_state_dict(initial)
     result = train(

@@ -323,6 +323,22 @@ class Problem:
             errors[name] = abs(learned - true) / abs(true)
         return errors
 
+    def coefficient_metrics(self, model: nn.Module) -> dict[str, float]:
+        """`coefficient_errors` as the benchmarks' metrics: ``coef_err_<name>`` per
+        coefficient and ``coef_err``, the largest (empty for a forward problem).
+
+        >>> from sciml.pinn.problems import inverse_heat, make_model
+        >>> problem = inverse_heat(nu=0.1, nu_init=0.2)
+        >>> metrics = problem.coefficient_metrics(make_model(problem, width=4, depth=1))
+        >>> {name: round(error, 6) for name, error in metrics.items()}
+        {'coef_err_nu': 1.0, 'coef_err': 1.0}
+        """
+        errors = self.coefficient_errors(model)
+        metrics = {f"coef_err_{name}": error for name, error in errors.items()}
+        if errors:
+            metrics["coef_err"] = max(errors.values())
+        return metrics
+
     def relative_error(self, model: Callable[[Tensor], Tensor]) -> float:
         """Relative L2 error ``||u - u_ref|| / ||u_ref||`` on ``error_points``.
 

@@ -81,6 +81,23 @@ class History:
             "error": list(self.error),
         }
 
+    def since(self, step: int) -> History:
+        """A copy holding only the entries of steps ``>= step``."""
+        first = next((i for i, k in enumerate(self.step) if k >= step), len(self.step))
+        first_error = next(
+            (i for i, k in enumerate(self.error_step) if k >= step), len(self.error_step)
+        )
+        data = self.to_dict()
+        for key in ("step", "phase", "total"):
+            data[key] = data[key][first:]
+        for key in ("losses", "weights", "lr"):
+            data[key] = {name: values[first:] for name, values in data[key].items()}
+        data["error_step"], data["error"] = (
+            data["error_step"][first_error:],
+            data["error"][first_error:],
+        )
+        return History(**data)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         """Inverse of `to_dict`."""
@@ -215,20 +232,35 @@ class Trainer:
         self._hooks.append(hook)
         return hook
 
-    def fit(self) -> History:
-        """Train until ``config.total_steps`` steps are done; returns the history."""
+    def fit(self, until: int | None = None) -> History:
+        """Train until ``until`` steps are done (default ``config.total_steps``); returns
+        the history.
+
+        A run stopped at ``until`` is the start of the full run, schedules included
+        (`fit` again, without ``until``, continues it).
+        """
         cfg = self.config
-        if self.step >= cfg.total_steps:
+        if until is None:
+            until = cfg.total_steps
+        elif (
+            not isinstance(until, int)
+            or isinstance(until, bool)
+            or not 0 < until <= cfg.total_steps
+        ):
+            raise ValueError(
+                f"until must be an int in [1, config.total_steps={cfg.total_steps}], got {until!r}"
+            )
+        if self.step >= until:
             return self.history
         disable = None if cfg.progress is None else not cfg.progress
         self._bar = tqdm(
-            total=cfg.total_steps,
+            total=until,
             initial=self.step,
             disable=disable,
             desc=self.problem.name or "pinn",
         )
         try:
-            while self.step < cfg.total_steps:
+            while self.step < until:
                 self._train_step(self.step)
                 self.step += 1
                 self._bar.update(1)
@@ -461,7 +493,8 @@ class Trainer:
             lr = group["lr"] if phase == "adam" else self.lbfgs.param_groups[0]["lr"]
             h.lr[group["name"]].append(float(lr))
         if k % self.config.log_every == 0:
-            if self.problem.reference is not None:
+            # (a fit stopped at k recorded the error at k already)
+            if self.problem.reference is not None and h.error_step[-1:] != [k]:
                 h.error_step.append(k)
                 h.error.append(self.problem.relative_error(self.model))
             if self._bar is not None:

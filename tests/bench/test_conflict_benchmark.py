@@ -173,3 +173,44 @@ def test_a_cell_records_the_adam_phase_at_the_hand_over(monkeypatch):
         assert metrics["rel_l2_adam"] == pytest.approx(adam_only["rel_l2"], rel=1e-6)
         assert metrics["coef_err_adam"] == pytest.approx(adam_only["coef_err"], rel=1e-5)
         assert metrics["rel_l2"] != metrics["rel_l2_adam"]  # L-BFGS ran
+
+
+def test_the_full_grid_runs_core_problems_first_and_heat_50d_last():
+    from sciml.bench import get
+
+    cells = get("conflict").cells()
+    assert len(cells) == len(conflict.METHODS) * len(conflict.PROBLEMS_FULL) * 3
+    core = [c.problem in conflict.PROBLEMS_CORE for c in cells]
+    n_core = len(conflict.PROBLEMS_CORE) * len(conflict.METHODS) * 3
+    assert all(core[:n_core]) and not any(core[n_core:])
+    assert [c.seed for c in cells[: n_core : len(conflict.METHODS)]][:7] == [0, 0, 0, 0, 0, 0, 1]
+    n_last = len(conflict.METHODS) * 3
+    assert {c.problem for c in cells[-n_last:]} == {"heat_50d"}
+    assert "heat_50d" not in {c.problem for c in cells[:-n_last]}
+
+
+def test_the_profile_length_table_marks_choices_other_than_the_full_profiles():
+    def row(problem, seed, steps, ratio, regime, choice):
+        return dict(
+            problem=problem, seed=seed, steps=steps, ratio=ratio, regime=regime, choice=choice
+        )
+
+    rows = [row("heat", 0, t, 10.7, "directional", "adapters+reweighting") for t in (100, 1000)]
+    rows += [row("heat", 0, t, 4.5, "directional", "pcgrad") for t in (200, 500)]
+    rows += [
+        row("helmholtz", 0, t, 40.0, "magnitude", "reweighting") for t in conflict.PROFILE_LENGTHS
+    ]
+    record = {
+        "status": "ok",
+        "cell": {"problem": "heat", "seed": 0, "method": "vanilla", "setting": "converged"},
+        "metrics": {"log_ratio": math.log10(10.7)},
+    }
+    other = {**record, "cell": {**record["cell"], "problem": "helmholtz"}}  # not 40: drifted
+    table = conflict._profile_length_table(rows, [record, other])
+    assert (
+        "| heat | 0 | 10.7, directional: adapters+reweighting | **4.5, directional: pcgrad** | "
+        "**4.5, directional: pcgrad** | 10.7, directional: adapters+reweighting | 10.7 |"
+    ) in table
+    assert "| helmholtz | 0 | " + " | ".join(["40, magnitude: reweighting"] * 4) in table[-3]
+    assert table[-3].endswith(" | 10.7 (**differs**) |")
+    assert table[-1].endswith("1 of 2 problems change on some seed: heat (T = 200, 500).")

@@ -13,6 +13,7 @@ from sciml.conflict import (
     gradient_conflict,
     profile,
 )
+from sciml.conflict._profiler import profile_run_start
 from sciml.pinn import Loss, Problem, TrainerConfig, TrainingDiverged
 
 
@@ -85,6 +86,45 @@ def test_window_skips_the_start():
     assert prof.regime == "low"
     early = prof.with_thresholds(RegimeThresholds(skip=0.0))
     assert early.mean_cos[("a", "b")] == pytest.approx(-0.3)
+
+
+def test_first_steps_of_a_profile_are_what_a_shorter_run_records():
+    # conflict from step 50 on: the first 100 steps' window (50-99) sees it, the first
+    # 60's window (30-59) mostly does not; a shorter run recorded exactly the first rows
+    steps = np.arange(0, 100, 2)
+    cos = np.where(steps < 50, 0.3, -0.9)[:, None]
+    prof = ConflictProfile(("a", "b"), steps, cos, np.ones((50, 2)))
+    assert prof.regime == "directional"
+    short = prof.first(60)
+    assert short.total_steps == 60 and short.steps.tolist() == list(range(0, 60, 2))
+    assert short.mean_cos[("a", "b")] == pytest.approx((10 * 0.3 + 5 * -0.9) / 15)
+    assert short.regime == "low"
+    again = prof.first(80).first(60)
+    assert again.total_steps == 60 and np.array_equal(again.cosines, short.cosines)
+    assert prof.total_steps == 99 and prof.first(99).steps.tolist() == steps.tolist()
+    for bad in (0, -3, 2.5, True, 100):  # 100: longer than the run recorded
+        with pytest.raises(ValueError, match="above the first profiled step 0 and at most .* 99"):
+            prof.first(bad)
+
+
+def test_profile_runs_the_start_of_the_configs_schedule():
+    # a cosine over 100 steps, profiled for 10: the rates of the long run's first 10
+    # steps (warm-up included), not a cosine squeezed into 10
+    cfg = TrainerConfig(
+        steps=100,
+        lr=1e-9,
+        lr_schedule="cosine",
+        warmup_steps=4,
+        dtype=torch.float64,
+        progress=False,
+    )
+    trainer, profiler = profile_run_start(Point(), quadratics(150, 1.0), cfg, 10, 1)
+    history = trainer.history
+    assert len(history) == 10 and profiler.profile().total_steps == 10
+    assert history.lr["default"] == pytest.approx([1e-9 * cfg.lr_factor(k) for k in range(10)])
+    assert history.lr["default"][-1] > 0.99e-9  # a squeezed cosine would end at 0
+    with pytest.raises(ValueError, match="steps must be an int >= 2"):
+        profile(Point(), quadratics(150, 1.0), cfg, steps=1)
 
 
 def test_persistence_counts_negative_steps():

@@ -1,11 +1,16 @@
 """recommend, train and fit."""
 
+import math
+import warnings
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from sciml.conflict import (
     METHODS,
+    PROFILE_STEPS,
     ConflictProfile,
     PerLossAdapters,
     RegimeThresholds,
@@ -14,7 +19,7 @@ from sciml.conflict import (
     recommend,
     train,
 )
-from sciml.pinn import TrainerConfig
+from sciml.pinn import Trainer, TrainerConfig
 from sciml.pinn.problems import heat, make_model
 
 
@@ -43,6 +48,18 @@ def test_recommend_maps_regimes(cos, ratio, method):
     assert rec.method == method
     assert rec.regime in str(rec)
     assert f"ratio {ratio:.3g} " in rec.reason
+
+
+def test_recommend_warns_on_a_profile_shorter_than_the_thresholds_were_set_on():
+    steps = np.arange(0, PROFILE_STEPS, 10)  # a profiler's every=10, until=PROFILE_STEPS
+    long = ConflictProfile(
+        ("r", "b"), steps, -0.8 * np.ones((100, 1)), np.ones((100, 2)), total_steps=PROFILE_STEPS
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert recommend(long).method == "pcgrad"
+    with pytest.warns(UserWarning, match=f"first 500 steps; .* set on {PROFILE_STEPS}-step"):
+        recommend(long.first(500))
 
 
 def test_the_balance_threshold_is_the_profiles():
@@ -75,20 +92,64 @@ def test_fit_profiles_then_trains():
     assert out.result.history.step[0] == 8  # the run goes on at step 8: schedules continue
 
 
-def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run():
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [  # the cosine spans all 12 steps of the run, not the 4 of the profile
+        ({"lr_schedule": "exponential", "lr_decay": 0.5, "lr_decay_steps": 4}, 0.5 ** (4 / 4)),
+        ({"lr_schedule": "cosine", "lr_floor": 0.0}, 0.5 * (1 + math.cos(math.pi * 4 / 12))),
+    ],
+)
+def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run(schedule, expected):
     p = heat(n_residual=32, n_initial=8, n_boundary=8)
-    cfg = TrainerConfig(
-        steps=12, lr=1e-2, lr_schedule="exponential", lr_decay=0.5, lr_decay_steps=4, progress=False
-    )
+    cfg = TrainerConfig(steps=12, lr=1e-2, progress=False, **schedule)
     out = fit(make_model(p, width=8, depth=2), p, cfg, profile_steps=4)
     lrs = out.profile_history.lr["default"] + out.result.history.lr["default"]
-    assert lrs == pytest.approx([1e-2 * 0.5 ** (k / 4) for k in range(12)])
+    assert lrs == pytest.approx([1e-2 * cfg.lr_factor(k) for k in range(12)])
+    assert lrs[4] == pytest.approx(1e-2 * expected)
+    assert out.profile.total_steps == 4 and out.profile.steps[-1] == 3
     assert out.recommendation.method == recommend(out.profile).method
     assert np.isfinite(out.error)
     with pytest.raises(ValueError, match="leaves no steps"):
         fit(make_model(p), p, cfg, profile_steps=16)
     with pytest.raises(ValueError, match="method must be one of"):
         train(make_model(p), p, cfg, method="magic")
+
+
+def test_fit_leaves_the_run_alone_when_it_recommends_nothing(tmp_path):
+    # thresholds no profile meets: low conflict -> "vanilla", which must be the plain run
+    # itself (optimiser state, point draws, L-BFGS, the run's checkpoints after the
+    # profile), not a restart of Adam at step 8
+    never = RegimeThresholds(cosine=-1.0, persistence=1.0, ratio=1e12)
+    cfg = TrainerConfig(
+        steps=16,
+        lbfgs_steps=3,
+        lr=1e-2,
+        progress=False,
+        checkpoint_path=tmp_path / "ck_{step}.pt",
+        checkpoint_every=4,
+    )
+    seen = []
+
+    class Steps:
+        def on_step(self, trainer, step, losses):
+            seen.append(step)
+
+    model = make_model(small(), width=8, depth=2, seed=1)
+    out = fit(model, small(), cfg, profile_steps=8, thresholds=never, hooks=[Steps()])
+    assert out.recommendation.method == "vanilla" and out.result.method == "vanilla"
+    plain_model = make_model(small(), width=8, depth=2, seed=1)
+    plain = Trainer(
+        plain_model, small(), replace(cfg, checkpoint_path=None, checkpoint_every=0)
+    ).fit()
+    assert out.profile_history.total + out.result.history.total == plain.total
+    assert out.result.history.step == list(range(8, 19)) and seen == list(range(8, 19))
+    checkpoints = sorted(int(p.stem[3:]) for p in tmp_path.iterdir())
+    assert checkpoints == [8, 12, 16, 19]
+    other = make_model(small(), width=8, depth=2, seed=5)
+    resumed = Trainer.resume(tmp_path / "ck_12.pt", other, small(), cfg)
+    resumed.fit()
+    for p, q, r in zip(model.parameters(), plain_model.parameters(), resumed.model.parameters()):
+        assert torch.equal(p, q) and torch.equal(p, r)
 
 
 def test_fit_restart_trains_full_budget():

@@ -338,6 +338,42 @@ def test_resume_reproduces_the_uninterrupted_history(tmp_path, resume_at, scale,
         assert torch.equal(p, q)
 
 
+@pytest.mark.parametrize("until", [5, 12, 15])  # Adam phase, hand-over, L-BFGS phase
+def test_fit_until_stops_a_run_that_fit_then_continues(until):
+    config = _config(
+        steps=12, lbfgs_steps=6, lr_schedule="cosine", warmup_steps=3, lbfgs_points_scale=2.0
+    )
+    full = Trainer(_mlp(), _ode_problem(resample_every=3), config)
+    full.fit()
+    split = Trainer(_mlp(), _ode_problem(resample_every=3), config)
+    assert len(split.fit(until=until)) == until and split.step == until
+    split.fit()
+    a, b = full.history.to_dict(), split.history.to_dict()
+    for key in ("step", "phase", "losses", "weights", "total", "lr"):
+        assert a[key] == b[key], key  # bit for bit: the first part is the run's start
+    # the error: every log_every (5) steps and at the end of each fit, once per step
+    assert b["error_step"] == sorted({0, 5, 10, 15, 18, until})
+    assert [b["error"][b["error_step"].index(k)] for k in a["error_step"]] == a["error"]
+    for p, q in zip(full.model.parameters(), split.model.parameters()):
+        assert torch.equal(p, q)
+    for bad in (0, 19, 2.0, True):
+        with pytest.raises(
+            ValueError, match="until must be an int in \\[1, config.total_steps=18\\]"
+        ):
+            split.fit(until=bad)
+
+
+def test_history_since_keeps_the_later_steps():
+    history = Trainer(_mlp(), _ode_problem(), _config(steps=10, log_every=4)).fit()
+    later = history.since(6)
+    assert later.step == list(range(6, 10)) and later.error_step == [8, 10]
+    assert later.total == history.total[6:] and later.error == history.error[-2:]
+    assert history.since(8).error_step == [8, 10] and history.since(9).error_step == [10]
+    assert later.losses["residual"] == history.losses["residual"][6:]
+    assert later.lr["default"] == history.lr["default"][6:]
+    assert len(history.since(0)) == 10 and len(history.since(99)) == 0
+
+
 def test_save_checkpoint_and_resume_to_a_longer_run(tmp_path):
     problem = _ode_problem(resample_every=2)
     reference = Trainer(_mlp(), problem, _config(steps=9)).fit()
