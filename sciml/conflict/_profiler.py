@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
 
-from ._checks import check_gradients, check_losses, check_names, weighted
+from ._checks import check_gradients, check_losses, check_names, check_profile_steps, weighted
 
 REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmark tables
 #: The profile length (Adam steps from initialisation) `RegimeThresholds` were set and
@@ -426,8 +426,7 @@ def profile_run_start(
     """Train the first ``steps`` Adam steps of ``config``'s run with a `ConflictProfiler`
     (see `profile`); returns the trainer (``fit()`` continues the run, without
     checkpoints) and the profiler."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
-        raise ValueError(f"the profile's steps must be an int >= 2, got {steps!r}")
+    check_profile_steps(steps, "the profile's steps")
     base = config or TrainerConfig(progress=False)
     cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
     trainer = Trainer(model, problem, cfg)

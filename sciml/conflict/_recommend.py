@@ -14,7 +14,7 @@ from torch import nn
 from sciml.pinn import History, Problem, Trainer, TrainerConfig
 
 from ._adapters import AdapterRouting, PerLossAdapters
-from ._checks import check_names
+from ._checks import check_names, check_profile_steps
 from ._profiler import PROFILE_STEPS, ConflictProfile, RegimeThresholds, profile_run_start
 from ._reweighting import LearningRateAnnealing, Reweighting, ReweightingRule
 from ._surgery import ConFIG, PCGrad
@@ -334,8 +334,7 @@ def fit(
             f"fit() got unknown option(s) {', '.join(map(repr, unknown))}; the options "
             f"passed on to train are {', '.join(sorted(passed_on))}"
         )
-    if not isinstance(profile_steps, int) or isinstance(profile_steps, bool) or profile_steps < 2:
-        raise ValueError(f"profile_steps must be an int >= 2, got {profile_steps!r}")
+    check_profile_steps(profile_steps, "profile_steps")  # before the arithmetic below
     remaining = config.steps if restart else config.steps - profile_steps
     if remaining < 1:
         raise ValueError(

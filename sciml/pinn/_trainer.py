@@ -87,16 +87,16 @@ class History:
         first_error = next(
             (i for i, k in enumerate(self.error_step) if k >= step), len(self.error_step)
         )
-        data = self.to_dict()
-        for key in ("step", "phase", "total"):
-            data[key] = data[key][first:]
-        for key in ("losses", "weights", "lr"):
-            data[key] = {name: values[first:] for name, values in data[key].items()}
-        data["error_step"], data["error"] = (
-            data["error_step"][first_error:],
-            data["error"][first_error:],
+        return History(  # list slices are copies
+            step=self.step[first:],
+            phase=self.phase[first:],
+            losses={name: values[first:] for name, values in self.losses.items()},
+            weights={name: values[first:] for name, values in self.weights.items()},
+            total=self.total[first:],
+            lr={name: values[first:] for name, values in self.lr.items()},
+            error_step=self.error_step[first_error:],
+            error=self.error[first_error:],
         )
-        return History(**data)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
