@@ -11,10 +11,11 @@ from typing import Any
 
 from torch import nn
 
+from sciml._checks import check_int
 from sciml.pinn import History, Problem, Trainer, TrainerConfig
 
 from ._adapters import AdapterRouting, PerLossAdapters
-from ._checks import check_names, check_profile_steps
+from ._checks import check_names
 from ._profiler import PROFILE_STEPS, ConflictProfile, RegimeThresholds, profile_run_start
 from ._reweighting import LearningRateAnnealing, Reweighting, ReweightingRule
 from ._surgery import ConFIG, PCGrad
@@ -254,11 +255,7 @@ def train(
             method_hooks.append(ConFIG())
     for hook in [*method_hooks, *hooks]:
         trainer.add_hook(hook)
-    if not isinstance(start_step, int) or not 0 <= start_step < config.total_steps:
-        raise ValueError(
-            f"start_step must be an int in [0, {config.total_steps}), got {start_step!r}"
-        )
-    trainer.step = start_step
+    trainer.step = check_int("start_step", start_step, minimum=0, maximum=config.total_steps - 1)
     history = trainer.fit()
     return TrainResult(model, trainer, history, method, method_hooks)
 
@@ -334,7 +331,7 @@ def fit(
             f"fit() got unknown option(s) {', '.join(map(repr, unknown))}; the options "
             f"passed on to train are {', '.join(sorted(passed_on))}"
         )
-    check_profile_steps(profile_steps, "profile_steps")  # before the arithmetic below
+    profile_steps = check_int("profile_steps", profile_steps, minimum=2)  # before the arithmetic
     remaining = config.steps if restart else config.steps - profile_steps
     if remaining < 1:
         raise ValueError(

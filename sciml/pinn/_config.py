@@ -10,6 +10,8 @@ from types import MappingProxyType
 
 import torch
 
+from .._checks import check_int
+
 WeightSchedule = Callable[[int], float]
 
 
@@ -55,9 +57,9 @@ def ramp(start: float, end: float, begin_step: int, end_step: int) -> Ramp:
     return Ramp(start, end, begin_step, end_step)
 
 
-def _positive_int(name: str, value, minimum: int = 0) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+def _int_field(config, name: str, minimum: int = 0) -> None:
+    """Check the integer field ``name`` of the frozen ``config``; store it as an int."""
+    object.__setattr__(config, name, check_int(name, getattr(config, name), minimum=minimum))
 
 
 def _positive_float(name: str, value) -> None:
@@ -178,13 +180,13 @@ class TrainerConfig:
     progress: bool | None = None
 
     def __post_init__(self):
-        _positive_int("steps", self.steps)
-        _positive_int("lbfgs_steps", self.lbfgs_steps)
+        _int_field(self, "steps")
+        _int_field(self, "lbfgs_steps")
         if self.steps + self.lbfgs_steps == 0:
             raise ValueError("steps + lbfgs_steps must be >= 1, got 0 steps in total")
         _positive_float("lr", self.lr)
         _positive_float("lbfgs_lr", self.lbfgs_lr)
-        _positive_int("lbfgs_iterations", self.lbfgs_iterations, minimum=1)
+        _int_field(self, "lbfgs_iterations", minimum=1)
         for name in ("lbfgs_tolerance_grad", "lbfgs_tolerance_change", "lbfgs_points_scale"):
             if getattr(self, name) is not None:
                 _positive_float(name, getattr(self, name))
@@ -192,12 +194,12 @@ class TrainerConfig:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
-        _positive_int("lr_decay_steps", self.lr_decay_steps, minimum=1)
+        _int_field(self, "lr_decay_steps", minimum=1)
         if not (isinstance(self.lr_floor, (int, float)) and 0 <= self.lr_floor <= 1):
             raise ValueError(f"lr_floor must be a number in [0, 1], got {self.lr_floor!r}")
-        _positive_int("warmup_steps", self.warmup_steps)
+        _int_field(self, "warmup_steps")
         if self.resample_every is not None:
-            _positive_int("resample_every", self.resample_every)
+            _int_field(self, "resample_every")
         for name, value in self.group_lrs.items():
             _positive_float(f"group_lrs[{name!r}]", value)
         object.__setattr__(self, "group_lrs", MappingProxyType(dict(self.group_lrs)))
@@ -231,13 +233,13 @@ class TrainerConfig:
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {self.device!r} was asked for but CUDA is not available")
         object.__setattr__(self, "device", device)
-        _positive_int("seed", self.seed)
-        _positive_int("checkpoint_every", self.checkpoint_every)
+        _int_field(self, "seed")
+        _int_field(self, "checkpoint_every")
         if self.checkpoint_every and self.checkpoint_path is None:
             raise ValueError(
                 f"checkpoint_every={self.checkpoint_every} needs a checkpoint_path to write to"
             )
-        _positive_int("log_every", self.log_every, minimum=1)
+        _int_field(self, "log_every", minimum=1)
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be True, False or None, got {self.progress!r}")
 

@@ -195,7 +195,7 @@ def test_loss_sample_requires_grad_and_leaves_fixed_points_untouched():
     "kwargs, match",
     [
         ({"sampler": torch.tensor([[0.0], [float("inf")]])}, "must be finite"),
-        ({"sampler": UniformBox(0, 1)}, "needs n_points"),
+        ({"sampler": UniformBox(0, 1)}, r"n_points \(needed by a callable sampler\) must be an"),
         ({"sampler": UniformBox(0, 1), "n_points": 5, "resample_every": -1}, "resample_every"),
         ({"sampler": torch.zeros(3, 1), "resample_every": 2}, "cannot be resampled"),
         ({"sampler": torch.zeros(3, 1), "weight": -1.0}, "weight"),
