@@ -27,7 +27,6 @@ from ._profiler import (
 )
 from ._recommend import (
     ADAPTER_LR_FACTOR,
-    BALANCED_DIRECTIONAL,
     INTERVENTIONS,
     METHODS,
     FitResult,
@@ -48,7 +47,6 @@ from ._surgery import ConFIG, PCGrad, config_update, pcgrad
 
 __all__ = [
     "ADAPTER_LR_FACTOR",
-    "BALANCED_DIRECTIONAL",
     "INTERVENTIONS",
     "METHODS",
     "PROFILE_STEPS",
