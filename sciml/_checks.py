@@ -31,3 +31,13 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
     else:
         expected = "an integer"
     raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+def check_int_field(
+    instance, field: str, *, name: str | None = None, minimum: int | None = None, maximum=None
+) -> None:
+    """`check_int` on the attribute ``field`` of a (frozen) dataclass ``instance``, stored
+    back as an int (a NumPy integer would not survive ``torch.load(weights_only=True)``);
+    ``name`` (default ``field``) leads the error message."""
+    value = check_int(name or field, getattr(instance, field), minimum=minimum, maximum=maximum)
+    object.__setattr__(instance, field, value)

@@ -218,7 +218,7 @@ class ConflictProfile:
         ([0, 1, 2, 3], 4)
         """
         steps = check_int(
-            "steps (after the first profiled step)",
+            "steps",
             steps,
             minimum=int(self.steps.min()) + 1,
             maximum=self.total_steps,

@@ -31,15 +31,16 @@ METHODS = ("vanilla", "reweighting", "adapters", "adapters+reweighting", "pcgrad
 #: barely moved (2.1e-3). Heat, seed 0 only (README, "conflict").
 ADAPTER_LR_FACTOR = 0.1
 #: What each regime calls for (`recommend`; its ``interventions`` argument overrides
-#: entries). Directional conflict gets the paper's remedy, per-loss adapters +
-#: reweighting, unless it is *balanced* (median gradient-norm ratio below
-#: `RegimeThresholds.balanced_ratio`), which gets PCGrad: on sciml's converged conflict
-#: grid (README "conflict") adapters + LR annealing was the best fixed method on heat
-#: (3 seeds, norm ratio 10-14) and within 1.1x of the best on inverse heat (seeds 0-1,
-#: ratio 6-7), and the worst on Burgers (ratio 3), where PCGrad beat vanilla and
-#: reweighting lost to it. Low conflict is reweighted too: the first rule left it alone,
-#: and on inverse Burgers (cosine 0.1, ratio 2.6, seeds 0-1) LR annealing reached 2.4x
-#: and 2.8x lower error than the plain run that choice gave.
+#: entries): the keys are the `REGIMES` and ``"balanced directional"``. Directional
+#: conflict gets the paper's remedy, per-loss adapters + reweighting, unless it is
+#: *balanced* (median gradient-norm ratio below `RegimeThresholds.balanced_ratio`), which
+#: gets PCGrad: on sciml's converged conflict grid (README "conflict") adapters + LR
+#: annealing was the best fixed method on heat (3 seeds, norm ratio 10-14) and within
+#: 1.1x of the best on inverse heat (seeds 0-1, ratio 6-7), and the worst on Burgers
+#: (ratio 3), where PCGrad beat vanilla and reweighting lost to it. Low conflict is
+#: reweighted too: the earlier rules left it alone, and on inverse Burgers (cosine 0.1,
+#: ratio 2.6, seeds 0-1) LR annealing reached 2.4x and 2.8x lower error than the plain
+#: run that choice gave.
 INTERVENTIONS = MappingProxyType(
     {
         "directional": "adapters+reweighting",
@@ -113,14 +114,14 @@ def _interventions(overrides: Mapping[str, str] | None) -> dict[str, str]:
         raise TypeError(
             f"interventions must be a mapping from regime to method, got {type(overrides).__name__}"
         )
-    for regime, method in overrides.items():
-        if regime not in INTERVENTIONS:
+    for key, method in overrides.items():
+        if key not in INTERVENTIONS:
             raise ValueError(
-                f"interventions: unknown regime {regime!r}; expected one of {list(INTERVENTIONS)}"
+                f"interventions: unknown key {key!r}; expected one of {list(INTERVENTIONS)}"
             )
         if method not in METHODS:
-            raise ValueError(f"interventions[{regime!r}] must be one of {METHODS}, got {method!r}")
-        table[regime] = method
+            raise ValueError(f"interventions[{key!r}] must be one of {METHODS}, got {method!r}")
+        table[key] = method
     return table
 
 

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset, default_collate
 from tqdm.auto import tqdm
 
-from .._checks import check_int
+from .._checks import check_int_field
 from .._files import atomic_write
 
 PRECISIONS = ("fp32", "tf32", "bf16")
@@ -144,7 +144,7 @@ class OperatorTrainerConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
-            object.__setattr__(self, name, check_int(name, getattr(self, name), minimum=1))
+            check_int_field(self, name, minimum=1)
         if not self.lr > 0 or not self.weight_decay >= 0:
             raise ValueError(
                 f"lr must be > 0 and weight_decay >= 0, got {self.lr!r}, {self.weight_decay!r}"
@@ -158,8 +158,7 @@ class OperatorTrainerConfig:
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
         if self.patience is not None:
-            name = "patience (None: no early stopping)"
-            object.__setattr__(self, "patience", check_int(name, self.patience, minimum=1))
+            check_int_field(self, "patience", name="patience (or None)", minimum=1)
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
         if self.precision not in PRECISIONS:

@@ -125,9 +125,11 @@ def laplacian(u: Tensor, x: Tensor, dims: tuple[int, ...] | None = None) -> Tens
     """
     _check_pair(u, x)
     dims = tuple(range(x.shape[1])) if dims is None else tuple(dims)
-    bad = [d for d in dims if not isinstance(d, int) or not 0 <= d < x.shape[1]]
-    if bad or not dims:
-        raise ValueError(f"dims must be a non-empty tuple of ints in [0, {x.shape[1]}), got {dims}")
+    if not dims:
+        raise ValueError("dims must name at least one input dimension, got none")
+    dims = tuple(
+        check_int(f"dims[{i}]", d, minimum=0, maximum=x.shape[1] - 1) for i, d in enumerate(dims)
+    )
     g = _d(u, x)
     total = torch.zeros_like(u)
     for d in dims:

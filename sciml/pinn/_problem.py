@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .._checks import check_int
+from .._checks import check_int_field
 from ._samplers import Sampler
 
 LossFn = Callable[[nn.Module, Tensor], Tensor]
@@ -125,7 +125,7 @@ class Loss:
             )
         if callable(self.sampler) and not isinstance(self.sampler, Tensor):
             what = f"loss {name!r}: n_points (needed by a callable sampler)"
-            object.__setattr__(self, "n_points", check_int(what, self.n_points, minimum=1))
+            check_int_field(self, "n_points", name=what, minimum=1)
         else:
             points = _as_points(name, "fixed points", self.sampler)
             if self.n_points not in (None, points.shape[0]):
@@ -140,8 +140,7 @@ class Loss:
                 )
             object.__setattr__(self, "sampler", points)
             object.__setattr__(self, "n_points", points.shape[0])
-        what = f"loss {name!r}: resample_every"
-        object.__setattr__(self, "resample_every", check_int(what, self.resample_every, minimum=0))
+        check_int_field(self, "resample_every", name=f"loss {name!r}: resample_every", minimum=0)
         if (
             not isinstance(self.weight, (int, float))
             or not math.isfinite(self.weight)

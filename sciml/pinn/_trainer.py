@@ -244,8 +244,7 @@ class Trainer:
         if until is None:
             until = cfg.total_steps
         else:
-            name = f"until (config.total_steps={cfg.total_steps})"
-            until = check_int(name, until, minimum=1, maximum=cfg.total_steps)
+            until = check_int("until", until, minimum=1, maximum=cfg.total_steps)
         if self.step >= until:
             return self.history
         disable = None if cfg.progress is None else not cfg.progress

@@ -103,9 +103,7 @@ def test_first_steps_of_a_profile_are_what_a_shorter_run_records():
     assert again.total_steps == 60 and np.array_equal(again.cosines, short.cosines)
     assert prof.total_steps == 99 and prof.first(99).steps.tolist() == steps.tolist()
     for bad in (0, -3, 2.5, True, 100):  # 100: longer than the run recorded
-        with pytest.raises(
-            ValueError, match=r"first profiled step\) must be an integer in \[1, 99\]"
-        ):
+        with pytest.raises(ValueError, match=r"steps must be an integer in \[1, 99\]"):
             prof.first(bad)
 
 

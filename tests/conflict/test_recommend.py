@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from sciml.conflict import (
+    INTERVENTIONS,
     METHODS,
     PROFILE_STEPS,
     ConflictProfile,
@@ -70,12 +71,15 @@ def test_interventions_replace_entries_of_the_rule():
     assert recommend(synthetic(-0.8, 50.0), {"balanced directional": "config"}).method == (
         "adapters+reweighting"
     )
-    with pytest.raises(ValueError, match="unknown regime 'balanced'; expected one of"):
+    with pytest.raises(ValueError, match="unknown key 'balanced'; expected one of"):
         recommend(low, {"balanced": "pcgrad"})
     with pytest.raises(ValueError, match=r"interventions\['low'\] must be one of"):
         recommend(low, {"low": "magic"})
     with pytest.raises(TypeError, match="interventions must be a mapping"):
         recommend(low, [("low", "vanilla")])
+    with pytest.raises(TypeError):  # the default table is read-only
+        INTERVENTIONS["low"] = "vanilla"
+    assert recommend(low).method == "reweighting"
 
 
 def test_the_balance_threshold_is_the_profiles():
@@ -131,7 +135,7 @@ def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run(schedule
         train(make_model(p), p, cfg, method="magic")
 
 
-def test_fit_leaves_the_run_alone_when_it_recommends_nothing(tmp_path):
+def test_fit_leaves_the_run_alone_when_the_choice_is_vanilla(tmp_path):
     # thresholds no profile meets: low conflict, told to take "vanilla", which must be the
     # plain run itself (optimiser state, point draws, L-BFGS, the run's checkpoints after
     # the profile), not a restart of Adam at step 8
@@ -191,7 +195,7 @@ def test_fit_refuses_unknown_options_and_interventions_before_training_the_model
     cfg = TrainerConfig(steps=16, progress=False)
     with pytest.raises(TypeError, match=r"unknown option\(s\) 'rnak'; the options passed on"):
         fit(model, p, cfg, profile_steps=8, rnak=2)
-    with pytest.raises(ValueError, match="unknown regime 'quiet'"):
+    with pytest.raises(ValueError, match="unknown key 'quiet'"):
         fit(model, p, cfg, profile_steps=8, interventions={"quiet": "vanilla"})
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
     out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
@@ -271,3 +275,12 @@ def test_fit_judges_the_profile_by_the_thresholds_it_is_given(balanced_ratio, me
     )
     assert out.profile.regime == "directional"
     assert out.recommendation.method == out.result.method == method
+
+
+def test_the_old_name_of_the_balanced_entry_still_works_with_a_warning():
+    import sciml.conflict
+
+    with pytest.warns(DeprecationWarning, match=r"INTERVENTIONS\['balanced directional'\]"):
+        assert sciml.conflict.BALANCED_DIRECTIONAL == "pcgrad"
+    with pytest.raises(AttributeError, match="no attribute 'NOPE'"):
+        sciml.conflict.NOPE  # noqa: B018

@@ -48,7 +48,7 @@ def test_schedule_warmup_then_cosine_to_zero():
         ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
         ({"precision": "fp16"}, "precision must be one of"),
         ({"val_fraction": 1.0}, r"val_fraction must be in \[0, 1\), got 1.0"),
-        ({"patience": 0}, r"patience \(None: no early stopping\) must be an integer >= 1, got 0"),
+        ({"patience": 0}, r"patience \(or None\) must be an integer >= 1, got 0"),
         ({"schedule": "step"}, "schedule must be one of"),
         ({"epochs": 3, "warmup_epochs": 3}, r"warmup_epochs must be in \[0, epochs=3\)"),
     ],

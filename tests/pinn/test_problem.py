@@ -80,6 +80,11 @@ def test_derivative_helpers_reject_bad_input():
         partial(x[:, 0] ** 2, x, dim=2)
     with pytest.raises(ValueError, match="order must be"):
         partial(x[:, 0] ** 2, x, dim=0, order=0)
+    with pytest.raises(ValueError, match=r"dims\[0\] must be an integer in \[0, 1\], got True"):
+        laplacian(x[:, 0] ** 2, x, dims=[True])
+    with pytest.raises(ValueError, match="at least one input dimension"):
+        laplacian(x[:, 0] ** 2, x, dims=())
+    torch.testing.assert_close(laplacian(x[:, 0] ** 2, x, dims=[np.int64(0)]), 2 + 0 * x[:, 0])
 
 
 # --------------------------------------------------------------------- samplers

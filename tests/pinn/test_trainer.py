@@ -367,7 +367,7 @@ def test_fit_until_stops_a_run_that_fit_then_continues(until):
     for bad in (0, 19, 2.0, True):
         with pytest.raises(
             ValueError,
-            match=r"until \(config.total_steps=18\) must be an integer in \[1, 18\]",
+            match=r"until must be an integer in \[1, 18\], got",
         ):
             split.fit(until=bad)
 
@@ -782,3 +782,11 @@ def test_resampled_points_stay_uniform_in_the_domain():
         ecdf = torch.arange(1, n + 1, dtype=F64) / n
         ks = max((ecdf - u).abs().max().item(), (u - (ecdf - 1 / n)).abs().max().item())
         assert ks < 1.63 / math.sqrt(n)  # Kolmogorov-Smirnov at the 1% level
+
+
+def test_ramp_steps_are_integers():
+    assert ramp(0.0, 1.0, np.int64(2), 6)(4) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="ramp begin_step must be an integer >= 0, got True"):
+        ramp(0.0, 1.0, True, 5)
+    with pytest.raises(ValueError, match="begin_step <= end_step"):
+        ramp(0.0, 1.0, 5, 2)
