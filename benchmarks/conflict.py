@@ -466,6 +466,9 @@ SETTINGS = {
     "converged_pcgrad_rule": "`recommend` cells of the converged grid run under the "
     "previous rule (all directional conflict -> PCGrad) on the problems where the present "
     "rule chooses otherwise (adapters + reweighting for unbalanced directional conflict)",
+    "converged_vanilla_low_rule": "`recommend` cells of the converged grid run under the "
+    "rule before low conflict was reweighted (low conflict -> vanilla: the plain run "
+    "itself); the present rule reweights it",
     "default": "Quick grid: 3 x 32 (older records: 1000 steps, constant lr 1e-3, 500-step profile)",
 }
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .._checks import check_int_field
 from .._deprecation import deprecated_alias
 
 
@@ -67,8 +68,7 @@ class CellGrid:
     def __post_init__(self) -> None:
         for name in ("methods", "problems", "settings"):
             object.__setattr__(self, name, _labels(f"CellGrid.{name}", getattr(self, name)))
-        if not isinstance(self.seeds, int) or self.seeds < 1:
-            raise ValueError(f"CellGrid.seeds must be an integer >= 1, got {self.seeds!r}")
+        check_int_field(self, "seeds", name="CellGrid.seeds", minimum=1)
 
     def cells(self, seeds: int | None = None) -> list[Cell]:
         """All cells, with ``seeds`` (when given) overriding the number of seeds."""

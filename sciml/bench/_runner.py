@@ -23,6 +23,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from .._checks import check_int
 from ._cache import cache_folder, cache_path
 from ._measure import Context, PeakMemory, environment, resolve_device, seed_everything, synchronize
 from ._registry import Benchmark, Cell, get, import_benchmark_file, load_benchmarks
@@ -124,10 +125,9 @@ def run(
         raise ValueError("name at least one benchmark to run")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    workers = check_int("workers", workers, minimum=1)
+    if seeds is not None:
+        seeds = check_int("seeds", seeds, minimum=1)
     if budget_s is not None:
         if isinstance(budget_s, bool) or not isinstance(budget_s, (int, float)) or not budget_s > 0:
             raise ValueError(f"budget_s must be a number of seconds > 0, got {budget_s!r}")

@@ -27,7 +27,6 @@ from ._profiler import (
 )
 from ._recommend import (
     ADAPTER_LR_FACTOR,
-    BALANCED_DIRECTIONAL,
     INTERVENTIONS,
     METHODS,
     FitResult,
@@ -48,7 +47,6 @@ from ._surgery import ConFIG, PCGrad, config_update, pcgrad
 
 __all__ = [
     "ADAPTER_LR_FACTOR",
-    "BALANCED_DIRECTIONAL",
     "INTERVENTIONS",
     "METHODS",
     "PROFILE_STEPS",
@@ -77,3 +75,17 @@ __all__ = [
     "recommend",
     "train",
 ]
+
+
+def __getattr__(name: str):
+    if name == "BALANCED_DIRECTIONAL":  # deprecated: an entry of INTERVENTIONS since 0.1
+        import warnings
+
+        warnings.warn(
+            "sciml.conflict.BALANCED_DIRECTIONAL is deprecated; use "
+            "sciml.conflict.INTERVENTIONS['balanced directional']",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return INTERVENTIONS["balanced directional"]
+    raise AttributeError(f"module 'sciml.conflict' has no attribute {name!r}")

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
+from sciml._checks import check_int
 from sciml.pinn import GRADIENTS_SET, Problem, Trainer
 
 from ._checks import check_losses, check_names, weighted
@@ -136,8 +137,7 @@ class PerLossAdapters(nn.Module):
                 f"inference must be 'mean' or a loss name {list(self.loss_names)}, "
                 f"got {inference!r}"
             )
-        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
-            raise ValueError(f"rank must be an int >= 1, got {rank!r}")
+        rank = check_int("rank", rank, minimum=1)
         if not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
             raise ValueError(f"alpha must be a finite number, got {alpha!r}")
         linear = [(n, m) for n, m in trunk.named_modules() if isinstance(m, nn.Linear)]

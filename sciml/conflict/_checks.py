@@ -9,12 +9,6 @@ import torch
 from torch import Tensor
 
 
-def check_profile_steps(steps, name: str) -> None:
-    """A profile length: an int >= 2 (``name`` is how the error message calls it)."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2:
-        raise ValueError(f"{name} must be an int >= 2, got {steps!r}")
-
-
 def check_names(names: Sequence[str], what: str) -> tuple[str, ...]:
     """At least two distinct loss names (conflict needs a pair)."""
     names = tuple(names)

@@ -12,9 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from sciml._checks import check_int
 from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
 
-from ._checks import check_gradients, check_losses, check_names, check_profile_steps, weighted
+from ._checks import check_gradients, check_losses, check_names, weighted
 
 REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmark tables
 #: The profile length (Adam steps from initialisation) `RegimeThresholds` were set and
@@ -216,13 +217,13 @@ class ConflictProfile:
         >>> prof.first(4).steps.tolist(), prof.first(4).total_steps
         ([0, 1, 2, 3], 4)
         """
-        valid = isinstance(steps, int) and not isinstance(steps, bool)
-        keep = self.steps < (steps if valid else 0)
-        if not keep.any() or steps > self.total_steps:
-            raise ValueError(
-                f"steps must be an int above the first profiled step {int(self.steps[0])} "
-                f"and at most the profile's {self.total_steps}, got {steps!r}"
-            )
+        steps = check_int(
+            "steps",
+            steps,
+            minimum=int(self.steps.min()) + 1,
+            maximum=self.total_steps,
+        )
+        keep = self.steps < steps
         return replace(
             self,
             steps=self.steps[keep],
@@ -338,9 +339,7 @@ class ConflictProfiler:
     """
 
     def __init__(self, every: int = 1, until: int | None = None, params=None):
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1, got {every!r}")
-        self.every = every
+        self.every = check_int("every", every, minimum=1)
         self.until = until
         self.params = None if params is None else list(params)
         self.names: tuple[str, ...] | None = None
@@ -426,7 +425,7 @@ def profile_run_start(
     """Train the first ``steps`` Adam steps of ``config``'s run with a `ConflictProfiler`
     (see `profile`); returns the trainer (``fit()`` continues the run, without
     checkpoints) and the profiler."""
-    check_profile_steps(steps, "the profile's steps")
+    steps = check_int("the profile's steps", steps, minimum=2)
     base = config or TrainerConfig(progress=False)
     cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
     trainer = Trainer(model, problem, cfg)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from torch import nn
 
+from sciml._checks import check_int
 from sciml.pinn import History, Problem, Trainer, TrainerConfig
 
 from ._adapters import AdapterRouting, PerLossAdapters
-from ._checks import check_names, check_profile_steps
+from ._checks import check_names
 from ._profiler import PROFILE_STEPS, ConflictProfile, RegimeThresholds, profile_run_start
 from ._reweighting import LearningRateAnnealing, Reweighting, ReweightingRule
 from ._surgery import ConFIG, PCGrad
@@ -28,20 +30,25 @@ METHODS = ("vanilla", "reweighting", "adapters", "adapters+reweighting", "pcgrad
 #: below half the trunk's norm and reached 1.4e-3 (vanilla 1.5e-3); at a hundredth they
 #: barely moved (2.1e-3). Heat, seed 0 only (README, "conflict").
 ADAPTER_LR_FACTOR = 0.1
-#: What each regime calls for. Directional conflict gets the paper's remedy, per-loss
-#: adapters + reweighting, unless it is *balanced* (median gradient-norm ratio below
-#: `RegimeThresholds.balanced_ratio`), which gets PCGrad: on sciml's converged conflict
-#: grid (README "conflict") adapters + LR annealing was the best fixed method on heat
-#: (3 seeds, norm ratio 10-14) and within 1.05x of the best on inverse heat (seed 0,
-#: ratio 7), and the worst on Burgers (seeds 0-1, ratio 3), where PCGrad beat vanilla
-#: and reweighting lost to it.
-INTERVENTIONS = {
-    "directional": "adapters+reweighting",
-    "magnitude": "reweighting",
-    "low": "vanilla",
-}
-#: The remedy for balanced directional conflict.
-BALANCED_DIRECTIONAL = "pcgrad"
+#: What each regime calls for (`recommend`; its ``interventions`` argument overrides
+#: entries): the keys are the `REGIMES` and ``"balanced directional"``. Directional
+#: conflict gets the paper's remedy, per-loss adapters + reweighting, unless it is
+#: *balanced* (median gradient-norm ratio below `RegimeThresholds.balanced_ratio`), which
+#: gets PCGrad: on sciml's converged conflict grid (README "conflict") adapters + LR
+#: annealing was the best fixed method on heat (3 seeds, norm ratio 10-14) and within
+#: 1.1x of the best on inverse heat (seeds 0-1, ratio 6-7), and the worst on Burgers
+#: (ratio 3), where PCGrad beat vanilla and reweighting lost to it. Low conflict is
+#: reweighted too: the earlier rules left it alone, and on inverse Burgers (cosine 0.1,
+#: ratio 2.6, seeds 0-1) LR annealing reached 2.4x and 2.8x lower error than the plain
+#: run that choice gave.
+INTERVENTIONS = MappingProxyType(
+    {
+        "directional": "adapters+reweighting",
+        "balanced directional": "pcgrad",
+        "magnitude": "reweighting",
+        "low": "reweighting",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,8 @@ class Recommendation:
     ----------
     regime : str
     method : str
-        ``"adapters+reweighting"``, ``"pcgrad"``, ``"reweighting"`` or ``"vanilla"``
-        (nothing).
+        One of `METHODS`: under the default `INTERVENTIONS`
+        ``"adapters+reweighting"``, ``"pcgrad"`` or ``"reweighting"``.
     reason : str
     """
 
@@ -65,15 +72,19 @@ class Recommendation:
         return f"{self.method} ({self.regime} conflict: {self.reason})"
 
 
-def recommend(profile: ConflictProfile) -> Recommendation:
+def recommend(
+    profile: ConflictProfile, interventions: Mapping[str, str] | None = None
+) -> Recommendation:
     """The intervention for a profile's regime.
 
     ``directional`` -> ``"adapters+reweighting"`` (the paper's remedy), or ``"pcgrad"``
     when the conflict is balanced (median gradient-norm ratio below
     ``profile.thresholds.balanced_ratio``: project the conflict away, there is no
-    imbalance to reweight); ``magnitude`` -> ``"reweighting"``; ``low`` -> ``"vanilla"``.
-    See `INTERVENTIONS` for the evidence. Warns (``UserWarning``) when the profile covers
-    fewer than the `PROFILE_STEPS` steps the thresholds were set on.
+    imbalance to reweight); ``magnitude`` and ``low`` -> ``"reweighting"``. See
+    `INTERVENTIONS` for the evidence; ``interventions`` replaces some of its entries
+    (e.g. ``{"low": "vanilla"}`` leaves a run without conflict alone). Warns
+    (``UserWarning``) when the profile covers fewer than the `PROFILE_STEPS` steps the
+    thresholds were set on.
 
     Examples
     --------
@@ -84,11 +95,34 @@ def recommend(profile: ConflictProfile) -> Recommendation:
     >>> norms = np.tile([1.0, 20.0], (4, 1))
     >>> recommend(ConflictProfile(("a", "b"), np.arange(4), -0.9 * np.ones((4, 1)), norms)).method
     'adapters+reweighting'
+    >>> recommend(prof, {"balanced directional": "config"}).method
+    'config'
     """
     if not isinstance(profile, ConflictProfile):
         raise TypeError(f"recommend needs a ConflictProfile, got {type(profile).__name__}")
+    table = _interventions(interventions)
     _warn_if_short(profile, stacklevel=3)
-    return _recommend(profile)
+    return _recommend(profile, table)
+
+
+def _interventions(overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """`INTERVENTIONS` with ``overrides``' entries (checked: known regimes, `METHODS`)."""
+    table = dict(INTERVENTIONS)
+    if overrides is None:
+        return table
+    if not isinstance(overrides, Mapping):
+        raise TypeError(
+            f"interventions must be a mapping from regime to method, got {type(overrides).__name__}"
+        )
+    for key, method in overrides.items():
+        if key not in INTERVENTIONS:
+            raise ValueError(
+                f"interventions: unknown key {key!r}; expected one of {list(INTERVENTIONS)}"
+            )
+        if method not in METHODS:
+            raise ValueError(f"interventions[{key!r}] must be one of {METHODS}, got {method!r}")
+        table[key] = method
+    return table
 
 
 def _warn_if_short(profile: ConflictProfile, stacklevel: int) -> None:
@@ -104,14 +138,14 @@ def _warn_if_short(profile: ConflictProfile, stacklevel: int) -> None:
         )
 
 
-def _recommend(profile: ConflictProfile) -> Recommendation:
-    """`recommend` without the check of the profile's length."""
+def _recommend(profile: ConflictProfile, interventions: dict[str, str]) -> Recommendation:
+    """`recommend` from a checked table of ``interventions``, without the check of the
+    profile's length."""
     numbers = profile.summary_numbers()
     pair = " / ".join(profile.worst_pair)
     t = profile.thresholds
     ratio = 10 ** numbers["log_ratio"]
     regime = profile.regime
-    method = INTERVENTIONS[regime]
     reasons = {
         "directional": f"{pair} has mean cosine {numbers['mean_cos']:.2f} <= {t.cosine} with "
         f"persistence {numbers['persistence']:.2f} >= {t.persistence}",
@@ -120,13 +154,13 @@ def _recommend(profile: ConflictProfile) -> Recommendation:
         f"persistence {numbers['persistence']:.2f}) and norm ratio {ratio:.3g} < {t.ratio:g}",
     }
     reason = reasons[regime]
+    key = regime
     if regime == "directional":
         balanced = t.balanced(numbers["log_ratio"])
-        if balanced:
-            method = BALANCED_DIRECTIONAL
+        key = "balanced directional" if balanced else regime
         verdict = "< {:g} (balanced)" if balanced else ">= {:g} (not balanced)"
         reason += f"; median gradient-norm ratio {ratio:.3g} " + verdict.format(t.balanced_ratio)
-    return Recommendation(regime, method, reason)
+    return Recommendation(regime, interventions[key], reason)
 
 
 @dataclass
@@ -254,11 +288,7 @@ def train(
             method_hooks.append(ConFIG())
     for hook in [*method_hooks, *hooks]:
         trainer.add_hook(hook)
-    if not isinstance(start_step, int) or not 0 <= start_step < config.total_steps:
-        raise ValueError(
-            f"start_step must be an int in [0, {config.total_steps}), got {start_step!r}"
-        )
-    trainer.step = start_step
+    trainer.step = check_int("start_step", start_step, minimum=0, maximum=config.total_steps - 1)
     history = trainer.fit()
     return TrainResult(model, trainer, history, method, method_hooks)
 
@@ -294,6 +324,7 @@ def fit(
     profile_steps: int = PROFILE_STEPS,
     profile_every: int = 1,
     thresholds: RegimeThresholds | None = None,
+    interventions: Mapping[str, str] | None = None,
     restart: bool = False,
     **options,
 ) -> FitResult:
@@ -301,13 +332,15 @@ def fit(
 
     1. Train ``model`` plainly for the first ``profile_steps`` steps of ``config``'s run
        with a `ConflictProfiler` (fewer than `PROFILE_STEPS`: `recommend` warns).
-    2. `recommend` an intervention from the profile's regime.
+    2. `recommend` an intervention from the profile's regime (``interventions``: as
+       `recommend`'s).
     3. Train with it (`train`, ``**options`` passed on): by default the profiled model
        continues from step ``profile_steps`` to ``config.steps`` (schedules go on where
        the profile stopped; adapters start as a no-op, so nothing is lost; the Adam
        state starts fresh); with ``restart=True`` the model is reset to its initial
        parameters and trained for the full ``config.steps``. When the choice is
-       ``"vanilla"`` (and no restart) the profiled run itself goes on, Adam state and
+       ``"vanilla"`` (only through ``interventions``) and there is no restart, the
+       profiled run itself goes on, Adam state and
        point draws included, so the result is the plain run's (``options`` other than
        ``hooks`` do not apply).
 
@@ -334,7 +367,8 @@ def fit(
             f"fit() got unknown option(s) {', '.join(map(repr, unknown))}; the options "
             f"passed on to train are {', '.join(sorted(passed_on))}"
         )
-    check_profile_steps(profile_steps, "profile_steps")  # before the arithmetic below
+    profile_steps = check_int("profile_steps", profile_steps, minimum=2)  # before the arithmetic
+    table = _interventions(interventions)
     remaining = config.steps if restart else config.steps - profile_steps
     if remaining < 1:
         raise ValueError(
@@ -346,7 +380,7 @@ def fit(
     profile_history = trainer.history.since(0)  # a copy: the trainer may go on
     prof = profiler.profile(thresholds)
     _warn_if_short(prof, stacklevel=3)  # at the caller of fit
-    choice = _recommend(prof)
+    choice = _recommend(prof, table)
     if choice.method == "vanilla" and not restart:
         # nothing to change: the profiled run goes on as it is (optimiser state, point
         # draws), with the run's checkpoints, which the profile left out

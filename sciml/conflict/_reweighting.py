@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
+from sciml._checks import check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
 
 from ._checks import check_losses, check_names, set_flat_grad, weighted
@@ -88,8 +89,7 @@ class LearningRateAnnealing(ReweightingRule):
     ):
         if variant not in ("paper", "sqrt"):
             raise ValueError(f"variant must be 'paper' or 'sqrt', got {variant!r}")
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1, got {every!r}")
+        every = check_int("every", every, minimum=1)
         self.variant = variant
         self.smoothing = _fraction("smoothing", smoothing)
         self.every = every
@@ -210,8 +210,7 @@ class GradNormStyle(ReweightingRule):
     def __init__(self, *, asymmetry: float = 0.5, smoothing: float = 0.9, every: int = 10):
         if not (isinstance(asymmetry, (int, float)) and asymmetry >= 0):
             raise ValueError(f"asymmetry must be >= 0, got {asymmetry!r}")
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1, got {every!r}")
+        every = check_int("every", every, minimum=1)
         self.asymmetry = float(asymmetry)
         self.smoothing = _fraction("smoothing", smoothing)
         self.every = every

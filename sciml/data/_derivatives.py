@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_int
 from ._grid import uniform_spacing_error
 
 METHODS = ("auto", "fd2", "fd4", "spectral")
@@ -101,8 +102,7 @@ def differentiate(
     """
     if method not in METHODS:
         raise ValueError(f"unknown derivative method {method!r}; expected one of {METHODS}")
-    if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 1:
-        raise ValueError(f"derivative order must be an integer >= 1, got {order!r}")
+    check_int("derivative order", order, minimum=1)
     values = np.asarray(values)
     coords = np.asarray(coords, dtype=np.float64)
     axis = axis % values.ndim

@@ -55,8 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import h5py
-import numpy as np
 
+from .._checks import check_int
 from .._files import atomic_write, exists_message
 from .._version import __version__
 from ._formats_arrays import Variables, _read_mat_v5, _read_mat_v73, _read_npy, _read_npz
@@ -378,8 +378,7 @@ def _read_sciml(
     _refuse("periodic", periodic, path, "records periodicity")
     _refuse("channels", channels, path, "names its channels")
     version = file.attrs.get("format_version")
-    if not isinstance(version, (int, np.integer)) or version < 1:
-        raise ValueError(f"{path}: @format_version is {version!r}; expected an integer >= 1")
+    check_int(f"{path}: @format_version", version, minimum=1)
     if version > FORMAT_VERSION:
         raise ValueError(
             f"{path} uses sciml format version {version}, newer than this sciml "

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import resample as fourier_resample
 
+from .._checks import check_int
 from ._derivatives import differentiate
 from ._grid import Grid
 from ._terms import format_equation
@@ -301,10 +302,7 @@ class PDEData:
         per_axis.update(factors)
         values, coords = self._values, self._grid.coords
         for name, step in per_axis.items():
-            if not isinstance(step, (int, np.integer)) or step < 1:
-                raise ValueError(
-                    f"coarsening factor for axis {name!r} must be an integer >= 1, got {step!r}"
-                )
+            check_int(f"coarsening factor for axis {name!r}", step, minimum=1)
             n = self._grid[name].size
             convention = self._grid.convention(name)
             if convention != "inclusive":
@@ -333,10 +331,7 @@ class PDEData:
         """
         values, coords = np.asarray(self._values, dtype=np.float64), self._grid.coords
         for name, size in sizes.items():
-            if not isinstance(size, (int, np.integer)) or size < 2:
-                raise ValueError(
-                    f"new size for axis {name!r} must be an integer >= 2, got {size!r}"
-                )
+            check_int(f"new size for axis {name!r}", size, minimum=2)
             old = self._grid[name]
             axis = self.axis(name)
             if self._grid.is_periodic(name):

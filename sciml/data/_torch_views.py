@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import Dataset
 
+from .._checks import check_int
 from ._pdedata import PDEData
 
 
@@ -68,8 +69,7 @@ class Rollouts(Dataset):
         if not data.grid.has_time:
             raise ValueError("Rollouts needs data with a time axis 't'")
         n_t = data.grid["t"].size
-        if not isinstance(horizon, int) or not 1 <= horizon < n_t:
-            raise ValueError(f"horizon must be an integer in [1, {n_t - 1}], got {horizon!r}")
+        horizon = check_int("horizon", horizon, minimum=1, maximum=n_t - 1)
         self.fields = data.torch(dtype=dtype, channels_first=True)  # (n, n_t, c, *space)
         self.horizon = horizon
         self.windows_per_sample = n_t - horizon

@@ -66,6 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
+from sciml._checks import check_int
 from sciml.data import PDEData
 
 from ._base import DiscoveryEstimator
@@ -313,9 +314,7 @@ class EqOD(DiscoveryEstimator):
                 raise TypeError(f"{name} must be a number, got {type(value).__name__}")
             if np.isnan(value) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0 (inf allowed), got {value!r}")
-        n_sub = self.n_subsamples
-        if isinstance(n_sub, bool) or not isinstance(n_sub, (int, np.integer)) or n_sub < 0:
-            raise ValueError(f"n_subsamples must be an integer >= 0, got {n_sub!r}")
+        check_int("n_subsamples", self.n_subsamples, minimum=0)
         order = self._max_derivative(data)
         smallest = min(data.grid[a].size for a in data.grid.space_names)
         if isinstance(order, int) and order >= smallest:

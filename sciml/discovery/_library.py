@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from sciml._checks import check_int
 from sciml.data import parse_term
 
 __all__ = ["Term", "build_library", "galilean_reduced", "term_from_name"]
@@ -120,9 +121,8 @@ def build_library(
     ['1', 'u', 'u^2', 'u_x', 'u*u_x', 'u^2*u_x']
     """
     channels, axes = tuple(channels), tuple(axes)
-    for name, value, low in (("degree", degree, 0), ("max_derivative", max_derivative, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    degree = check_int("degree", degree, minimum=0)
+    max_derivative = check_int("max_derivative", max_derivative, minimum=0)
     if not channels or not axes:
         raise ValueError(f"need at least one channel and one space axis, got {channels}, {axes}")
     monomials = _monomials(len(channels), degree)

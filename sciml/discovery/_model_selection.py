@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from sciml._checks import check_int
 from sciml.data import PDEData
 
 __all__ = ["TimeWindowSplit", "TimeWindows"]
@@ -109,12 +110,7 @@ class TimeWindowSplit:
         self, X: object, y: object = None, groups: object = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         n_splits, test_size = self.n_splits, self.test_size
-        if (
-            isinstance(n_splits, bool)
-            or not isinstance(n_splits, (int, np.integer))
-            or n_splits < 1
-        ):
-            raise ValueError(f"n_splits must be an integer >= 1, got {n_splits!r}")
+        check_int("n_splits", n_splits, minimum=1)
         if not 0 < test_size <= 0.5:
             raise ValueError(f"test_size must lie in (0, 0.5], got {test_size!r}")
         n = len(X)  # type: ignore[arg-type]

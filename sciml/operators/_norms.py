@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._checks import check_int
 from ._quadrature import (
     cached_weights,
     check_rule,
@@ -294,9 +295,9 @@ class QuadNorm(nn.Module):
         channel_axis: int = 1,
     ) -> None:
         super().__init__()
-        if not isinstance(num_channels, int) or num_channels < 1:
-            raise ValueError(f"num_channels must be a positive integer, got {num_channels!r}")
-        if not isinstance(num_groups, int) or num_groups < 1 or num_channels % num_groups:
+        num_channels = check_int("num_channels", num_channels, minimum=1)
+        num_groups = check_int("num_groups", num_groups, minimum=1)
+        if num_channels % num_groups:
             raise ValueError(
                 f"num_groups must divide num_channels: got num_channels={num_channels} and "
                 f"num_groups={num_groups!r}; use a divisor such as 1 (LayerNorm-like) or "

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset, default_collate
 from tqdm.auto import tqdm
 
+from .._checks import check_int_field
 from .._files import atomic_write
 
 PRECISIONS = ("fp32", "tf32", "bf16")
@@ -143,9 +144,7 @@ class OperatorTrainerConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            check_int_field(self, name, minimum=1)
         if not self.lr > 0 or not self.weight_decay >= 0:
             raise ValueError(
                 f"lr must be > 0 and weight_decay >= 0, got {self.lr!r}, {self.weight_decay!r}"
@@ -158,8 +157,8 @@ class OperatorTrainerConfig:
             )
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
-        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
-            raise ValueError(f"patience must be an integer >= 1 or None, got {self.patience!r}")
+        if self.patience is not None:
+            check_int_field(self, "patience", name="patience (or None)", minimum=1)
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
         if self.precision not in PRECISIONS:

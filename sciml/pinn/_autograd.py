@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .._checks import check_int
+
 
 def _check_pair(u: Tensor, x: Tensor) -> None:
     if not isinstance(u, Tensor) or not isinstance(x, Tensor):
@@ -92,10 +94,8 @@ def partial(u: Tensor, x: Tensor, dim: int, order: int = 1) -> Tensor:
     [12.0]
     """
     _check_pair(u, x)
-    if not isinstance(dim, int) or not 0 <= dim < x.shape[1]:
-        raise ValueError(f"dim must be an int in [0, {x.shape[1]}), got {dim!r}")
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"order must be an int >= 1, got {order!r}")
+    dim = check_int("dim", dim, minimum=0, maximum=x.shape[1] - 1)
+    order = check_int("order", order, minimum=1)
     out = u
     for _ in range(order):
         out = _d(out, x)[:, dim].reshape(u.shape)
@@ -125,9 +125,11 @@ def laplacian(u: Tensor, x: Tensor, dims: tuple[int, ...] | None = None) -> Tens
     """
     _check_pair(u, x)
     dims = tuple(range(x.shape[1])) if dims is None else tuple(dims)
-    bad = [d for d in dims if not isinstance(d, int) or not 0 <= d < x.shape[1]]
-    if bad or not dims:
-        raise ValueError(f"dims must be a non-empty tuple of ints in [0, {x.shape[1]}), got {dims}")
+    if not dims:
+        raise ValueError("dims must name at least one input dimension, got none")
+    dims = tuple(
+        check_int(f"dims[{i}]", d, minimum=0, maximum=x.shape[1] - 1) for i, d in enumerate(dims)
+    )
     g = _d(u, x)
     total = torch.zeros_like(u)
     for d in dims:

@@ -10,6 +10,8 @@ from types import MappingProxyType
 
 import torch
 
+from .._checks import check_int_field
+
 WeightSchedule = Callable[[int], float]
 
 
@@ -27,8 +29,8 @@ class Ramp:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"ramp {name} must be a finite number >= 0, got {value!r}")
-        if not (isinstance(self.begin_step, int) and isinstance(self.end_step, int)):
-            raise TypeError(f"ramp steps must be ints, got {self.begin_step!r}, {self.end_step!r}")
+        check_int_field(self, "begin_step", name="ramp begin_step", minimum=0)
+        check_int_field(self, "end_step", name="ramp end_step", minimum=0)
         if not 0 <= self.begin_step <= self.end_step:
             raise ValueError(
                 f"need 0 <= begin_step <= end_step, got {self.begin_step} and {self.end_step}"
@@ -53,11 +55,6 @@ def ramp(start: float, end: float, begin_step: int, end_step: int) -> Ramp:
     (0.0, 0.5, 1.0)
     """
     return Ramp(start, end, begin_step, end_step)
-
-
-def _positive_int(name: str, value, minimum: int = 0) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def _positive_float(name: str, value) -> None:
@@ -178,13 +175,13 @@ class TrainerConfig:
     progress: bool | None = None
 
     def __post_init__(self):
-        _positive_int("steps", self.steps)
-        _positive_int("lbfgs_steps", self.lbfgs_steps)
+        check_int_field(self, "steps", minimum=0)
+        check_int_field(self, "lbfgs_steps", minimum=0)
         if self.steps + self.lbfgs_steps == 0:
             raise ValueError("steps + lbfgs_steps must be >= 1, got 0 steps in total")
         _positive_float("lr", self.lr)
         _positive_float("lbfgs_lr", self.lbfgs_lr)
-        _positive_int("lbfgs_iterations", self.lbfgs_iterations, minimum=1)
+        check_int_field(self, "lbfgs_iterations", minimum=1)
         for name in ("lbfgs_tolerance_grad", "lbfgs_tolerance_change", "lbfgs_points_scale"):
             if getattr(self, name) is not None:
                 _positive_float(name, getattr(self, name))
@@ -192,12 +189,12 @@ class TrainerConfig:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
             raise ValueError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
-        _positive_int("lr_decay_steps", self.lr_decay_steps, minimum=1)
+        check_int_field(self, "lr_decay_steps", minimum=1)
         if not (isinstance(self.lr_floor, (int, float)) and 0 <= self.lr_floor <= 1):
             raise ValueError(f"lr_floor must be a number in [0, 1], got {self.lr_floor!r}")
-        _positive_int("warmup_steps", self.warmup_steps)
+        check_int_field(self, "warmup_steps", minimum=0)
         if self.resample_every is not None:
-            _positive_int("resample_every", self.resample_every)
+            check_int_field(self, "resample_every", minimum=0)
         for name, value in self.group_lrs.items():
             _positive_float(f"group_lrs[{name!r}]", value)
         object.__setattr__(self, "group_lrs", MappingProxyType(dict(self.group_lrs)))
@@ -231,13 +228,13 @@ class TrainerConfig:
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {self.device!r} was asked for but CUDA is not available")
         object.__setattr__(self, "device", device)
-        _positive_int("seed", self.seed)
-        _positive_int("checkpoint_every", self.checkpoint_every)
+        check_int_field(self, "seed", minimum=0)
+        check_int_field(self, "checkpoint_every", minimum=0)
         if self.checkpoint_every and self.checkpoint_path is None:
             raise ValueError(
                 f"checkpoint_every={self.checkpoint_every} needs a checkpoint_path to write to"
             )
-        _positive_int("log_every", self.log_every, minimum=1)
+        check_int_field(self, "log_every", minimum=1)
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be True, False or None, got {self.progress!r}")
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .._checks import check_int_field
 from ._samplers import Sampler
 
 LossFn = Callable[[nn.Module, Tensor], Tensor]
@@ -123,15 +124,8 @@ class Loss:
                 f"loss {name!r}: fn must be callable (model, points) -> Tensor, got {self.fn!r}"
             )
         if callable(self.sampler) and not isinstance(self.sampler, Tensor):
-            if (
-                not isinstance(self.n_points, int)
-                or isinstance(self.n_points, bool)
-                or self.n_points < 1
-            ):
-                raise ValueError(
-                    f"loss {name!r}: a callable sampler needs n_points, an int >= 1, "
-                    f"got {self.n_points!r}"
-                )
+            what = f"loss {name!r}: n_points (needed by a callable sampler)"
+            check_int_field(self, "n_points", name=what, minimum=1)
         else:
             points = _as_points(name, "fixed points", self.sampler)
             if self.n_points not in (None, points.shape[0]):
@@ -146,10 +140,7 @@ class Loss:
                 )
             object.__setattr__(self, "sampler", points)
             object.__setattr__(self, "n_points", points.shape[0])
-        if not isinstance(self.resample_every, int) or self.resample_every < 0:
-            raise ValueError(
-                f"loss {name!r}: resample_every must be an int >= 0, got {self.resample_every!r}"
-            )
+        check_int_field(self, "resample_every", name=f"loss {name!r}: resample_every", minimum=0)
         if (
             not isinstance(self.weight, (int, float))
             or not math.isfinite(self.weight)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .._checks import check_int
+
 #: The sampler protocol: ``sampler(n, generator, dtype, device)`` -> points ``(n, n_dims)``.
 Sampler = Callable[[int, torch.Generator, torch.dtype, torch.device], Tensor]
 
@@ -38,11 +40,6 @@ def _corners(low, high, strict: bool = True) -> tuple[tuple[float, ...], tuple[f
     if strict and not all(a < b for a, b in zip(lo, hi)):
         raise ValueError(f"need low < high in every coordinate, got low={lo}, high={hi}")
     return lo, hi
-
-
-def _check_n(n: int) -> None:
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of points must be an int >= 1, got {n!r}")
 
 
 def _out(points: Tensor, dtype: torch.dtype, device: torch.device | str) -> Tensor:
@@ -82,7 +79,7 @@ class UniformBox(_Box):
     """
 
     def __call__(self, n, generator, dtype, device) -> Tensor:
-        _check_n(n)
+        n = check_int("the number of points", n, minimum=1)
         lo, hi = self._corner_tensors()
         s = torch.rand(n, len(self.low), generator=generator, dtype=torch.float64)
         return _out(lo + (hi - lo) * s, dtype, device)
@@ -100,7 +97,7 @@ class BoxBoundary(_Box):
 
     def face_counts(self, n: int) -> list[int]:
         """Points per face, ordered ``(dim 0 low, dim 0 high, dim 1 low, ...)``."""
-        _check_n(n)
+        n = check_int("the number of points", n, minimum=1)
         widths = [b - a for a, b in zip(self.low, self.high)]
         areas = []
         for d in range(len(widths)):
@@ -154,7 +151,7 @@ class ClusteredBox:
         object.__setattr__(self, "gamma", float(self.gamma))
 
     def __call__(self, n, generator, dtype, device) -> Tensor:
-        _check_n(n)
+        n = check_int("the number of points", n, minimum=1)
         a, b = torch.tensor(self.a, dtype=torch.float64), torch.tensor(self.b, dtype=torch.float64)
         s = torch.rand(n, len(self.a), generator=generator, dtype=torch.float64)
         return _out(a + (b - a) * s**self.gamma, dtype, device)
@@ -192,7 +189,7 @@ class PolarArc:
         object.__setattr__(self, "theta", theta)
 
     def __call__(self, n, generator, dtype, device) -> Tensor:
-        _check_n(n)
+        n = check_int("the number of points", n, minimum=1)
         u = torch.rand(n, 2, generator=generator, dtype=torch.float64)
         t0, t1 = self.theta
         angle = t0 + (t1 - t0) * u[:, 0]

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from .._checks import check_int
 from ._checkpoint import read_checkpoint, write_checkpoint
 from ._config import TrainerConfig
 from ._hooks import GRADIENTS_SET, per_loss_gradients
@@ -242,14 +243,8 @@ class Trainer:
         cfg = self.config
         if until is None:
             until = cfg.total_steps
-        elif (
-            not isinstance(until, int)
-            or isinstance(until, bool)
-            or not 0 < until <= cfg.total_steps
-        ):
-            raise ValueError(
-                f"until must be an int in [1, config.total_steps={cfg.total_steps}], got {until!r}"
-            )
+        else:
+            until = check_int("until", until, minimum=1, maximum=cfg.total_steps)
         if self.step >= until:
             return self.history
         disable = None if cfg.progress is None else not cfg.progress

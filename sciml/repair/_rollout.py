@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .._checks import check_int
 from .._deprecation import deprecated_alias
 from ._base import Repair
 from ._diagnostics import energy
@@ -80,8 +81,7 @@ def _rollout(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Reported states ``(batch, n_steps + 1, ...)``, raw outputs ``(batch, n_steps, ...)``."""
     _check_mode(mode, repair)
-    if not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+    n_steps = check_int("n_steps", n_steps, minimum=1)
     if not isinstance(initial, torch.Tensor):
         raise TypeError(f"initial must be a torch.Tensor, got {type(initial).__name__}")
     reported_states, raw_outputs = [initial], []
@@ -207,11 +207,9 @@ def evaluate_rollout(
         channels = repair.channels if repair is not None and repair.channels else data.channels
     data = data.select_channels(list(channels))
     n_t = data.grid["t"].size
-    if not isinstance(start, int) or not 0 <= start < n_t - 1:
-        raise ValueError(f"start must be an integer in [0, {n_t - 2}], got {start!r}")
+    start = check_int("start", start, minimum=0, maximum=n_t - 2)
     n_steps = n_t - 1 - start if n_steps is None else n_steps
-    if not isinstance(n_steps, int) or not 1 <= n_steps <= n_t - 1 - start:
-        raise ValueError(f"n_steps must be an integer in [1, {n_t - 1 - start}], got {n_steps!r}")
+    n_steps = check_int("n_steps", n_steps, minimum=1, maximum=n_t - 1 - start)
     model_dtype, model_device = _model_dtype_device(model)
     dtype = dtype or model_dtype
     device = torch.device(device) if device is not None else model_device

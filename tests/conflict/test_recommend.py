@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from sciml.conflict import (
+    INTERVENTIONS,
     METHODS,
     PROFILE_STEPS,
     ConflictProfile,
@@ -38,12 +39,12 @@ def synthetic(cos, ratio):
         (-0.8, 5.1, "adapters+reweighting"),
         (-0.8, 50.0, "adapters+reweighting"),
         (0.3, 50.0, "reweighting"),
-        (0.3, 2.0, "vanilla"),
+        (0.3, 2.0, "reweighting"),
     ],
 )
 def test_recommend_maps_regimes(cos, ratio, method):
     """Directional conflict is projected while balanced (norm ratio < 5), else adapters +
-    reweighting; magnitude conflict is reweighted; low conflict is left alone."""
+    reweighting; magnitude and low conflict are reweighted."""
     rec = recommend(synthetic(cos, ratio))
     assert rec.method == method
     assert rec.regime in str(rec)
@@ -60,6 +61,25 @@ def test_recommend_warns_on_a_profile_shorter_than_the_thresholds_were_set_on():
         assert recommend(long).method == "pcgrad"
     with pytest.warns(UserWarning, match=f"first 500 steps; .* set on {PROFILE_STEPS}-step"):
         recommend(long.first(500))
+
+
+def test_interventions_replace_entries_of_the_rule():
+    low, balanced = synthetic(0.3, 2.0), synthetic(-0.8, 2.0)
+    assert recommend(low, {"low": "vanilla"}).method == "vanilla"
+    assert recommend(balanced, {"low": "vanilla"}).method == "pcgrad"  # others kept
+    assert recommend(balanced, {"balanced directional": "config"}).method == "config"
+    assert recommend(synthetic(-0.8, 50.0), {"balanced directional": "config"}).method == (
+        "adapters+reweighting"
+    )
+    with pytest.raises(ValueError, match="unknown key 'balanced'; expected one of"):
+        recommend(low, {"balanced": "pcgrad"})
+    with pytest.raises(ValueError, match=r"interventions\['low'\] must be one of"):
+        recommend(low, {"low": "magic"})
+    with pytest.raises(TypeError, match="interventions must be a mapping"):
+        recommend(low, [("low", "vanilla")])
+    with pytest.raises(TypeError):  # the default table is read-only
+        INTERVENTIONS["low"] = "vanilla"
+    assert recommend(low).method == "reweighting"
 
 
 def test_the_balance_threshold_is_the_profiles():
@@ -115,10 +135,10 @@ def test_fit_continues_the_learning_rate_schedule_of_the_unmodified_run(schedule
         train(make_model(p), p, cfg, method="magic")
 
 
-def test_fit_leaves_the_run_alone_when_it_recommends_nothing(tmp_path):
-    # thresholds no profile meets: low conflict -> "vanilla", which must be the plain run
-    # itself (optimiser state, point draws, L-BFGS, the run's checkpoints after the
-    # profile), not a restart of Adam at step 8
+def test_fit_leaves_the_run_alone_when_the_choice_is_vanilla(tmp_path):
+    # thresholds no profile meets: low conflict, told to take "vanilla", which must be the
+    # plain run itself (optimiser state, point draws, L-BFGS, the run's checkpoints after
+    # the profile), not a restart of Adam at step 8
     never = RegimeThresholds(cosine=-1.0, persistence=1.0, ratio=1e12)
     cfg = TrainerConfig(
         steps=16,
@@ -135,7 +155,15 @@ def test_fit_leaves_the_run_alone_when_it_recommends_nothing(tmp_path):
             seen.append(step)
 
     model = make_model(small(), width=8, depth=2, seed=1)
-    out = fit(model, small(), cfg, profile_steps=8, thresholds=never, hooks=[Steps()])
+    out = fit(
+        model,
+        small(),
+        cfg,
+        profile_steps=8,
+        thresholds=never,
+        interventions={"low": "vanilla"},
+        hooks=[Steps()],
+    )
     assert out.recommendation.method == "vanilla" and out.result.method == "vanilla"
     plain_model = make_model(small(), width=8, depth=2, seed=1)
     plain = Trainer(
@@ -160,13 +188,15 @@ def test_fit_restart_trains_full_budget():
     assert len(out.result.history) == 6
 
 
-def test_fit_refuses_an_unknown_option_before_training_the_model():
+def test_fit_refuses_unknown_options_and_interventions_before_training_the_model():
     p = small()
     model = make_model(p, width=8, depth=2)
     before = [t.clone() for t in model.parameters()]
     cfg = TrainerConfig(steps=16, progress=False)
     with pytest.raises(TypeError, match=r"unknown option\(s\) 'rnak'; the options passed on"):
         fit(model, p, cfg, profile_steps=8, rnak=2)
+    with pytest.raises(ValueError, match="unknown key 'quiet'"):
+        fit(model, p, cfg, profile_steps=8, interventions={"quiet": "vanilla"})
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
     out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
     assert len(out.profile_history) == 8
@@ -245,3 +275,12 @@ def test_fit_judges_the_profile_by_the_thresholds_it_is_given(balanced_ratio, me
     )
     assert out.profile.regime == "directional"
     assert out.recommendation.method == out.result.method == method
+
+
+def test_the_old_name_of_the_balanced_entry_still_works_with_a_warning():
+    import sciml.conflict
+
+    with pytest.warns(DeprecationWarning, match=r"INTERVENTIONS\['balanced directional'\]"):
+        assert sciml.conflict.BALANCED_DIRECTIONAL == "pcgrad"
+    with pytest.raises(AttributeError, match="no attribute 'NOPE'"):
+        sciml.conflict.NOPE  # noqa: B018

@@ -255,7 +255,7 @@ def test_empty_models_do_not_warn(heat):
         (PySINDyStrong(library_degree=0), "library_degree"),
         (PySINDyWeak(K=0), "K"),
         (WFLasso(cv=1), "cv"),
-        (WSINDy(p=3), "p must be"),
+        (WSINDy(p=3), r"p \(above max_derivative = 4\) must be an integer >= 5, got 3"),
         (WSINDy(max_derivative=0), "max_derivative"),
         (WSINDy(half_width_x=200), "do not fit"),
     ],

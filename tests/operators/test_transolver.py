@@ -28,6 +28,7 @@ def test_quadrature_pooling_converges_faster_across_resolutions():
     for quadrature in (True, False):
         model = _model(quadrature=quadrature, norm="none").double().eval()
 
+        @torch.no_grad()
         def output(n, model=model):
             axis = torch.linspace(0, 1, n, dtype=torch.float64)
             field = torch.exp(axis)[:, None] * torch.cos(2 * axis)[None, :]

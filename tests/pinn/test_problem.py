@@ -80,6 +80,11 @@ def test_derivative_helpers_reject_bad_input():
         partial(x[:, 0] ** 2, x, dim=2)
     with pytest.raises(ValueError, match="order must be"):
         partial(x[:, 0] ** 2, x, dim=0, order=0)
+    with pytest.raises(ValueError, match=r"dims\[0\] must be an integer in \[0, 1\], got True"):
+        laplacian(x[:, 0] ** 2, x, dims=[True])
+    with pytest.raises(ValueError, match="at least one input dimension"):
+        laplacian(x[:, 0] ** 2, x, dims=())
+    torch.testing.assert_close(laplacian(x[:, 0] ** 2, x, dims=[np.int64(0)]), 2 + 0 * x[:, 0])
 
 
 # --------------------------------------------------------------------- samplers
@@ -195,7 +200,7 @@ def test_loss_sample_requires_grad_and_leaves_fixed_points_untouched():
     "kwargs, match",
     [
         ({"sampler": torch.tensor([[0.0], [float("inf")]])}, "must be finite"),
-        ({"sampler": UniformBox(0, 1)}, "needs n_points"),
+        ({"sampler": UniformBox(0, 1)}, r"n_points \(needed by a callable sampler\) must be an"),
         ({"sampler": UniformBox(0, 1), "n_points": 5, "resample_every": -1}, "resample_every"),
         ({"sampler": torch.zeros(3, 1), "resample_every": 2}, "cannot be resampled"),
         ({"sampler": torch.zeros(3, 1), "weight": -1.0}, "weight"),

@@ -3,6 +3,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -226,6 +227,13 @@ def test_config_validates_on_construction(kwargs, match):
         TrainerConfig(**kwargs)
 
 
+def test_config_stores_numpy_integers_as_ints():
+    config = TrainerConfig(steps=np.int64(7), resample_every=np.int32(2))
+    assert type(config.steps) is int and type(config.resample_every) is int
+    with pytest.raises(ValueError, match="steps must be an integer >= 0, got True"):
+        TrainerConfig(steps=True)
+
+
 def test_trainer_validates_its_inputs():
     with pytest.raises(ValueError, match="unknown losses \\['nope'\\]"):
         Trainer(_mlp(), _ode_problem(), _config(weights={"nope": 1.0}))
@@ -358,7 +366,8 @@ def test_fit_until_stops_a_run_that_fit_then_continues(until):
         assert torch.equal(p, q)
     for bad in (0, 19, 2.0, True):
         with pytest.raises(
-            ValueError, match="until must be an int in \\[1, config.total_steps=18\\]"
+            ValueError,
+            match=r"until must be an integer in \[1, 18\], got",
         ):
             split.fit(until=bad)
 
@@ -773,3 +782,11 @@ def test_resampled_points_stay_uniform_in_the_domain():
         ecdf = torch.arange(1, n + 1, dtype=F64) / n
         ks = max((ecdf - u).abs().max().item(), (u - (ecdf - 1 / n)).abs().max().item())
         assert ks < 1.63 / math.sqrt(n)  # Kolmogorov-Smirnov at the 1% level
+
+
+def test_ramp_steps_are_integers():
+    assert ramp(0.0, 1.0, np.int64(2), 6)(4) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="ramp begin_step must be an integer >= 0, got True"):
+        ramp(0.0, 1.0, True, 5)
+    with pytest.raises(ValueError, match="begin_step <= end_step"):
+        ramp(0.0, 1.0, 5, 2)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._checks import check_int
 from .._pdedata import PDEData
-from ._common import check_at_least, check_positive, time_points
+from ._common import check_positive, time_points
 from ._mac import MacFlow, flow_data, stable_dt, time_step
 from ._registry import register
 
@@ -70,7 +71,7 @@ def cavity(
     >>> data.equations[0]
     'u_t = -1.0 u*u_x - 1.0 v*u_y - 1.0 p_x + 0.01 u_xx + 0.01 u_yy'
     """
-    check_at_least(5, n=n)
+    check_int("n", n, minimum=5)
     check_positive(t_end=t_end, re=re)
     t = time_points(t_end, nt)
     h, nu = 1.0 / (n - 1), 1.0 / re

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._checks import check_int
 from .._pdedata import PDEData
-from ._common import check_at_least, check_positive, check_real, time_points
+from ._common import check_positive, check_real, time_points
 from ._mac import MacFlow, flow_data, stable_dt, time_step
 from ._registry import register
 
@@ -20,7 +21,7 @@ SPEED = 2.0  # velocity scale of the stability limit: twice the mean inflow spee
 
 def _cells(ny: int, height: float, length: float) -> tuple[int, float]:
     """Cells along ``x`` and the cell side for ``ny`` nodes across ``height``."""
-    check_at_least(5, ny=ny)
+    check_int("ny", ny, minimum=5)
     check_positive(height=height, length=length)
     h = height / (ny - 1)
     nx = round(length / h)

@@ -6,20 +6,19 @@ from typing import Any
 
 import numpy as np
 
+from ..._checks import check_int
 from ..._version import __version__
 
 
 def periodic_points(n: int, length: float) -> np.ndarray:
     """``n`` endpoint-exclusive points on ``[0, length)``."""
-    if not isinstance(n, (int, np.integer)) or n < 4:
-        raise ValueError(f"number of grid points must be an integer >= 4, got {n!r}")
+    check_int("number of grid points", n, minimum=4)
     return np.arange(n) * (length / n)
 
 
 def time_points(t_end: float, nt: int) -> np.ndarray:
     """``nt`` endpoint-inclusive save times on ``[0, t_end]``."""
-    if not isinstance(nt, (int, np.integer)) or nt < 2:
-        raise ValueError(f"number of time points nt must be an integer >= 2, got {nt!r}")
+    check_int("number of time points nt", nt, minimum=2)
     if not np.isfinite(t_end) or t_end <= 0:
         raise ValueError(f"t_end must be a finite number > 0, got {t_end!r}")
     return np.linspace(0.0, float(t_end), nt)
@@ -47,13 +46,6 @@ def check_positive(**values: float) -> None:
             raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
-def check_count(**values: int) -> None:
-    """Raise a ValueError naming the first count that is not an integer >= 1."""
-    for name, value in values.items():
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
 def solver_meta(
     generator: str,
     equation: str,
@@ -68,13 +60,6 @@ def solver_meta(
         "noise": [],
         "provenance": {"generator": generator, "seed": seed, "sciml_version": __version__, **extra},
     }
-
-
-def check_at_least(minimum: int, **values: int) -> None:
-    """Raise a ValueError naming the first count that is not an integer >= ``minimum``."""
-    for name, value in values.items():
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def check_real(minimum: float | None = None, **values: float) -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
+from ..._checks import check_int
 from .._pdedata import PDEData
-from ._common import check_at_least, check_count, check_positive, check_real, solver_meta
+from ._common import check_positive, check_real, solver_meta
 from ._registry import register
 
 #: Cosine modes per direction of the random field behind the coefficient. Fixed, so that
@@ -129,9 +130,10 @@ def darcy(
     >>> sorted(set(data.channel("a").ravel().tolist()))
     [3.0, 12.0]
     """
-    check_count(n_samples=n_samples, workers=workers)
+    check_int("n_samples", n_samples, minimum=1)
+    check_int("workers", workers, minimum=1)
     check_positive(a_high=a_high, a_low=a_low)
-    check_at_least(3, n=n)
+    check_int("n", n, minimum=3)
     check_real(f=f)
     x = np.linspace(0.0, 1.0, n)
     a = _coefficient(np.random.default_rng(seed), n_samples, x, a_high, a_low)

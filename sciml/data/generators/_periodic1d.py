@@ -23,9 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..._checks import check_int
 from .._pdedata import PDEData
 from ._common import (
-    check_count,
     check_positive,
     periodic_points,
     random_fourier_field,
@@ -56,9 +56,8 @@ def _setup(
     real: bool = True,
 ) -> tuple[FourierGrid, np.ndarray, np.ndarray]:
     """Validate the shared parameters; return the Fourier grid, save times and points."""
-    check_count(n_samples=n_samples)
-    if not isinstance(nx, (int, np.integer)) or isinstance(nx, bool) or nx < MIN_NX:
-        raise ValueError(f"nx must be an integer >= {MIN_NX}, got {nx!r}")
+    check_int("n_samples", n_samples, minimum=1)
+    check_int("nx", nx, minimum=MIN_NX)
     check_positive(t_end=t_end, length=length, **({} if dt is None else {"dt": dt}))
     x = periodic_points(nx, length) - (length / 2 if centred else 0.0)
     return FourierGrid(nx, length, real=real), time_points(t_end, nt), x

@@ -11,10 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..._checks import check_int
 from .._pdedata import PDEData
 from ._common import (
-    check_at_least,
-    check_count,
     check_positive,
     check_real,
     periodic_points,
@@ -188,8 +187,9 @@ def reaction_diffusion(
     >>> data.equations[0]
     'u_t = 0.1 u_xx + 0.1 u_yy + 1.0 u - 1.0 u^3 - 1.0 u*v^2 + 1.0 u^2*v + 1.0 v^3'
     """
-    check_count(n_samples=n_samples, arms=arms)
-    check_at_least(8, n=n)
+    check_int("n_samples", n_samples, minimum=1)
+    check_int("arms", arms, minimum=1)
+    check_int("n", n, minimum=8)
     check_positive(t_end=t_end, dt=dt, d=d)
     check_real(beta=beta)
     check_real(0.0, perturbation=perturbation)
@@ -367,8 +367,9 @@ def navier_stokes(
     >>> data.shape, data.channels
     ((1, 3, 32, 32, 3), ('w', 'u', 'v'))
     """
-    check_count(n_samples=n_samples, forcing_k=forcing_k)
-    check_at_least(8, n=n)
+    check_int("n_samples", n_samples, minimum=1)
+    check_int("forcing_k", forcing_k, minimum=1)
+    check_int("n", n, minimum=8)
     check_positive(t_end=t_end, dt=dt, nu=nu)
     check_real(forcing_amp=forcing_amp)
     check_real(0.0, alpha=alpha)
@@ -447,8 +448,8 @@ def advection_diffusion_2d(
     >>> advection_diffusion_2d(n=16, nt=3).equations[0]
     'u_t = -1.0 u_x - 0.5 u_y + 0.05 u_xx + 0.05 u_yy'
     """
-    check_count(n_samples=n_samples)
-    check_at_least(8, n=n)
+    check_int("n_samples", n_samples, minimum=1)
+    check_int("n", n, minimum=8)
     check_positive(t_end=t_end, length=length, nu=nu)
     check_real(cx=cx, cy=cy)
     x = periodic_points(n, length)

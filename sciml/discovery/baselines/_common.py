@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from sciml._checks import check_int
 from sciml.data import PDEData
 
 from ._names import pde_find_terms, pysindy_to_sciml
@@ -48,10 +49,8 @@ def seeded_global_numpy(seed: int | None) -> Iterator[None]:
 
 
 def check_library_params(degree: object, max_derivative: object, min_degree: int = 0) -> None:
-    checks = (("library_degree", degree, min_degree), ("max_derivative", max_derivative, 1))
-    for name, value, low in checks:
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    check_int("library_degree", degree, minimum=min_degree)
+    check_int("max_derivative", max_derivative, minimum=1)
 
 
 def pysindy_trajectories(data: PDEData) -> list[np.ndarray]:

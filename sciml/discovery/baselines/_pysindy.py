@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.model_selection import KFold
 
+from sciml._checks import check_int
 from sciml.data import PDEData
 
 from .._base import DiscoveryEstimator
@@ -74,12 +75,8 @@ def _weak_library(estimator, data: PDEData):
     """PySINDy ``WeakPDELibrary`` for ``data`` (subdomain centres drawn reproducibly)."""
     ps = _import_pysindy()
     check_library_params(estimator.library_degree, estimator.max_derivative, min_degree=1)
-    if not isinstance(estimator.K, (int, np.integer)) or estimator.K < 1:
-        raise ValueError(
-            f"K (number of test functions) must be an integer >= 1, got {estimator.K!r}"
-        )
-    if not isinstance(estimator.p, (int, np.integer)) or estimator.p < 1:
-        raise ValueError(f"p (test-function degree) must be an integer >= 1, got {estimator.p!r}")
+    check_int("K (number of test functions)", estimator.K, minimum=1)
+    check_int("p (test-function degree)", estimator.p, minimum=1)
     with seeded_global_numpy(estimator.random_state):
         return ps.WeakPDELibrary(
             function_library=ps.PolynomialLibrary(
@@ -279,9 +276,7 @@ class WFLasso(DiscoveryEstimator):
 
     def _fit(self, data: PDEData) -> tuple[np.ndarray, list[str]]:
         for name in ("cv", "n_alphas"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 2:
-                raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
+            check_int(name, getattr(self, name), minimum=2)
         library = _weak_library(self, data)
         G, b, names = pysindy_weak_system(library, data)
         scale = np.linalg.norm(G, axis=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import binom
 
+from sciml._checks import check_int
 from sciml.data import PDEData, differentiate, parse_term
 
 from .._base import DiscoveryEstimator
@@ -110,12 +111,10 @@ class WSINDy(DiscoveryEstimator):
         for axis in ("t", space[0]):
             if not data.grid.is_uniform(axis):
                 raise ValueError(f"WSINDy needs a uniform grid; axis {axis!r} is not uniform")
-        if not isinstance(self.lambdas, (int, np.integer)) or self.lambdas < 2:
-            raise ValueError(f"lambdas must be an integer >= 2, got {self.lambdas!r}")
+        check_int("lambdas", self.lambdas, minimum=2)
         m = self.max_derivative
         p = m + 2 if self.p is None else self.p
-        if not isinstance(p, (int, np.integer)) or p <= m:
-            raise ValueError(f"p must be an integer > max_derivative = {m}, got {p!r}")
+        check_int(f"p (above max_derivative = {m})", p, minimum=m + 1)
         t, x = np.asarray(data.grid["t"]), np.asarray(data.grid[space[0]])
         nt, nx = t.size, x.size
         wx = max(m + 2, nx // 16) if self.half_width_x is None else int(self.half_width_x)

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ._powers import DEFAULT_EPS, check_eps, check_finite, check_int
+from ..._checks import check_int
+from ._powers import DEFAULT_EPS, check_eps, check_finite
 from ._regularizers import muntz_penalty
 from ._terms import PowerTerms
 
@@ -145,7 +146,7 @@ def clustered_collocation(
     >>> clustered_collocation(4, 0.0, 1.0, power=2.0).tolist()
     [0.015625, 0.140625, 0.390625, 0.765625]
     """
-    check_int("n", n)
+    n = check_int("n", n, minimum=1)
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise ValueError(f"need finite low < high, got low={low}, high={high}")
     if not (math.isfinite(power) and power > 0):

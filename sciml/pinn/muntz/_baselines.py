@@ -16,15 +16,19 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from ..._checks import check_int
 from ..._deprecation import renamed_keywords
-from ._powers import check_int
 
 __all__ = ["SIREN", "TanhMLP"]
 
 
-def _check(n_inputs: int, width: int, depth: int) -> None:
-    for name, value in (("n_inputs", n_inputs), ("width", width), ("depth", depth)):
-        check_int(name, value)
+def _check(n_inputs: int, width: int, depth: int) -> tuple[int, int, int]:
+    """``(n_inputs, width, depth)`` as ints, each >= 1."""
+    return (
+        check_int("n_inputs", n_inputs, minimum=1),
+        check_int("width", width, minimum=1),
+        check_int("depth", depth, minimum=1),
+    )
 
 
 class _LinearHead(nn.Module):
@@ -64,7 +68,7 @@ class TanhMLP(_LinearHead):
     @renamed_keywords(dim="n_inputs")
     def __init__(self, *, n_inputs: int = 2, width: int = 128, depth: int = 3) -> None:
         super().__init__()
-        _check(n_inputs, width, depth)
+        n_inputs, width, depth = _check(n_inputs, width, depth)
         sizes = [n_inputs] + [width] * depth
         layers: list[nn.Module] = []
         for a, b in zip(sizes[:-1], sizes[1:]):
@@ -96,7 +100,7 @@ class SIREN(_LinearHead):
         self, *, n_inputs: int = 2, width: int = 64, depth: int = 3, omega_0: float = 30.0
     ) -> None:
         super().__init__()
-        _check(n_inputs, width, depth)
+        n_inputs, width, depth = _check(n_inputs, width, depth)
         if not (math.isfinite(omega_0) and omega_0 > 0):
             raise ValueError(f"omega_0 must be a positive finite float, got {omega_0}")
         self.omega_0 = float(omega_0)

@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._powers import check_bounds, check_int
+from ..._checks import check_int
+from ._powers import check_bounds
 
 __all__ = ["PARAMETERIZATIONS", "MuntzExponents"]
 
@@ -84,7 +85,7 @@ class MuntzExponents(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        check_int("n", n)
+        n = check_int("n", n, minimum=1)
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(
                 f"parameterization must be one of {PARAMETERIZATIONS}, got {parameterization!r}"

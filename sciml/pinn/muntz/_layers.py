@@ -18,9 +18,10 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..._checks import check_int
 from ..._deprecation import renamed_keywords
 from ._exponents import MuntzExponents
-from ._powers import DEFAULT_EPS, abs_power, check_eps, check_finite, check_int, signed_power
+from ._powers import DEFAULT_EPS, abs_power, check_eps, check_finite, signed_power
 from ._regularizers import growth_penalty, l1_penalty, muntz_penalty
 
 __all__ = ["MSN", "MuntzEdge", "MuntzLayer"]
@@ -74,10 +75,10 @@ class MuntzLayer(nn.Module):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        check_int("in_features", in_features)
-        check_int("out_features", out_features)
-        check_int("n_even", n_even, minimum=0)
-        check_int("n_odd", n_odd, minimum=0)
+        in_features = check_int("in_features", in_features, minimum=1)
+        out_features = check_int("out_features", out_features, minimum=1)
+        n_even = check_int("n_even", n_even, minimum=0)
+        n_odd = check_int("n_odd", n_odd, minimum=0)
         if n_even + n_odd == 0:
             raise ValueError("n_even + n_odd must be positive, got 0 terms per edge")
         dtype = dtype or torch.get_default_dtype()

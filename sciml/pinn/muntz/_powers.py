@@ -19,7 +19,6 @@ __all__ = [
     "check_bounds",
     "check_eps",
     "check_finite",
-    "check_int",
     "signed_power",
 ]
 
@@ -55,14 +54,6 @@ def check_eps(eps: float) -> float:
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite float, got {eps}")
     return eps
-
-
-def check_int(name: str, value: int, minimum: int = 1) -> int:
-    """``value``; ValueError unless it is an int (not a bool) >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return value
 
 
 def abs_power(x: Tensor, mu: Tensor, *, eps: float = DEFAULT_EPS) -> Tensor:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ..._checks import check_int
 from ..._deprecation import renamed_keywords
 
 __all__ = ["RadialShell"]
@@ -69,8 +70,7 @@ class RadialShell:
         object.__setattr__(self, "center", c)
 
     def __call__(self, n, generator, dtype, device) -> Tensor:
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"the number of points must be an int >= 1, got {n!r}")
+        n = check_int("the number of points", n, minimum=1)
         direction = torch.randn(n, self.n_dims, generator=generator, dtype=torch.float64)
         direction = direction / direction.norm(dim=1, keepdim=True)
         u = torch.rand(n, generator=generator, dtype=torch.float64)

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..._checks import check_int
 from .._problem import Loss, Problem
 from .._trainer import Trainer
 
@@ -84,9 +85,7 @@ class ExponentTrace:
     """
 
     def __init__(self, every: int = 1) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1, got {every!r}")
-        self.every = every
+        self.every = check_int("every", every, minimum=1)
         self.steps: list[int] = []
         self.exponents: list[list[float]] = []
         self.coefficients: list[list[float]] = []

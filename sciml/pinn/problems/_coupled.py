@@ -7,6 +7,7 @@ import math
 import torch
 from torch import Tensor
 
+from ..._checks import check_int
 from ..._deprecation import renamed_keywords
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
@@ -182,8 +183,7 @@ def heat_nd(
     >>> heat_nd(n_dims=3).domain["n_inputs"]
     4
     """
-    if not isinstance(n_dims, int) or n_dims < 1:
-        raise ValueError(f"n_dims must be an int >= 1, got {n_dims!r}")
+    n_dims = check_int("n_dims", n_dims, minimum=1)
 
     def exact(p: Tensor) -> Tensor:
         spatial = torch.sin(PI * p[:, 1:] / 2).mean(dim=1, keepdim=True)

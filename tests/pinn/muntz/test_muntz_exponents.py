@@ -76,5 +76,5 @@ def test_bad_input(kwargs, match):
 
 
 def test_bad_n():
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got 0"):
         MuntzExponents(0)

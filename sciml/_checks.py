@@ -1,0 +1,43 @@
+"""Argument checks shared across the library."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an int; ValueError unless it is an integer (not a bool) in [minimum, maximum].
+
+    Python and NumPy integers pass; bools (``numpy.bool_`` included), floats such as
+    ``1.0``, strings and None do not. ``name`` leads the error message, so it can carry
+    context (``"loss 'bc': resample_every"``).
+
+    >>> check_int("n", 3, minimum=1)
+    3
+    >>> check_int("n", True, minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n must be an integer >= 1, got True
+    """
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if integral and (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+        return int(value)
+    if minimum is not None and maximum is not None:
+        expected = f"an integer in [{minimum}, {maximum}]"
+    elif minimum is not None:
+        expected = f"an integer >= {minimum}"
+    elif maximum is not None:
+        expected = f"an integer <= {maximum}"
+    else:
+        expected = "an integer"
+    raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+def check_int_field(
+    instance, field: str, *, name: str | None = None, minimum: int | None = None, maximum=None
+) -> None:
+    """`check_int` on the attribute ``field`` of a (frozen) dataclass ``instance``, stored
+    back as an int (a NumPy integer would not survive ``torch.load(weights_only=True)``);
+    ``name`` (default ``field``) leads the error message."""
+    value = check_int(name or field, getattr(instance, field), minimum=minimum, maximum=maximum)
+    object.__setattr__(instance, field, value)
