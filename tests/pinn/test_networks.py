@@ -56,7 +56,7 @@ def test_random_weight_factorisation_keeps_the_function_at_initialisation():
     x = torch.rand(32, 2)
     out = plain(x)
     # equal up to float32 rounding of exp(s) * (W / exp(s))
-    torch.testing.assert_close(rwf(x), out, rtol=0, atol=1e-6 * float(out.abs().max()))
+    torch.testing.assert_close(rwf(x), out, rtol=0, atol=1e-6 * float(out.detach().abs().max()))
     # new parameters (the scales), same effective weights
     for a, b in zip([m for m in plain if isinstance(m, nn.Linear)], rwf[1::2]):
         torch.testing.assert_close(b.weight, a.weight, rtol=1e-6, atol=0)
@@ -71,7 +71,7 @@ def test_from_linear_factorises_any_linear_layer():
     torch.testing.assert_close(layer(x), plain(x), rtol=1e-13, atol=1e-13)
     assert layer.V.dtype == torch.float64 and layer.bias.data_ptr() != plain.bias.data_ptr()
     no_bias = FactorizedLinear.from_linear(nn.Linear(5, 3, bias=False))
-    assert float(no_bias.bias.abs().max()) == 0
+    assert bool((no_bias.bias == 0).all())
     with pytest.raises(TypeError, match="nn.Linear"):
         FactorizedLinear.from_linear(nn.Conv1d(1, 1, 1))
     with pytest.raises(ValueError, match="shape"):
