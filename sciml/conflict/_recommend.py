@@ -241,9 +241,51 @@ def train(
     >>> type(result.model).__name__, len(result.history)
     ('PerLossAdapters', 5)
     """
+    config = config or TrainerConfig()
+    trainer, model, method_hooks = _set_up(
+        model,
+        problem,
+        config,
+        method=method,
+        rule=rule,
+        rank=rank,
+        alpha=alpha,
+        layers=layers,
+        wiring=wiring,
+        inference=inference,
+        adapter_lr=adapter_lr,
+        seed=seed,
+        start_step=start_step,
+        hooks=hooks,
+    )
+    history = trainer.fit()
+    return TrainResult(model, trainer, history, method, method_hooks)
+
+
+def _set_up(
+    model: nn.Module,
+    problem: Problem,
+    config: TrainerConfig,
+    *,
+    method: str,
+    rule: ReweightingRule | None,
+    rank: int,
+    alpha: float,
+    layers,
+    wiring: str,
+    inference: str,
+    adapter_lr: float | None,
+    seed: int,
+    start_step: int,
+    hooks: Sequence[Any],
+) -> tuple[Trainer, nn.Module, list[Any]]:
+    """`train`'s checks and construction, without training: the trainer (at
+    ``start_step``), the model it trains (the adapters' wrapper for adapter methods) and
+    the method's own hooks."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    config = config or TrainerConfig()
+    start_step = check_int("start_step", start_step, minimum=0, maximum=config.total_steps - 1)
+    seed = check_int("seed", seed)
     if method != "vanilla":
         check_names(problem.names, f"method {method!r}")
     if "reweighting" in method:
@@ -288,9 +330,8 @@ def train(
             method_hooks.append(ConFIG())
     for hook in [*method_hooks, *hooks]:
         trainer.add_hook(hook)
-    trainer.step = check_int("start_step", start_step, minimum=0, maximum=config.total_steps - 1)
-    history = trainer.fit()
-    return TrainResult(model, trainer, history, method, method_hooks)
+    trainer.step = start_step
+    return trainer, model, method_hooks
 
 
 @dataclass
@@ -344,6 +385,10 @@ def fit(
        point draws included, so the result is the plain run's (``options`` other than
        ``hooks`` do not apply).
 
+    ``options`` and ``interventions`` are checked before the profile trains the model
+    in place: every method the table can choose is set up with ``options`` on a copy
+    of the model, so a bad value raises `train`'s error without costing the profile.
+
     Returns
     -------
     FitResult
@@ -375,6 +420,8 @@ def fit(
             f"config.steps={config.steps} leaves no steps after profile_steps={profile_steps}; "
             "raise config.steps or pass restart=True"
         )
+    start_step = 0 if restart else profile_steps
+    _check_options(model, problem, config, set(table.values()), start_step, options)
     initial = copy.deepcopy(model.state_dict()) if restart else None
     trainer, profiler = profile_run_start(model, problem, config, profile_steps, profile_every)
     profile_history = trainer.history.since(0)  # a copy: the trainer may go on
@@ -398,7 +445,20 @@ def fit(
         problem,
         config,
         method=choice.method,
-        start_step=0 if restart else profile_steps,
+        start_step=start_step,
         **options,
     )
     return FitResult(prof, choice, result, profile_history)
+
+
+def _check_options(model, problem, config, methods, start_step, options) -> None:
+    """Raise `train`'s errors for any of ``methods`` (but vanilla, which `fit` runs
+    without ``options``) with ``options`` now, before the profile trains ``model`` in
+    place: each is set up on a copy of the model (seeded: nothing is drawn from the
+    global RNG)."""
+    for method in sorted(set(methods) - {"vanilla"}):
+        arguments = inspect.signature(train).bind(
+            copy.deepcopy(model), problem, config, method=method, start_step=start_step, **options
+        )
+        arguments.apply_defaults()
+        _set_up(**arguments.arguments)

@@ -197,9 +197,30 @@ def test_fit_refuses_unknown_options_and_interventions_before_training_the_model
         fit(model, p, cfg, profile_steps=8, rnak=2)
     with pytest.raises(ValueError, match="unknown key 'quiet'"):
         fit(model, p, cfg, profile_steps=8, interventions={"quiet": "vanilla"})
+    # bad values of real options, whichever method the profile would choose
+    with pytest.raises(ValueError, match="rank must be an integer >= 1, got 0"):
+        fit(model, p, cfg, profile_steps=8, rank=0)
+    with pytest.raises(ValueError, match="wiring must be one of"):
+        fit(model, p, cfg, profile_steps=8, wiring="crossed")
+    with pytest.raises(TypeError, match="rule must be a ReweightingRule"):
+        fit(model, p, cfg, profile_steps=8, rule="lra")
+    with pytest.raises(TypeError, match="a hook must define on_step"):
+        fit(model, p, cfg, profile_steps=8, hooks=[object()])
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
     out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
     assert len(out.profile_history) == 8
+
+
+def test_train_takes_integer_seeds_only():
+    # one meaning for every method: PCGrad's shuffling and the adapters' initialisation
+    # are seeded, never drawn from the global RNG (fit sets up its candidates on copies)
+    p = small()
+    cfg = TrainerConfig(steps=2, progress=False)
+    for method in ("pcgrad", "adapters"):
+        with pytest.raises(ValueError, match="seed must be an integer, got None"):
+            train(make_model(p, width=8, depth=2), p, cfg, method=method, seed=None)
+    with pytest.raises(ValueError, match="start_step must be an integer in"):
+        train(make_model(p, width=8, depth=2), p, cfg, method="adapters", start_step=2)
 
 
 class _StepLog:
