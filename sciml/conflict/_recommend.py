@@ -37,9 +37,9 @@ ADAPTER_LR_FACTOR = 0.1
 #: gets PCGrad: on sciml's converged conflict grid (README "conflict") adapters + LR
 #: annealing was the best fixed method on heat (3 seeds, norm ratio 10-14) and within
 #: 1.1x of the best on inverse heat (seeds 0-1, ratio 6-7), and the worst on Burgers
-#: (ratio 3), where PCGrad beat vanilla and reweighting lost to it. Low conflict is
+#: (ratio 3, seeds 0-1), where PCGrad beat vanilla and reweighting lost to it. Low conflict is
 #: reweighted too: the earlier rules left it alone, and on inverse Burgers (cosine 0.1-0.2,
-#: ratio 2.3-2.6, seeds 0-1) LR annealing reached 2.4x and 2.8x lower error than the plain
+#: ratio 2.3-2.6, seeds 0-1) LR annealing reached 2.5x and 2.8x lower error than the plain
 #: run that choice gave.
 INTERVENTIONS = MappingProxyType(
     {
