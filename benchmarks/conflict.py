@@ -331,9 +331,10 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
         recommend = by_method["recommend"]
         seeds = [n for _, n in found.values()]
         chosen = _chosen_method(rows, problem)
+        chosen_mean = by_method.get(chosen, math.nan)
         judged[problem] = {
             "chosen": chosen,
-            "to_chosen": recommend / by_method[chosen] if chosen in by_method else math.nan,
+            "to_chosen": recommend / chosen_mean if chosen_mean > 0 else math.nan,
             "to_best": recommend / by_method[best] if by_method[best] > 0 else 1.0,
             "to_vanilla": recommend / by_method["vanilla"],
             "n_methods": len(by_method),
@@ -413,7 +414,8 @@ def _recommend_section(result: dict) -> list[str]:
         "",
         "`recommend / its choice from step 0` sets `recommend` against the cells of the "
         "method it chose, which train that method from the first step: it separates the "
-        "cost (or gain) of profiling first and switching from the choice itself.",
+        "cost (or gain) of profiling first and switching from the choice itself (means over "
+        "the seeds each has: see seeds per method).",
     ]
     return lines
 

@@ -217,8 +217,8 @@ def train(
     Other arguments: ``rule`` for the reweighting methods (default
     ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
     ``inference`` and ``adapter_lr`` (default ``ADAPTER_LR_FACTOR * config.lr``) for the
-    adapter methods, see `PerLossAdapters`; ``seed`` for PCGrad's shuffling and the
-    adapters' random initialisation; ``start_step`` to continue a run of
+    adapter methods, see `PerLossAdapters`; ``seed`` (an integer, whatever the method) for
+    PCGrad's shuffling and the adapters' random initialisation; ``start_step`` to continue a run of
     ``config.total_steps`` steps from that step (learning-rate and weight
     schedules and resampling go on from it; the optimiser state starts fresh); ``hooks``,
     more training hooks (e.g. a logger), added after the method's own (a ``combine`` of
@@ -387,7 +387,8 @@ def fit(
 
     ``options`` and ``interventions`` are checked before the profile trains the model
     in place: every method the table can choose is set up with ``options`` on a copy
-    of the model, so a bad value raises `train`'s error without costing the profile.
+    of the model, so a bad value raises `train`'s error without costing the profile (a
+    model that cannot be deep-copied is checked when it is trained).
 
     Returns
     -------
@@ -421,6 +422,7 @@ def fit(
             "raise config.steps or pass restart=True"
         )
     start_step = 0 if restart else profile_steps
+    options = _materialized(options)  # read by the checks below and again by the run
     _check_options(model, problem, config, set(table.values()), start_step, options)
     initial = copy.deepcopy(model.state_dict()) if restart else None
     trainer, profiler = profile_run_start(model, problem, config, profile_steps, profile_every)
@@ -451,14 +453,34 @@ def fit(
     return FitResult(prof, choice, result, profile_history)
 
 
+def _materialized(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with ``hooks`` and ``layers`` (a name aside) as tuples, so that an
+    iterator given for either is not used up by `_check_options`."""
+    out = dict(options)
+    if "hooks" in out:
+        out["hooks"] = tuple(out["hooks"])
+    if out.get("layers") is not None and not isinstance(out["layers"], str):
+        out["layers"] = tuple(out["layers"])
+    return out
+
+
 def _check_options(model, problem, config, methods, start_step, options) -> None:
-    """Raise `train`'s errors for any of ``methods`` (but vanilla, which `fit` runs
-    without ``options``) with ``options`` now, before the profile trains ``model`` in
-    place: each is set up on a copy of the model (seeded: nothing is drawn from the
-    global RNG)."""
-    for method in sorted(set(methods) - {"vanilla"}):
+    """Raise `train`'s errors for any of ``methods`` with ``options`` now, before the
+    profile trains ``model`` in place: each method is set up (not trained) on one copy of
+    the model, seeded, so nothing is drawn from the global RNG. A vanilla choice after the
+    profile (``start_step`` > 0) continues the profiled run with only ``options``' hooks.
+
+    A model that cannot be deep-copied is left to the checks after the profile."""
+    try:
+        trial = copy.deepcopy(model)
+    except RuntimeError:  # e.g. non-leaf tensors held as attributes
+        return
+    for method in sorted(methods):
+        given = options
+        if method == "vanilla" and start_step > 0:
+            given = {k: v for k, v in options.items() if k == "hooks"}
         arguments = inspect.signature(train).bind(
-            copy.deepcopy(model), problem, config, method=method, start_step=start_step, **options
+            trial, problem, config, method=method, start_step=start_step, **given
         )
         arguments.apply_defaults()
         _set_up(**arguments.arguments)
