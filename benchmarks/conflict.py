@@ -122,6 +122,8 @@ PROBLEMS_LAST = ["heat_50d"]
 PROBLEMS_QUICK = ["burgers", "helmholtz", "klein_gordon", "heat", "inverse_heat", "thermoelastic"]
 #: `recommend`'s possible choices; ``choice`` in the records is an index into this
 CHOICES = ("vanilla", "reweighting", "adapters+reweighting", "pcgrad")
+#: the grid's method for each of `CHOICES` (`recommend` reweights with LR annealing)
+CHOSEN_METHOD = dict(zip(CHOICES, ("vanilla", "lra", "adapters_lra", "pcgrad")))
 
 
 @dataclass(frozen=True)
@@ -312,10 +314,13 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
     method of a problem is the lowest mean ``metric`` among the methods recorded there
     (``recommend`` included). Returns ``problems`` (per problem: ``to_best``,
     ``to_vanilla``, ``n_methods``, ``seeds`` (the fewest and most seeds of a method), the
-    ``best`` method), ``share_within`` (of the judged problems, within ``TO_BEST`` of the
-    best), ``worse_than_vanilla`` (problems above ``TO_VANILLA`` times vanilla), ``met``
-    (both targets; ``None`` when nothing is judged) and ``complete`` (every judged
-    problem has all of `METHODS`, each on the same number of seeds).
+    ``best`` method, ``chosen``, the grid's method ``recommend`` chose on every seed
+    (None where its choice varied) and ``to_chosen``, against that method's own cells,
+    which train it from step 0: the cost of profiling first), ``share_within`` (of the
+    judged problems, within ``TO_BEST`` of the best), ``worse_than_vanilla`` (problems
+    above ``TO_VANILLA`` times vanilla), ``met`` (both targets; ``None`` when nothing is
+    judged) and ``complete`` (every judged problem has all of `METHODS`, each on the
+    same number of seeds).
     """
     judged = {}
     for problem, found in _finite_means(rows, lambda problem: metric).items():
@@ -325,7 +330,11 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
         best = min(by_method, key=by_method.get)
         recommend = by_method["recommend"]
         seeds = [n for _, n in found.values()]
+        chosen = _chosen_method(rows, problem)
+        chosen_mean = by_method.get(chosen, math.nan)
         judged[problem] = {
+            "chosen": chosen,
+            "to_chosen": recommend / chosen_mean if chosen_mean > 0 else math.nan,
             "to_best": recommend / by_method[best] if by_method[best] > 0 else 1.0,
             "to_vanilla": recommend / by_method["vanilla"],
             "n_methods": len(by_method),
@@ -349,6 +358,17 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
     }
 
 
+def _chosen_method(rows: list[dict], problem: str) -> str | None:
+    """The grid's method for ``recommend``'s choice on ``problem`` when it chose the same
+    on every seed, else None."""
+    for row in rows:
+        if row["problem"] == problem and row["method"] == "recommend":
+            mean, spread = row["stats"].get("choice", (math.nan, math.nan))
+            if spread == 0 and math.isfinite(mean):
+                return CHOSEN_METHOD[CHOICES[int(mean)]]
+    return None
+
+
 def _recommend_section(result: dict) -> list[str]:
     """Markdown: `evaluate_recommend`'s table and verdict."""
     judged = result["problems"]
@@ -359,14 +379,20 @@ def _recommend_section(result: dict) -> list[str]:
         "",
         f"### recommend against the best method and vanilla (mean {result['metric']})",
         "",
-        "| problem | recommend / best | best | recommend / vanilla | methods recorded | "
-        "seeds per method |",
-        "|---|---|---|---|---|---|",
+        "| problem | recommend / best | best | recommend / vanilla | recommend / its choice "
+        "from step 0 | methods recorded | seeds per method |",
+        "|---|---|---|---|---|---|---|",
     ]
     for p, j in judged.items():
         fewest, most = j["seeds"]
+        if j["chosen"] is None:
+            to_chosen = "– (choice varied)"
+        elif math.isnan(j["to_chosen"]):
+            to_chosen = f"– ({j['chosen']} not recorded)"
+        else:
+            to_chosen = f"{j['to_chosen']:.2f} ({j['chosen']})"
         lines.append(
-            f"| {p} | {j['to_best']:.2f} | {j['best']} | {j['to_vanilla']:.2f} | "
+            f"| {p} | {j['to_best']:.2f} | {j['best']} | {j['to_vanilla']:.2f} | {to_chosen} | "
             f"{j['n_methods']} of {len(METHODS)} | "
             f"{fewest if fewest == most else f'{fewest}-{most}'} |"
         )
@@ -385,6 +411,11 @@ def _recommend_section(result: dict) -> list[str]:
             "every judged problem on the same seeds, so a best method may be missing or the "
             "means be over different seeds."
         ),
+        "",
+        "`recommend / its choice from step 0` sets `recommend` against the cells of the "
+        "method it chose, which train that method from the first step: it separates the "
+        "cost (or gain) of profiling first and switching from the choice itself (means over "
+        "the seeds each has: see seeds per method).",
     ]
     return lines
 

@@ -34,7 +34,12 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
 
 
 def check_int_field(
-    instance, field: str, *, name: str | None = None, minimum: int | None = None, maximum=None
+    instance,
+    field: str,
+    *,
+    name: str | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
 ) -> None:
     """`check_int` on the attribute ``field`` of a (frozen) dataclass ``instance``, stored
     back as an int (a NumPy integer would not survive ``torch.load(weights_only=True)``);

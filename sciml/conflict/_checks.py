@@ -1,4 +1,5 @@
-"""Input checks shared by the profiler, the adapters, the rules and the surgery hooks."""
+"""Shared by the profiler, the adapters, the rules and the surgery hooks: input checks, the
+weighted losses the optimiser sees, and writing a flat gradient back into `p.grad`."""
 
 from __future__ import annotations
 

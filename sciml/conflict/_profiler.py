@@ -45,9 +45,9 @@ class RegimeThresholds:
     where Adam's per-parameter scaling no longer hides the smaller loss.
     ``balanced_ratio`` (5) was fitted: it splits the converged conflict grid's
     directional problems, Burgers (ratio about 3, where PCGrad won and reweighting lost)
-    from heat and inverse heat (7-14, where reweighting won and PCGrad did not help).
+    from heat and inverse heat (6-14, where reweighting won and PCGrad did not help).
     It is below ``ratio`` on purpose: where the losses also pull against each other, a
-    smaller imbalance (inverse heat's 7) was already worth reweighting.
+    smaller imbalance (inverse heat's 6-7) was already worth reweighting.
 
     Examples
     --------

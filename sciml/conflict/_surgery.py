@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
+from sciml._checks import check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
 
 from ._checks import check_gradients, check_losses, set_flat_grad, weighted
@@ -121,7 +122,7 @@ class PCGrad(_Surgery):
 
     def __init__(self, params=None, seed: int = 0):
         super().__init__(params)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(check_int("seed", seed))
 
     def combine_gradients(self, grads):
         return pcgrad(grads, self.generator)

@@ -75,7 +75,12 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
         "c": {"vanilla": 1.0, "recommend": 1.1, "pcgrad": 1.3},  # = 1.1x best, 10% worse
         "d": {"vanilla": 1.0, "lra": 0.1},  # no recommend: not judged
     }
-    result = conflict.evaluate_recommend(summarize(_records(errors)))
+    records = _records(errors)
+    choice = {"a": [1, 3], "b": [1, 1], "c": [2, 2]}  # a: reweighting, then PCGrad
+    for r in records:
+        if r["cell"]["method"] == "recommend":
+            r["metrics"]["choice"] = float(choice[r["cell"]["problem"]][r["cell"]["seed"]])
+    result = conflict.evaluate_recommend(summarize(records))
     assert sorted(result["problems"]) == ["a", "b", "c"]
     a, b, c = (result["problems"][p] for p in "abc")
     assert (a["best"], b["best"], c["best"]) == ("config", "lra", "vanilla")
@@ -85,7 +90,9 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert result["worse_than_vanilla"] == ["c"]
     assert result["met"] is False and result["complete"] is False  # c has 3 of 9 methods
     text = "\n".join(conflict._recommend_section(result))
-    assert "| b | 1.20 | lra | 0.60 | 9 of 9 | 2 |" in text
+    assert a["chosen"] is None and "| a | 1.04 | config | 0.26 | – (choice varied) |" in text
+    assert "| b | 1.20 | lra | 0.60 | 1.20 (lra) | 9 of 9 | 2 |" in text
+    assert "| c | 1.10 | vanilla | 1.10 | – (adapters_lra not recorded) |" in text
     assert "Within 1.1x of the best on 67% of 3 problems" in text
     assert "worse than vanilla on: c" in text and "Targets not met on the records so far" in text
 

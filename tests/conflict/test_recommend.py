@@ -1,6 +1,8 @@
 """recommend, train and fit."""
 
+import inspect
 import math
+import sys
 import warnings
 from dataclasses import replace
 
@@ -188,7 +190,12 @@ def test_fit_restart_trains_full_budget():
     assert len(out.result.history) == 6
 
 
-def test_fit_refuses_unknown_options_and_interventions_before_training_the_model():
+def _no_profile(*args, **kwargs):
+    raise AssertionError("fit profiled the model before refusing its options")
+
+
+def test_fit_refuses_unknown_options_and_interventions_before_training_the_model(monkeypatch):
+    recommend_module = sys.modules[fit.__module__]
     p = small()
     model = make_model(p, width=8, depth=2)
     before = [t.clone() for t in model.parameters()]
@@ -197,9 +204,84 @@ def test_fit_refuses_unknown_options_and_interventions_before_training_the_model
         fit(model, p, cfg, profile_steps=8, rnak=2)
     with pytest.raises(ValueError, match="unknown key 'quiet'"):
         fit(model, p, cfg, profile_steps=8, interventions={"quiet": "vanilla"})
-    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
+    # bad values of real options, whichever method the profile would choose; with a
+    # restart even a vanilla choice takes them all, without one only the hooks
+    vanilla_only = dict.fromkeys(INTERVENTIONS, "vanilla")
+    for error, match, options in [
+        (ValueError, "rank must be an integer >= 1, got 0", {"rank": 0}),
+        (ValueError, "wiring must be one of", {"wiring": "crossed"}),
+        (TypeError, "rule must be a ReweightingRule", {"rule": "lra"}),
+        (TypeError, "a hook must define on_step", {"hooks": [object()]}),
+        (ValueError, "seed must be an integer", {"seed": None, "restart": True}),
+        (
+            TypeError,
+            "a hook must define on_step",
+            {"hooks": [object()], "interventions": vanilla_only},
+        ),
+        (
+            ValueError,
+            "seed must be an integer",
+            {"seed": None, "restart": True, "interventions": vanilla_only},
+        ),
+    ]:
+        with monkeypatch.context() as patch, pytest.raises(error, match=match):
+            patch.setattr(recommend_module, "profile_run_start", _no_profile)
+            fit(model, p, cfg, profile_steps=8, **options)
+        assert all(torch.equal(a, b) for a, b in zip(before, model.parameters())), options
+    # a vanilla choice without a restart continues the plain run: options but hooks unused
+    fit(model, p, cfg, profile_steps=8, seed=None, interventions=vanilla_only)
+    model.load_state_dict(dict(zip(model.state_dict(), before)))
     out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
     assert len(out.profile_history) == 8
+
+
+def test_fit_reads_iterator_options_once():
+    # the checks before the profile and the run after it both read the options
+    p = small()
+    log = _StepLog()
+    names = [n for n, m in make_model(p).named_modules() if isinstance(m, torch.nn.Linear)]
+    cfg = TrainerConfig(steps=6, progress=False)
+    fit(
+        make_model(p),
+        p,
+        cfg,
+        profile_steps=2,
+        interventions=dict.fromkeys(INTERVENTIONS, "adapters"),
+        hooks=(h for h in [log]),
+        layers=(n for n in names[:1]),
+    )
+    assert [step for step, _ in log.seen] == [2, 3, 4, 5]
+
+
+def test_fit_checks_a_model_it_cannot_copy_after_the_profile():
+    p = small()
+    model = make_model(p, width=8, depth=2)
+    model.cache = torch.ones(2, requires_grad=True) * 2  # a non-leaf: deepcopy refuses it
+    cfg = TrainerConfig(steps=6, progress=False)
+    before = [t.clone() for t in model.parameters()]
+    with pytest.raises(ValueError, match="rank must be an integer"):
+        fit(model, p, cfg, profile_steps=2, rank=0)
+    assert not all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # profiled
+    assert len(fit(model, p, cfg, profile_steps=2).result.history) == 4  # valid options run
+
+
+def test_train_and_its_set_up_take_the_same_arguments():
+    # fit checks options by binding them to train's signature and calling _set_up
+    from sciml.conflict._recommend import _set_up
+
+    assert list(inspect.signature(train).parameters) == list(inspect.signature(_set_up).parameters)
+
+
+def test_train_takes_integer_seeds_only():
+    # one meaning for every method: PCGrad's shuffling and the adapters' initialisation
+    # are seeded, never drawn from the global RNG (fit sets up its candidates on copies)
+    p = small()
+    cfg = TrainerConfig(steps=2, progress=False)
+    for method in ("pcgrad", "adapters"):
+        with pytest.raises(ValueError, match="seed must be an integer, got None"):
+            train(make_model(p, width=8, depth=2), p, cfg, method=method, seed=None)
+    with pytest.raises(ValueError, match="start_step must be an integer in"):
+        train(make_model(p, width=8, depth=2), p, cfg, method="adapters", start_step=2)
 
 
 class _StepLog:
