@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from itertools import combinations
 from typing import Any
 
@@ -119,6 +119,48 @@ def gradient_conflict(grads: Mapping[str, Tensor]) -> tuple[np.ndarray, np.ndarr
     return gram[i, j].cpu().numpy(), norms.cpu().numpy()
 
 
+def _numbers(
+    name: str, value, shape: tuple[int, int] | None = None, columns: str = ""
+) -> np.ndarray:
+    """``value`` as a finite float array (of ``shape``: profiled steps x ``columns``, any
+    layout of that size accepted)."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"ConflictProfile: {name} must be an array of numbers") from None
+    if shape is not None:
+        if array.size != shape[0] * shape[1]:
+            raise ValueError(
+                f"ConflictProfile: {name} must have shape {shape} (profiled steps x "
+                f"{columns}), got {array.shape}"
+            )
+        array = array.reshape(shape)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"ConflictProfile: {name} must be finite")
+    return array
+
+
+def _check_stored(profile: ConflictProfile, data: Mapping[str, Any]) -> None:
+    """The stored ``regime`` and ``summary`` of ``data`` agree with ``profile``'s."""
+    stored = data.get("regime")
+    if stored is not None and stored != profile.regime:
+        raise ValueError(
+            f"the stored regime {stored!r} is not what the recordings give, {profile.regime!r}"
+        )
+    summary = data.get("summary")
+    if summary is None:
+        return
+    recomputed = profile.summary_numbers()
+    if not isinstance(summary, Mapping) or set(summary) != set(recomputed):
+        raise ValueError(f"summary must have the keys {sorted(recomputed)}, got {summary!r}")
+    for key, value in recomputed.items():
+        given = summary[key]
+        if not isinstance(given, (int, float)) or not math.isclose(given, value, rel_tol=1e-9):
+            raise ValueError(
+                f"the stored summary {key}={given!r} is not what the recordings give, {value!r}"
+            )
+
+
 @dataclass(frozen=True)
 class ConflictProfile:
     """What the profiler recorded, with the summary statistics and the regime.
@@ -145,18 +187,81 @@ class ConflictProfile:
     total_steps: int | None = None
 
     def __post_init__(self):
-        check_names(self.names, "ConflictProfile")
-        n_pairs = len(self.names) * (len(self.names) - 1) // 2
-        steps = np.asarray(self.steps, dtype=int)
-        cos = np.asarray(self.cosines, dtype=float).reshape(len(steps), n_pairs)
-        norms = np.asarray(self.norms, dtype=float).reshape(len(steps), len(self.names))
-        if len(steps) == 0:
-            raise ValueError("a ConflictProfile needs at least one profiled step, got none")
+        if isinstance(self.names, str) or not all(isinstance(n, str) for n in self.names):
+            raise TypeError(
+                f"ConflictProfile: loss names must be a sequence of strings, got {self.names!r}"
+            )
+        object.__setattr__(self, "names", check_names(self.names, "ConflictProfile"))
+        steps = _numbers("steps", self.steps)
+        if steps.ndim != 1 or len(steps) == 0:
+            raise ValueError(
+                "ConflictProfile: steps must be a non-empty 1-D sequence of step numbers, got "
+                f"shape {steps.shape}"
+            )
+        if not (np.all(steps >= 0) and np.all(steps == np.round(steps))):
+            raise ValueError("ConflictProfile: steps must be integers >= 0")
+        steps = steps.astype(int)
+        k = len(self.names)
+        cos = _numbers("cosines", self.cosines, (len(steps), k * (k - 1) // 2), "loss pairs")
+        norms = _numbers("norms", self.norms, (len(steps), k), "losses")
+        if np.abs(cos).max() > 1 + 1e-6:
+            raise ValueError("ConflictProfile: cosines must lie in [-1, 1]")
+        if norms.min() < 0:
+            raise ValueError("ConflictProfile: gradient norms must be >= 0")
+        if not isinstance(self.thresholds, RegimeThresholds):
+            raise TypeError(
+                "ConflictProfile: thresholds must be RegimeThresholds, got "
+                f"{type(self.thresholds).__name__}"
+            )
+        total = int(steps.max()) + 1 if self.total_steps is None else self.total_steps
+        total = check_int("ConflictProfile: total_steps", total, minimum=int(steps.max()) + 1)
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "cosines", cos)
         object.__setattr__(self, "norms", norms)
-        if self.total_steps is None:
-            object.__setattr__(self, "total_steps", int(steps[-1]) + 1)
+        object.__setattr__(self, "total_steps", total)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConflictProfile:
+        """The profile `to_dict` wrote (e.g. read back with ``json.load``).
+
+        The recordings and thresholds make the profile; the stored ``summary`` and
+        ``regime``, when present, must be what they give (else the data was edited or
+        written by other code), so a file cannot claim a regime its numbers do not have.
+
+        >>> prof = ConflictProfile(("a", "b"), [0, 1], [[-0.9], [-0.8]], [[1, 2], [1, 3]])
+        >>> ConflictProfile.from_dict(prof.to_dict()).regime
+        'directional'
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a conflict profile must be a mapping, got {type(data).__name__}")
+        required = ("names", "steps", "cosines", "norms")
+        known = (*required, "total_steps", "thresholds", "summary", "regime")
+        missing = [key for key in required if key not in data]
+        unknown = sorted(str(key) for key in data if key not in known)
+        if missing or unknown:
+            raise ValueError(
+                f"a conflict profile needs the keys {list(required)} (optional: "
+                f"{list(known[4:])}); missing {missing}, unknown {unknown}"
+            )
+        thresholds = data.get("thresholds", {})
+        allowed = {f.name for f in fields(RegimeThresholds)}
+        if not isinstance(thresholds, Mapping) or not set(thresholds) <= allowed:
+            raise ValueError(
+                f"thresholds must be a mapping with keys from {sorted(allowed)}, got {thresholds!r}"
+            )
+        names = data["names"]
+        if not isinstance(names, (list, tuple)):
+            raise TypeError(f"names must be a list of loss names, got {type(names).__name__}")
+        profile = cls(
+            tuple(names),
+            data["steps"],
+            data["cosines"],
+            data["norms"],
+            RegimeThresholds(**thresholds),
+            data.get("total_steps"),
+        )
+        _check_stored(profile, data)
+        return profile
 
     @property
     def pairs(self) -> tuple[tuple[str, str], ...]:

@@ -1,5 +1,6 @@
 """The profiler on synthetic problems with known gradient geometry."""
 
+import json
 import math
 
 import numpy as np
@@ -180,3 +181,52 @@ def test_bad_input_errors_name_the_loss():
         ConflictProfiler().on_step(FakeTrainer(), 0, {"a": w.sum() * np.nan, "b": w.sum()})
     with pytest.raises(ValueError, match=r"gradient of loss 'b' is not finite"):
         gradient_conflict({"a": torch.ones(2), "b": torch.tensor([1.0, math.inf])})
+
+
+def test_a_profile_survives_json_and_a_tampered_one_is_refused():
+    cfg = TrainerConfig(steps=20, lr=1e-9, dtype=torch.float64, progress=False)
+    prof = profile(Point(), quadratics(150, 8.0), cfg, steps=20, every=2).with_thresholds(
+        RegimeThresholds(balanced_ratio=2.0)
+    )
+    data = json.loads(json.dumps(prof.to_dict()))
+    back = ConflictProfile.from_dict(data)
+    assert back.names == prof.names and back.total_steps == prof.total_steps == 20
+    np.testing.assert_array_equal(back.steps, prof.steps)
+    np.testing.assert_array_equal(back.cosines, prof.cosines)
+    np.testing.assert_array_equal(back.norms, prof.norms)
+    assert back.thresholds == prof.thresholds and back.regime == "directional"
+    assert back.summary_numbers() == prof.summary_numbers()
+    # the recordings alone are enough
+    minimal = {k: data[k] for k in ("names", "steps", "cosines", "norms")}
+    assert ConflictProfile.from_dict(minimal).regime == "directional"
+
+    def edited(**changes):
+        return {**data, **changes}
+
+    bad = [
+        (edited(regime="low"), ValueError, "stored regime 'low' is not what the recordings give"),
+        (
+            edited(summary={**data["summary"], "log_ratio": 0.0}),
+            ValueError,
+            "stored summary log_ratio=0.0",
+        ),
+        (minimal | {"command": "rm -rf /"}, ValueError, r"unknown \['command'\]"),
+        ({"names": ["a", "b"]}, ValueError, r"missing \['steps', 'cosines', 'norms'\]"),
+        (edited(thresholds={"cosin": -0.2}), ValueError, "thresholds must be a mapping"),
+        (edited(thresholds={"cosine": 3.0}), ValueError, r"cosine threshold must be in \[-1, 1\]"),
+        (edited(names="ab"), TypeError, "names must be"),
+        (edited(names=["a", 2]), TypeError, "loss names must be a sequence of strings"),
+        (edited(names=["a", "a"]), ValueError, "loss names must be unique"),
+        (edited(steps=[0.5] * 10), ValueError, "steps must be integers >= 0"),
+        (edited(steps=[]), ValueError, "non-empty 1-D"),
+        (edited(cosines=data["cosines"][:-1]), ValueError, r"cosines must have shape \(10, 1\)"),
+        (edited(cosines=[[2.0]] * 10), ValueError, r"cosines must lie in \[-1, 1\]"),
+        (edited(norms=[[1.0, -1.0]] * 10), ValueError, "norms must be >= 0"),
+        (edited(norms=[[1.0, "x"]] * 10), ValueError, "norms must be an array of numbers"),
+        (edited(norms=[[1.0, math.nan]] * 10), ValueError, "norms must be finite"),
+        (edited(total_steps=5), ValueError, "total_steps must be an integer >= 19"),
+        ([1, 2], TypeError, "must be a mapping"),
+    ]
+    for given, error, match in bad:
+        with pytest.raises(error, match=match):
+            ConflictProfile.from_dict(given)
