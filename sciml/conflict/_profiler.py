@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from itertools import combinations
@@ -23,6 +24,11 @@ REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmar
 #: 100-, 200- or 500-step profiles chose otherwise on four of six problems (200 steps:
 #: four; 500: two; benchmarks/results/conflict_profile_length.md).
 PROFILE_STEPS = 1000
+
+
+def _real(value) -> bool:
+    """A real number, not a bool (NumPy floats and ints included)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass(frozen=True)
@@ -64,15 +70,15 @@ class RegimeThresholds:
     balanced_ratio: float = 5.0
 
     def __post_init__(self):
-        if not (isinstance(self.cosine, (int, float)) and -1.0 <= self.cosine <= 1.0):
+        if not (_real(self.cosine) and -1.0 <= self.cosine <= 1.0):
             raise ValueError(f"cosine threshold must be in [-1, 1], got {self.cosine!r}")
-        if not (isinstance(self.persistence, (int, float)) and 0.0 <= self.persistence <= 1.0):
+        if not (_real(self.persistence) and 0.0 <= self.persistence <= 1.0):
             raise ValueError(f"persistence threshold must be in [0, 1], got {self.persistence!r}")
         for name in ("ratio", "balanced_ratio"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and value >= 1.0):
+            if not (_real(value) and value >= 1.0):
                 raise ValueError(f"{name} threshold must be a number >= 1, got {value!r}")
-        if not (isinstance(self.skip, (int, float)) and 0.0 <= self.skip < 1.0):
+        if not (_real(self.skip) and 0.0 <= self.skip < 1.0):
             raise ValueError(f"skip must be a fraction in [0, 1), got {self.skip!r}")
 
     def classify(self, mean_cos: float, persistence: float, log_ratio: float) -> str:

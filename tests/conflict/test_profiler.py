@@ -75,6 +75,11 @@ def test_thresholds_are_configurable():
         RegimeThresholds(persistence=1.5)
     with pytest.raises(ValueError, match="ratio threshold"):
         RegimeThresholds(ratio=0.5)
+    with pytest.raises(ValueError, match="cosine threshold must be in \\[-1, 1\\], got True"):
+        RegimeThresholds(cosine=True)  # a bool is not a threshold
+    with pytest.raises(ValueError, match="balanced_ratio threshold"):
+        RegimeThresholds(balanced_ratio=np.True_)
+    assert RegimeThresholds(ratio=np.float32(4.0), skip=np.float64(0.25)).skip == 0.25
 
 
 def test_window_skips_the_start():
