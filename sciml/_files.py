@@ -1,4 +1,5 @@
-"""Atomic file writes shared by `sciml.data.save` and the benchmark reports.
+"""Files: atomic writes shared by `sciml.data.save`, the checkpoints and the benchmark
+reports, and reading a torch state file (`load_torch_state`).
 
 `atomic_write` hands out a temporary name beside the target, ``.<name>.<pid>-<hex>.tmp``;
 when the block succeeds the file is flushed to disk and moved onto the target in one
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import re
 import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 #: Temporary files of the old naming (``.<name>.<hex>.tmp``, no process id) are taken
 #: as abandoned once they have not changed for this many seconds.
@@ -107,3 +110,21 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def load_torch_state(path: Path, what: str) -> dict[str, Any]:
+    """The dict ``torch.save`` wrote to ``path``, read with ``weights_only=True`` (no code
+    runs) onto the CPU; a file that is damaged, truncated or of another format raises a
+    ValueError naming ``what`` was expected."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError, OSError) as err:
+        first = " ".join(str(err).split("\n")[0].split())[:200]
+        raise ValueError(
+            f"{str(path)!r} is not a readable {what} (torch.load: {type(err).__name__} {first})"
+        ) from err
+    if not isinstance(state, dict):
+        raise ValueError(f"{str(path)!r} is not a {what}: it holds a {type(state).__name__}")
+    return state

@@ -18,7 +18,6 @@ import contextlib
 import copy
 import dataclasses
 import math
-import pickle
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from torch.utils.data import Dataset, Subset, default_collate
 from tqdm.auto import tqdm
 
 from .._checks import check_int_field
-from .._files import atomic_write
+from .._files import atomic_write, load_torch_state
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 SCHEDULES = ("cosine", "constant")
@@ -414,11 +413,8 @@ class OperatorTrainer:
             torch.save(state, tmp)
 
     def _load(self, path: Path, schedule, generator) -> tuple[OperatorHistory, dict | None]:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError):
-            state = None
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        state = load_torch_state(path, "OperatorTrainer checkpoint")
+        if state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{str(path)!r} is not an OperatorTrainer checkpoint")
         mine, theirs = _config_dict(self.config), state["config"]
         changed = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}

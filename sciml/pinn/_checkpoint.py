@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .._files import atomic_write, load_torch_state
 
 FORMAT = "sciml.pinn.checkpoint"
 VERSION = 1
 
 
 def write_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write ``state`` to ``path`` via a temporary file and a rename.
-
-    A crash mid-write leaves the previous file intact.
-    """
+    """Write ``state`` to ``path`` atomically (`sciml._files.atomic_write`): a crash
+    mid-write leaves the previous file intact."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **state}, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
     return path
 
 
@@ -36,8 +28,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint file at {str(path)!r}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    state = load_torch_state(path, "sciml.pinn checkpoint")
+    if state.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not a sciml.pinn checkpoint")
     if state.get("version") != VERSION:
         raise ValueError(

@@ -515,6 +515,9 @@ class Trainer:
         }
 
     def _load_state(self, state: dict[str, Any]) -> None:
+        missing = [key for key in _STATE_KEYS if key not in state]
+        if missing:
+            raise ValueError(f"the checkpoint lacks {missing}: it is damaged or not a Trainer's")
         if list(state["losses"]) != list(self.problem.names):
             raise ValueError(
                 f"the checkpoint holds losses {state['losses']} but the problem has "
@@ -542,6 +545,21 @@ class Trainer:
         }
         self.history = History.from_dict(state["history"])
         self.step = step
+
+
+#: What `Trainer._state` writes into a checkpoint.
+_STATE_KEYS = (
+    "step",
+    "model",
+    "adam",
+    "lbfgs",
+    "generator",
+    "torch_rng",
+    "points",
+    "history",
+    "losses",
+    "dtype",
+)
 
 
 def _group_lrs(optimizer: torch.optim.Optimizer, config: TrainerConfig) -> list[float]:

@@ -140,9 +140,14 @@ def test_resume_refuses_a_different_config(tmp_path):
             pairs, checkpoint=path
         )
     (tmp_path / "other.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="other.pt' is not an OperatorTrainer checkpoint"):
+    with pytest.raises(ValueError, match="other.pt' is not a readable OperatorTrainer checkpoint"):
         OperatorTrainer(nn.Conv1d(1, 1, 1), OperatorTrainerConfig(epochs=1)).fit(
             pairs, checkpoint=tmp_path / "other.pt"
+        )
+    torch.save({"weights": torch.ones(2)}, tmp_path / "tensors.pt")
+    with pytest.raises(ValueError, match="tensors.pt' is not an OperatorTrainer checkpoint"):
+        OperatorTrainer(nn.Conv1d(1, 1, 1), OperatorTrainerConfig(epochs=1)).fit(
+            pairs, checkpoint=tmp_path / "tensors.pt"
         )
 
 

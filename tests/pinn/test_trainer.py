@@ -21,6 +21,7 @@ from sciml.pinn import (
     per_loss_gradients,
     ramp,
 )
+from sciml.pinn._trainer import _STATE_KEYS
 
 torch.set_num_threads(1)
 F64 = torch.float64
@@ -397,6 +398,33 @@ def test_save_checkpoint_and_resume_to_a_longer_run(tmp_path):
     with pytest.raises(ValueError, match="not a sciml.pinn checkpoint"):
         torch.save({"x": 1}, tmp_path / "other.pt")
         Trainer.resume(tmp_path / "other.pt", _mlp(), problem, _config(steps=9))
+
+
+def test_a_damaged_checkpoint_is_refused_in_one_line(tmp_path):
+    problem = _ode_problem()
+    trainer = Trainer(_mlp(), problem, _config(steps=4))
+    trainer.fit()
+    path = trainer.save_checkpoint(tmp_path / "state.pt")
+    state = torch.load(path, weights_only=True)
+    assert set(state) == {"format", "version", *_STATE_KEYS}
+    assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]  # no temporary left
+    content = path.read_bytes()
+    damaged = {
+        "text.pt": b"hello",
+        "empty.pt": b"",
+        "truncated.pt": content[: len(content) // 2],
+    }
+    for name, data in damaged.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=r"is not a readable sciml.pinn checkpoint \(torch"):
+            Trainer.resume(tmp_path / name, _mlp(), problem, _config(steps=9))
+    del state["history"]
+    torch.save(state, tmp_path / "partial.pt")
+    with pytest.raises(ValueError, match=r"the checkpoint lacks \['history'\]: it is damaged"):
+        Trainer.resume(tmp_path / "partial.pt", _mlp(), problem, _config(steps=9))
+    torch.save([1, 2], tmp_path / "list.pt")
+    with pytest.raises(ValueError, match="is not a sciml.pinn checkpoint: it holds a list"):
+        Trainer.resume(tmp_path / "list.pt", _mlp(), problem, _config(steps=9))
 
 
 # ----------------------------------------------------------------- divergence
