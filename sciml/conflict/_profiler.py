@@ -538,6 +538,8 @@ def profile_run_start(
     checkpoints) and the profiler."""
     steps = check_int("the profile's steps", steps, minimum=2)
     base = config or TrainerConfig(progress=False)
+    if not isinstance(base, TrainerConfig):
+        raise TypeError(f"config must be a TrainerConfig, got {type(base).__name__}")
     cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
     trainer = Trainer(model, problem, cfg)
     profiler = trainer.add_hook(ConflictProfiler(every=every, until=steps))

@@ -282,6 +282,7 @@ def _set_up(
     """`train`'s checks and construction, without training: the trainer (at
     ``start_step``), the model it trains (the adapters' wrapper for adapter methods) and
     the method's own hooks."""
+    _check_problem_and_config(problem, config)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     start_step = check_int("start_step", start_step, minimum=0, maximum=config.total_steps - 1)
@@ -328,7 +329,7 @@ def _set_up(
             method_hooks.append(PCGrad(seed=seed))
         elif method == "config":
             method_hooks.append(ConFIG())
-    for hook in [*method_hooks, *hooks]:
+    for hook in [*method_hooks, *_hook_tuple(hooks)]:
         trainer.add_hook(hook)
     trainer.step = start_step
     return trainer, model, method_hooks
@@ -405,7 +406,12 @@ def fit(
     True
     """
     config = config or TrainerConfig()
+    _check_problem_and_config(problem, config)
     check_names(problem.names, "fit")
+    if thresholds is not None and not isinstance(thresholds, RegimeThresholds):
+        raise TypeError(f"thresholds must be RegimeThresholds, got {type(thresholds).__name__}")
+    if not isinstance(restart, bool):
+        raise TypeError(f"restart must be True or False, got {restart!r}")
     passed_on = set(inspect.signature(train).parameters) - set(_SET_BY_FIT)
     unknown = sorted(set(options) - passed_on)
     if unknown:  # checked before the profiling run trains the model in place
@@ -458,10 +464,27 @@ def _materialized(options: dict[str, Any]) -> dict[str, Any]:
     iterator given for either is not used up by `_check_options`."""
     out = dict(options)
     if "hooks" in out:
-        out["hooks"] = tuple(out["hooks"])
+        out["hooks"] = _hook_tuple(out["hooks"])
     if out.get("layers") is not None and not isinstance(out["layers"], str):
         out["layers"] = tuple(out["layers"])
     return out
+
+
+def _check_problem_and_config(problem, config) -> None:
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a sciml.pinn.Problem, got {type(problem).__name__}")
+    if not isinstance(config, TrainerConfig):
+        raise TypeError(f"config must be a TrainerConfig, got {type(config).__name__}")
+
+
+def _hook_tuple(hooks) -> tuple[Any, ...]:
+    """``hooks`` as a tuple; a TypeError for one hook given bare or a non-iterable."""
+    if any(callable(getattr(hooks, m, None)) for m in ("on_step", "combine")):
+        raise TypeError("hooks must be a sequence of hooks; put a single hook in a list")
+    try:
+        return tuple(hooks)
+    except TypeError:
+        raise TypeError(f"hooks must be a sequence of hooks, got {hooks!r}") from None
 
 
 def _check_options(model, problem, config, methods, start_step, options) -> None:

@@ -209,8 +209,21 @@ class Loss:
         return points.to(dtype=dtype, device=device).detach().requires_grad_(True)
 
     def value(self, model: nn.Module, points: Tensor) -> Tensor:
-        """The scalar loss: mean square of ``fn(model, points)`` (or the 0-d value as is)."""
-        out = self.fn(model, points)
+        """The scalar loss: mean square of ``fn(model, points)`` (or the 0-d value as is).
+
+        A model that does not fit the points (say 3 inputs for 2-D points) fails with the
+        loss and the points' shape in the message (same exception type)."""
+        try:
+            out = self.fn(model, points)
+        except (RuntimeError, AttributeError, IndexError) as err:
+            if type(err) not in (RuntimeError, AttributeError, IndexError):
+                raise  # a subclass (e.g. TrainingDiverged) means what it says
+            first = str(err).split("\n")[0]
+            raise type(err)(
+                f"loss {self.name!r}: evaluating it on points of shape {tuple(points.shape)} "
+                f"failed: {first}; check that the model takes {points.shape[1]} inputs and has "
+                "the outputs (and, for inverse problems, the coefficients: make_model) it uses"
+            ) from err
         if not isinstance(out, Tensor):
             raise TypeError(
                 f"loss {self.name!r}: fn must return a Tensor, got {type(out).__name__}"

@@ -514,6 +514,32 @@ class Trainer:
             "dtype": str(self.dtype),
         }
 
+    def _check_structure(self, state: dict[str, Any]) -> None:
+        """Refuse a checkpoint whose model or parameter groups differ from this trainer's,
+        or whose parameters are not finite, before anything is loaded."""
+        mine, theirs = _shapes(self.model.state_dict()), _shapes(state["model"])
+        if mine != theirs:
+            differ = [
+                f"{k}: {theirs.get(k, 'absent')} in the checkpoint, {mine.get(k, 'absent')} here"
+                for k in sorted(set(mine) | set(theirs))
+                if mine.get(k) != theirs.get(k)
+            ]
+            raise ValueError(
+                f"the checkpoint's model differs from this one ({'; '.join(differ[:3])})"
+            )
+        groups = [g["name"] for g in self.optimizer.param_groups]
+        saved = [g.get("name") for g in state["adam"]["param_groups"]]
+        if saved != groups:
+            raise ValueError(
+                f"the checkpoint has parameter groups {saved}, this trainer {groups} "
+                "(param_groups and config.group_lrs must be as when it was written)"
+            )
+        bad = [
+            k for k, v in state["model"].items() if v.is_floating_point() and not v.isfinite().all()
+        ]
+        if bad:
+            raise ValueError(f"the checkpoint holds non-finite parameters in {bad}")
+
     def _load_state(self, state: dict[str, Any]) -> None:
         missing = [key for key in _STATE_KEYS if key not in state]
         if missing:
@@ -523,13 +549,11 @@ class Trainer:
                 f"the checkpoint holds losses {state['losses']} but the problem has "
                 f"{list(self.problem.names)}"
             )
-        if state["step"] > self.config.total_steps:
-            raise ValueError(
-                f"the checkpoint is at step {state['step']}, beyond config.total_steps="
-                f"{self.config.total_steps}"
-            )
+        step = check_int(
+            "the checkpoint's step", state["step"], minimum=0, maximum=self.config.total_steps
+        )
+        self._check_structure(state)
         # a state from inside the L-BFGS phase is in its dtype (load_state_dict would round)
-        step = int(state["step"])
         self._cast(self.config.phase_dtype("lbfgs" if step > self.config.steps else "adam"))
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["adam"])
@@ -560,6 +584,10 @@ _STATE_KEYS = (
     "losses",
     "dtype",
 )
+
+
+def _shapes(tensors: Mapping[str, Any]) -> dict[str, tuple[int, ...] | None]:
+    return {k: tuple(v.shape) if isinstance(v, Tensor) else None for k, v in tensors.items()}
 
 
 def _group_lrs(optimizer: torch.optim.Optimizer, config: TrainerConfig) -> list[float]:

@@ -19,6 +19,7 @@ from sciml.conflict import (
     RegimeThresholds,
     ReLoBRaLo,
     fit,
+    profile,
     recommend,
     train,
 )
@@ -223,6 +224,10 @@ def test_fit_refuses_unknown_options_and_interventions_before_training_the_model
             "seed must be an integer",
             {"seed": None, "restart": True, "interventions": vanilla_only},
         ),
+        (TypeError, "thresholds must be RegimeThresholds, got dict", {"thresholds": {}}),
+        (TypeError, "restart must be True or False, got 'no'", {"restart": "no"}),
+        (TypeError, "hooks must be a sequence of hooks, got None", {"hooks": None}),
+        (TypeError, "put a single hook in a list", {"hooks": _StepLog()}),
     ]:
         with monkeypatch.context() as patch, pytest.raises(error, match=match):
             patch.setattr(recommend_module, "profile_run_start", _no_profile)
@@ -270,6 +275,17 @@ def test_train_and_its_set_up_take_the_same_arguments():
     from sciml.conflict._recommend import _set_up
 
     assert list(inspect.signature(train).parameters) == list(inspect.signature(_set_up).parameters)
+
+
+def test_problem_and_config_are_checked_first():
+    p = small()
+    for call in (train, fit):
+        with pytest.raises(TypeError, match="config must be a TrainerConfig, got dict"):
+            call(make_model(p), p, {"steps": 4})
+        with pytest.raises(TypeError, match="problem must be a sciml.pinn.Problem, got NoneType"):
+            call(make_model(p), None, TrainerConfig(steps=4))
+    with pytest.raises(TypeError, match="config must be a TrainerConfig, got dict"):
+        profile(make_model(p), p, {"steps": 4})
 
 
 def test_train_takes_integer_seeds_only():

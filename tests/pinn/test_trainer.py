@@ -422,6 +422,24 @@ def test_a_damaged_checkpoint_is_refused_in_one_line(tmp_path):
     torch.save(state, tmp_path / "partial.pt")
     with pytest.raises(ValueError, match=r"the checkpoint lacks \['history'\]: it is damaged"):
         Trainer.resume(tmp_path / "partial.pt", _mlp(), problem, _config(steps=9))
+    # a checkpoint of another structure is refused before anything is loaded
+    model = _mlp()
+    before = [t.clone() for t in model.parameters()]
+    wider = nn.Sequential(nn.Linear(1, 8), nn.Tanh(), nn.Linear(8, 1))
+    path = trainer.save_checkpoint(tmp_path / "state.pt")
+    for other, config, match in [
+        (wider, _config(steps=9), r"model differs from this one \(0.bias: \(16,\) in the"),
+        (model, _config(steps=9, group_lrs={"0": 0.1}), r"parameter groups \['default'\], this"),
+        (model, _config(steps=3), r"checkpoint's step must be an integer in \[0, 3\], got 4"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            Trainer.resume(path, other, problem, config)
+        assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    state = torch.load(path, weights_only=True)
+    state["model"]["0.weight"][0, 0] = math.nan
+    torch.save(state, tmp_path / "nan.pt")
+    with pytest.raises(ValueError, match=r"non-finite parameters in \['0.weight'\]"):
+        Trainer.resume(tmp_path / "nan.pt", _mlp(), problem, _config(steps=9))
     torch.save([1, 2], tmp_path / "list.pt")
     with pytest.raises(ValueError, match="is not a sciml.pinn checkpoint: it holds a list"):
         Trainer.resume(tmp_path / "list.pt", _mlp(), problem, _config(steps=9))
@@ -818,3 +836,11 @@ def test_ramp_steps_are_integers():
         ramp(0.0, 1.0, True, 5)
     with pytest.raises(ValueError, match="begin_step <= end_step"):
         ramp(0.0, 1.0, 5, 2)
+
+
+def test_a_model_that_does_not_fit_the_points_is_named_with_its_loss():
+    wide = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    with pytest.raises(RuntimeError, match=r"loss 'residual': evaluating it on points of shape "):
+        Trainer(wide, _ode_problem(), _config(steps=2)).fit()
+    with pytest.raises(RuntimeError, match="check that the model takes 1 inputs"):
+        Trainer(wide, _ode_problem(), _config(steps=2)).fit()
