@@ -169,7 +169,7 @@ class PerLossAdapters(nn.Module):
         self.rank, self.alpha, self.wiring, self.inference = rank, float(alpha), wiring, inference
         self.layer_names = tuple(n for n, _ in chosen)
         ref = next(iter(trunk.parameters()), None)
-        generator = None if seed is None else torch.Generator().manual_seed(seed)
+        generator = None if seed is None else torch.Generator().manual_seed(check_int("seed", seed))
         self.adapters = nn.ModuleList(
             nn.ModuleList(
                 LowRank(m.in_features, m.out_features, rank, generator) for _, m in chosen

@@ -154,7 +154,7 @@ class ReLoBRaLo(ReweightingRule):
         if not (isinstance(temperature, (int, float)) and temperature > 0):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         self.temperature = float(temperature)
-        self.seed = seed
+        self.seed = check_int("seed", seed)
 
     def reset(self, names):
         super().reset(names)

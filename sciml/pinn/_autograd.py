@@ -124,12 +124,16 @@ def laplacian(u: Tensor, x: Tensor, dims: tuple[int, ...] | None = None) -> Tens
     [20.0]
     """
     _check_pair(u, x)
+    if isinstance(dims, int):
+        raise TypeError(f"dims must be a sequence of input dimensions, e.g. ({dims},), got {dims}")
     dims = tuple(range(x.shape[1])) if dims is None else tuple(dims)
     if not dims:
         raise ValueError("dims must name at least one input dimension, got none")
     dims = tuple(
         check_int(f"dims[{i}]", d, minimum=0, maximum=x.shape[1] - 1) for i, d in enumerate(dims)
     )
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"dims must name each input dimension once, got {dims}")
     g = _d(u, x)
     total = torch.zeros_like(u)
     for d in dims:

@@ -58,7 +58,8 @@ def ramp(start: float, end: float, begin_step: int, end_step: int) -> Ramp:
 
 
 def _positive_float(name: str, value) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
@@ -195,6 +196,12 @@ class TrainerConfig:
         check_int_field(self, "warmup_steps", minimum=0)
         if self.resample_every is not None:
             check_int_field(self, "resample_every", minimum=0)
+        for field_name in ("group_lrs", "weights"):
+            if not isinstance(getattr(self, field_name), Mapping):
+                raise TypeError(
+                    f"{field_name} must be a mapping from name to value, got "
+                    f"{getattr(self, field_name)!r}"
+                )
         for name, value in self.group_lrs.items():
             _positive_float(f"group_lrs[{name!r}]", value)
         object.__setattr__(self, "group_lrs", MappingProxyType(dict(self.group_lrs)))

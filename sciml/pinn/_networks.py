@@ -7,6 +7,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .._checks import check_int
+
 
 class FourierFeatures(nn.Module):
     """``x -> [cos(2 pi x B^T), sin(2 pi x B^T)]`` with a fixed Gaussian ``B``.
@@ -164,10 +166,11 @@ def mlp(
     >>> mlp(2, 1, width=8, depth=2, fourier_features=4, factorized=True)(torch.zeros(5, 2)).shape
     torch.Size([5, 1])
     """
-    if depth < 1 or width < 1:
-        raise ValueError(f"need depth >= 1 and width >= 1, got depth={depth}, width={width}")
-    if fourier_features < 0:
-        raise ValueError(f"fourier_features must be >= 0, got {fourier_features}")
+    n_inputs = check_int("n_inputs", n_inputs, minimum=1)
+    n_outputs = check_int("n_outputs", n_outputs, minimum=1)
+    width = check_int("width", width, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
+    fourier_features = check_int("fourier_features", fourier_features, minimum=0)
     if init not in ("torch", "xavier"):
         raise ValueError(f"init must be 'torch' or 'xavier', got {init!r}")
     layers: list[nn.Module] = []

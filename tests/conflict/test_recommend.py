@@ -288,6 +288,20 @@ def test_problem_and_config_are_checked_first():
         profile(make_model(p), p, {"steps": 4})
 
 
+def test_rules_adapters_configs_and_models_refuse_bad_arguments():
+    p = small()
+    with pytest.raises(ValueError, match="seed must be an integer, got 'a'"):
+        ReLoBRaLo(seed="a")
+    with pytest.raises(ValueError, match="seed must be an integer, got 'x'"):
+        PerLossAdapters(make_model(p), p, seed="x")
+    with pytest.raises(TypeError, match="group_lrs must be a mapping from name to value, got None"):
+        TrainerConfig(group_lrs=None)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got True"):
+        TrainerConfig(lr=True)
+    with pytest.raises(TypeError, match="make_model needs a Problem"):
+        make_model("heat")
+
+
 def test_train_takes_integer_seeds_only():
     # one meaning for every method: PCGrad's shuffling and the adapters' initialisation
     # are seeded, never drawn from the global RNG (fit sets up its candidates on copies)

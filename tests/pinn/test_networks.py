@@ -45,6 +45,16 @@ def test_mlp_options():
         mlp(2, init="he")
     with pytest.raises(ValueError, match="fourier_features"):
         mlp(2, fourier_features=-1)
+    for kwargs, match in [
+        ({"width": 8.0}, "width must be an integer >= 1, got 8.0"),
+        ({"depth": "3"}, "depth must be an integer >= 1, got '3'"),
+        ({"n_outputs": 0}, "n_outputs must be an integer >= 1, got 0"),
+        ({"fourier_features": 2.5}, "fourier_features must be an integer >= 0, got 2.5"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            mlp(2, **kwargs)
+    with pytest.raises(ValueError, match="n_inputs must be an integer >= 1, got 0"):
+        mlp(0)
 
 
 def test_random_weight_factorisation_keeps_the_function_at_initialisation():

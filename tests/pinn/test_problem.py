@@ -84,6 +84,10 @@ def test_derivative_helpers_reject_bad_input():
         laplacian(x[:, 0] ** 2, x, dims=[True])
     with pytest.raises(ValueError, match="at least one input dimension"):
         laplacian(x[:, 0] ** 2, x, dims=())
+    with pytest.raises(ValueError, match=r"each input dimension once, got \(0, 0\)"):
+        laplacian(x[:, 0] ** 2, x, dims=(0, 0))  # would count u_xx twice
+    with pytest.raises(TypeError, match=r"a sequence of input dimensions, e.g. \(1,\), got 1"):
+        laplacian(x[:, 0] ** 2, x, dims=1)
     torch.testing.assert_close(laplacian(x[:, 0] ** 2, x, dims=[np.int64(0)]), 2 + 0 * x[:, 0])
 
 

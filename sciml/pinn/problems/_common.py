@@ -233,6 +233,10 @@ def make_model(
     >>> make_model(heat(), width=8, depth=1)(torch.zeros(3, 2)).shape
     torch.Size([3, 1])
     """
+    if not isinstance(problem, Problem):
+        raise TypeError(
+            f"make_model needs a Problem (e.g. get_problem('heat')), got {type(problem).__name__}"
+        )
     domain = problem.domain
     if "n_inputs" not in domain:
         raise ValueError(f"problem {problem.name!r} has no 'n_inputs' in its domain metadata")
