@@ -204,8 +204,8 @@ class ConflictProfile:
                 "ConflictProfile: steps must be a non-empty 1-D sequence of step numbers, got "
                 f"shape {steps.shape}"
             )
-        if not (np.all(steps >= 0) and np.all(steps == np.round(steps))):
-            raise ValueError("ConflictProfile: steps must be integers >= 0")
+        if not (np.all(steps >= 0) and np.all(steps < 2**53) and np.all(steps == np.round(steps))):
+            raise ValueError("ConflictProfile: steps must be integers in [0, 2**53)")
         steps = steps.astype(int)
         k = len(self.names)
         cos = _numbers("cosines", self.cosines, (len(steps), k * (k - 1) // 2), "loss pairs")

@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 import torch
 
-from .._checks import check_int_field
+from .._checks import check_int, check_int_field
 
 WeightSchedule = Callable[[int], float]
 
@@ -275,6 +275,7 @@ class TrainerConfig:
         >>> cfg.warmup_steps, cfg.lr_decay_steps, round(cfg.lr_factor(3999), 3)
         (80, 100, 0.016)
         """
+        steps = check_int("steps", steps, minimum=0)  # before the arithmetic below
         options = {
             "steps": steps,
             "lbfgs_steps": lbfgs_steps,
@@ -336,6 +337,7 @@ class TrainerConfig:
         >>> TrainerConfig(lr_schedule="exponential", lr_decay=0.5, lr_decay_steps=10).lr_factor(20)
         0.25
         """
+        step = check_int("step", step, minimum=0)
         if step < self.warmup_steps:
             return (step + 1) / self.warmup_steps
         k = step - self.warmup_steps

@@ -685,6 +685,10 @@ def test_recipe_defaults():
     assert cfg.lr_factor(9999) == pytest.approx(0.9 ** (9799 / 250))
     assert (cfg.lbfgs_iterations, cfg.lbfgs_points_scale) == (10, 2.5)
     assert TrainerConfig.recipe(steps=100, lr=5e-4).lr == 5e-4
+    with pytest.raises(ValueError, match="steps must be an integer >= 0, got None"):
+        TrainerConfig.recipe(steps=None)
+    with pytest.raises(ValueError, match="step must be an integer >= 0, got -5"):
+        cfg.lr_factor(-5)
 
 
 def test_lbfgs_minimises_a_convex_quadratic_exactly():
