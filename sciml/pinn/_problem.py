@@ -59,7 +59,7 @@ class _Misfit:
     def __call__(self, model: nn.Module, points: Tensor) -> Tensor:
         out = model(points)
         values = self.values.to(dtype=out.dtype, device=out.device)
-        if out.numel() != values.numel():
+        if out.ndim == 0 or out.shape[0] != points.shape[0] or out.numel() != values.numel():
             raise ValueError(
                 f"the model returned {tuple(out.shape)} for {points.shape[0]} points, "
                 f"which does not match the data values of shape {tuple(values.shape)}"

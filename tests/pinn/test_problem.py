@@ -223,6 +223,13 @@ def test_data_loss_rejects_non_finite_or_mismatched_data():
         Loss.data("d", x, torch.tensor([0.0, 1.0, float("nan"), 0.0, 0.0]))
     with pytest.raises(ValueError, match="5 data points but 4"):
         Loss.data("d", x, torch.zeros(4))
+    # a model whose output is transposed has the right element count, not the right rows
+    pts, values = torch.rand(4, 1), torch.rand(4, 2)
+    data = Loss.data("d", pts, values)
+    with pytest.raises(ValueError, match=r"returned \(2, 4\) for 4 points"):
+        data.value(lambda p: values.T, pts)
+    assert data.value(lambda p: values, pts).item() == 0.0
+    assert Loss.data("d", pts, values[:, 0]).value(lambda p: values[:, :1], pts).item() == 0.0
 
 
 def test_sampler_returning_non_finite_points_is_a_clear_error():
