@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from sciml._checks import check_int
 from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
+from sciml.pinn._trainer import check_problem_and_config
 
 from ._checks import check_gradients, check_losses, check_names, weighted
 
@@ -538,8 +539,7 @@ def profile_run_start(
     checkpoints) and the profiler."""
     steps = check_int("the profile's steps", steps, minimum=2)
     base = config or TrainerConfig(progress=False)
-    if not isinstance(base, TrainerConfig):
-        raise TypeError(f"config must be a TrainerConfig, got {type(base).__name__}")
+    check_problem_and_config(problem, base)
     cfg = replace(base, steps=max(base.steps, steps), checkpoint_path=None, checkpoint_every=0)
     trainer = Trainer(model, problem, cfg)
     profiler = trainer.add_hook(ConflictProfiler(every=every, until=steps))

@@ -14,6 +14,7 @@ from torch import nn
 
 from sciml._checks import check_int
 from sciml.pinn import History, Problem, Trainer, TrainerConfig
+from sciml.pinn._trainer import check_problem_and_config
 
 from ._adapters import AdapterRouting, PerLossAdapters
 from ._checks import check_names
@@ -282,7 +283,7 @@ def _set_up(
     """`train`'s checks and construction, without training: the trainer (at
     ``start_step``), the model it trains (the adapters' wrapper for adapter methods) and
     the method's own hooks."""
-    _check_problem_and_config(problem, config)
+    check_problem_and_config(problem, config)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     start_step = check_int("start_step", start_step, minimum=0, maximum=config.total_steps - 1)
@@ -406,7 +407,7 @@ def fit(
     True
     """
     config = config or TrainerConfig()
-    _check_problem_and_config(problem, config)
+    check_problem_and_config(problem, config)
     check_names(problem.names, "fit")
     if thresholds is not None and not isinstance(thresholds, RegimeThresholds):
         raise TypeError(f"thresholds must be RegimeThresholds, got {type(thresholds).__name__}")
@@ -468,13 +469,6 @@ def _materialized(options: dict[str, Any]) -> dict[str, Any]:
     if out.get("layers") is not None and not isinstance(out["layers"], str):
         out["layers"] = tuple(out["layers"])
     return out
-
-
-def _check_problem_and_config(problem, config) -> None:
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a sciml.pinn.Problem, got {type(problem).__name__}")
-    if not isinstance(config, TrainerConfig):
-        raise TypeError(f"config must be a TrainerConfig, got {type(config).__name__}")
 
 
 def _hook_tuple(hooks) -> tuple[Any, ...]:

@@ -172,11 +172,8 @@ class Trainer:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be a sciml.pinn.Problem, got {type(problem).__name__}")
         config = TrainerConfig() if config is None else config
-        if not isinstance(config, TrainerConfig):
-            raise TypeError(f"config must be a TrainerConfig, got {type(config).__name__}")
+        check_problem_and_config(problem, config)
         stray = sorted(set(config.weights) - set(problem.names))
         if stray:
             raise ValueError(
@@ -569,6 +566,14 @@ class Trainer:
         }
         self.history = History.from_dict(state["history"])
         self.step = step
+
+
+def check_problem_and_config(problem: Problem, config: TrainerConfig) -> None:
+    """TypeError unless ``problem`` is a `Problem` and ``config`` a `TrainerConfig`."""
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a sciml.pinn.Problem, got {type(problem).__name__}")
+    if not isinstance(config, TrainerConfig):
+        raise TypeError(f"config must be a TrainerConfig, got {type(config).__name__}")
 
 
 #: What `Trainer._state` writes into a checkpoint.
