@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 
@@ -46,3 +47,36 @@ def check_int_field(
     ``name`` (default ``field``) leads the error message."""
     value = check_int(name or field, getattr(instance, field), minimum=minimum, maximum=maximum)
     object.__setattr__(instance, field, value)
+
+
+def check_positive(**values) -> None:
+    """Raise a ValueError naming the first value that is not a finite real number > 0.
+
+    >>> check_positive(nu=0.1, c=-2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: c must be a finite number > 0, got -2.0
+    """
+    for name, value in values.items():
+        if not _finite_real(value) or value <= 0:
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def check_real(minimum: float | None = None, **values) -> None:
+    """Raise a ValueError naming the first value that is not a finite real number (or is
+    below ``minimum``); bools and strings are not numbers here.
+
+    >>> check_real(0.0, noise=float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: noise must be a finite number >= 0, got nan
+    """
+    for name, value in values.items():
+        if not _finite_real(value) or (minimum is not None and value < minimum):
+            bound = "" if minimum is None else f" >= {minimum:g}"
+            raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")
+
+
+def _finite_real(value) -> bool:
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return real and math.isfinite(value)

@@ -40,8 +40,15 @@ def check_losses(losses: Mapping[str, Tensor], what: str) -> None:
 
 
 def check_gradients(grads: Mapping[str, Tensor], what: str) -> None:
-    """Flat, equally long, finite gradient vectors; at least two. Errors name the loss."""
+    """Flat, equally long, finite gradient vectors of one floating dtype; at least two.
+    Errors name the loss."""
     check_names(list(grads), what)
+    for name, g in grads.items():
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{what}: the gradient of loss {name!r} must be a Tensor, got {g!r}")
+    dtypes = {name: g.dtype for name, g in grads.items()}
+    if len(set(dtypes.values())) != 1 or not next(iter(grads.values())).is_floating_point():
+        raise ValueError(f"{what}: gradients must be of one floating dtype, got {dtypes}")
     sizes = {name: tuple(g.shape) for name, g in grads.items()}
     if any(len(s) != 1 for s in sizes.values()) or len(set(sizes.values())) != 1:
         raise ValueError(f"{what}: gradients must be flat vectors of one length, got {sizes}")
@@ -53,6 +60,24 @@ def check_gradients(grads: Mapping[str, Tensor], what: str) -> None:
 def weighted(trainer, losses: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """``{name: trainer.weights[name] * loss}`` (the losses the optimiser sees)."""
     return {n: trainer.weights.get(n, 1.0) * v for n, v in losses.items()}
+
+
+def hook_params(own: list | None, trainer, what: str) -> list:
+    """The parameters a hook works on: ``own`` (checked to be the trainer's, or its
+    gradients would stay zero and the hook would silently do nothing) or, when None,
+    all of ``trainer.parameters``."""
+    if own is None:
+        return trainer.parameters
+    if not own:
+        raise ValueError(f"{what}: params is empty; give None for all the trainer's parameters")
+    mine = {id(p) for p in trainer.parameters}
+    foreign = [i for i, p in enumerate(own) if id(p) not in mine]
+    if foreign:
+        raise ValueError(
+            f"{what}: params entries {foreign} are not parameters of the trainer's model; "
+            "give a subset of list(model.parameters()) or None"
+        )
+    return own
 
 
 def set_flat_grad(params: Iterable[torch.nn.Parameter], flat: Tensor) -> None:

@@ -17,7 +17,7 @@ from sciml._checks import check_int
 from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
 from sciml.pinn._trainer import check_problem_and_config
 
-from ._checks import check_gradients, check_losses, check_names, weighted
+from ._checks import check_gradients, check_losses, check_names, hook_params, weighted
 
 REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmark tables
 #: The profile length (Adam steps from initialisation) `RegimeThresholds` were set and
@@ -466,7 +466,7 @@ class ConflictProfiler:
         if step % self.every or (self.until is not None and step >= self.until):
             return
         check_losses(losses, "ConflictProfiler")
-        params = trainer.parameters if self.params is None else self.params
+        params = hook_params(self.params, trainer, "ConflictProfiler")
         self.record(step, per_loss_gradients(params, weighted(trainer, losses)))
 
     def record(self, step: int, grads: Mapping[str, Tensor]) -> None:

@@ -215,15 +215,16 @@ def train(
     Main arguments: ``model``, ``problem``, ``config`` (a `TrainerConfig`) and
     ``method``, one of `METHODS`.
 
-    Other arguments: ``rule`` for the reweighting methods (default
-    ``LearningRateAnnealing("sqrt")``); ``rank``, ``alpha``, ``layers``, ``wiring``,
-    ``inference`` and ``adapter_lr`` (default ``ADAPTER_LR_FACTOR * config.lr``) for the
-    adapter methods, see `PerLossAdapters`; ``seed`` (an integer, whatever the method) for
-    PCGrad's shuffling and the adapters' random initialisation; ``start_step`` to continue a run of
-    ``config.total_steps`` steps from that step (learning-rate and weight
-    schedules and resampling go on from it; the optimiser state starts fresh); ``hooks``,
-    more training hooks (e.g. a logger), added after the method's own (a ``combine`` of
-    theirs is used only on steps where the method's returns None).
+    Other arguments: ``rule`` for the reweighting methods only (default
+    ``LearningRateAnnealing("sqrt")``; refused for the others, which would not use it);
+    ``rank``, ``alpha``, ``layers``, ``wiring``, ``inference`` and ``adapter_lr`` (default
+    ``ADAPTER_LR_FACTOR * config.lr``) for the adapter methods, see `PerLossAdapters`;
+    ``seed`` (an integer, whatever the method) for PCGrad's shuffling and the adapters'
+    random initialisation; ``start_step`` to continue a run of ``config.total_steps`` steps
+    from that step (learning-rate and weight schedules and resampling go on from it; the
+    optimiser state starts fresh); ``hooks``, more training hooks (e.g. a logger), added
+    after the method's own (a ``combine`` of theirs is used only on steps where the method's
+    returns None).
 
     An L-BFGS phase (``config.lbfgs_steps``) follows the method's Adam phase as plain
     L-BFGS on the weighted sum of the losses, the same for every method; reweighting
@@ -290,6 +291,10 @@ def _set_up(
     seed = check_int("seed", seed)
     if method != "vanilla":
         check_names(problem.names, f"method {method!r}")
+    if "reweighting" not in method and rule is not None:
+        raise ValueError(
+            f"rule is for the reweighting methods; method {method!r} would not use {rule!r}"
+        )
     if "reweighting" in method:
         rule = rule if rule is not None else LearningRateAnnealing("sqrt")
         if not isinstance(rule, ReweightingRule):
@@ -390,7 +395,8 @@ def fit(
     ``options`` and ``interventions`` are checked before the profile trains the model
     in place: every method the table can choose is set up with ``options`` on a copy
     of the model, so a bad value raises `train`'s error without costing the profile (a
-    model that cannot be deep-copied is checked when it is trained).
+    model that cannot be deep-copied is checked when it is trained). A ``rule`` goes
+    only to a reweighting choice (`train` refuses one for the other methods).
 
     Returns
     -------
@@ -455,9 +461,17 @@ def fit(
         config,
         method=choice.method,
         start_step=start_step,
-        **options,
+        **_options_for(choice.method, options),
     )
     return FitResult(prof, choice, result, profile_history)
+
+
+def _options_for(method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without ``rule`` unless ``method`` reweights (`train` refuses a rule
+    it would not use; `fit`'s ``rule`` is for whichever reweighting method it chooses)."""
+    if "reweighting" in method:
+        return options
+    return {k: v for k, v in options.items() if k != "rule"}
 
 
 def _materialized(options: dict[str, Any]) -> dict[str, Any]:
@@ -493,7 +507,7 @@ def _check_options(model, problem, config, methods, start_step, options) -> None
     except RuntimeError:  # e.g. non-leaf tensors held as attributes
         return
     for method in sorted(methods):
-        given = options
+        given = _options_for(method, options)
         if method == "vanilla" and start_step > 0:
             given = {k: v for k, v in options.items() if k == "hooks"}
         arguments = inspect.signature(train).bind(

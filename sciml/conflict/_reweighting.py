@@ -18,7 +18,7 @@ from torch import Tensor
 from sciml._checks import check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
 
-from ._checks import check_losses, check_names, set_flat_grad, weighted
+from ._checks import check_losses, check_names, hook_params, set_flat_grad, weighted
 
 
 def _fraction(name: str, value: float, *, closed: bool = True) -> float:
@@ -268,6 +268,11 @@ class Reweighting:
         if not self.history:
             self.rule.reset(list(losses))
             self.history = {n: [] for n in losses}
+        elif list(self.history) != list(losses):
+            raise ValueError(
+                f"Reweighting: this hook weighted losses {list(self.history)} and now gets "
+                f"{list(losses)}; use a new Reweighting (and rule) for each problem"
+            )
         values = {n: float(v.detach()) for n, v in losses.items()}
         lam = self.rule.update(step, values, grads)
         for n, v in lam.items():
@@ -313,7 +318,7 @@ class Reweighting:
         check_losses(losses, "Reweighting")
         wl = weighted(trainer, losses)
         if self.rule.due(step) and self.rule.needs_gradients:
-            params = trainer.parameters if self.params is None else self.params
+            params = hook_params(self.params, trainer, "Reweighting")
             grads = per_loss_gradients(params, wl)
             lam = self.lambdas(trainer, step, wl, grads)
             flat = sum(lam[n] * g for n, g in grads.items())

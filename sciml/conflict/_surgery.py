@@ -10,7 +10,7 @@ from torch import Tensor
 from sciml._checks import check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
 
-from ._checks import check_gradients, check_losses, set_flat_grad, weighted
+from ._checks import check_gradients, check_losses, hook_params, set_flat_grad, weighted
 
 
 def _as_dict(grads) -> dict[str, Tensor]:
@@ -100,7 +100,7 @@ class _Surgery:
 
     def combine(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]):
         check_losses(losses, type(self).__name__)
-        params = trainer.parameters if self.params is None else self.params
+        params = hook_params(self.params, trainer, type(self).__name__)
         grads = per_loss_gradients(params, weighted(trainer, losses))
         set_flat_grad(params, self.combine_gradients(grads))
         return GRADIENTS_SET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from types import MappingProxyType
 
 import torch
 
-from .._checks import check_int, check_int_field
+from .._checks import check_int, check_int_field, check_positive
 
 WeightSchedule = Callable[[int], float]
 
@@ -57,10 +58,24 @@ def ramp(start: float, end: float, begin_step: int, end_step: int) -> Ramp:
     return Ramp(start, end, begin_step, end_step)
 
 
-def _positive_float(name: str, value) -> None:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+def _check_checkpoint_path(path) -> None:
+    """Refuse a checkpoint path that cannot take a file, before any training is spent."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise TypeError(f"checkpoint_path must be a file path (str or Path), got {path!r}")
+    file = Path(str(path).replace("{step}", "0"))
+    if file.is_dir():
+        raise ValueError(
+            f"checkpoint_path {str(path)!r} is a directory; give a file in it, "
+            f"e.g. {str(Path(path) / 'model-{step}.pt')!r}"
+        )
+    for parent in file.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(
+                    f"checkpoint_path {str(path)!r} cannot be written: {str(parent)!r} "
+                    "is a file, not a directory"
+                )
+            break
 
 
 #: Learning-rate schedules of the Adam phase (see `TrainerConfig.lr_factor`).
@@ -180,12 +195,12 @@ class TrainerConfig:
         check_int_field(self, "lbfgs_steps", minimum=0)
         if self.steps + self.lbfgs_steps == 0:
             raise ValueError("steps + lbfgs_steps must be >= 1, got 0 steps in total")
-        _positive_float("lr", self.lr)
-        _positive_float("lbfgs_lr", self.lbfgs_lr)
+        check_positive(lr=self.lr)
+        check_positive(lbfgs_lr=self.lbfgs_lr)
         check_int_field(self, "lbfgs_iterations", minimum=1)
         for name in ("lbfgs_tolerance_grad", "lbfgs_tolerance_change", "lbfgs_points_scale"):
             if getattr(self, name) is not None:
-                _positive_float(name, getattr(self, name))
+                check_positive(**{name: getattr(self, name)})
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
@@ -203,10 +218,10 @@ class TrainerConfig:
                     f"{getattr(self, field_name)!r}"
                 )
         for name, value in self.group_lrs.items():
-            _positive_float(f"group_lrs[{name!r}]", value)
+            check_positive(**{f"group_lrs[{name!r}]": value})
         object.__setattr__(self, "group_lrs", MappingProxyType(dict(self.group_lrs)))
         if self.clip_norm is not None:
-            _positive_float("clip_norm", self.clip_norm)
+            check_positive(clip_norm=self.clip_norm)
         for name, value in self.weights.items():
             if not callable(value) and (
                 not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0
@@ -232,11 +247,15 @@ class TrainerConfig:
             raise ValueError(
                 f"device must be 'cpu', 'cuda[:i]' or 'auto', got {self.device!r}"
             ) from None
+        if device.type not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'auto', got {self.device!r}")
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device {self.device!r} was asked for but CUDA is not available")
         object.__setattr__(self, "device", device)
         check_int_field(self, "seed", minimum=0)
         check_int_field(self, "checkpoint_every", minimum=0)
+        if self.checkpoint_path is not None:
+            _check_checkpoint_path(self.checkpoint_path)
         if self.checkpoint_every and self.checkpoint_path is None:
             raise ValueError(
                 f"checkpoint_every={self.checkpoint_every} needs a checkpoint_path to write to"

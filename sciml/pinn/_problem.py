@@ -228,6 +228,17 @@ class Loss:
             raise TypeError(
                 f"loss {self.name!r}: fn must return a Tensor, got {type(out).__name__}"
             )
+        if not out.is_floating_point():
+            hint = "; return torch.view_as_real(r) for a complex residual r" * out.is_complex()
+            raise TypeError(
+                f"loss {self.name!r}: fn must return a real floating-point tensor, got dtype "
+                f"{out.dtype}{hint}"
+            )
+        if out.numel() == 0:
+            raise ValueError(
+                f"loss {self.name!r}: fn returned an empty tensor (shape {tuple(out.shape)}) "
+                f"on points of shape {tuple(points.shape)}"
+            )
         return out if out.ndim == 0 else out.square().mean()
 
 

@@ -4,6 +4,7 @@ checkpoints."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,9 +102,50 @@ class History:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
-        """Inverse of `to_dict`."""
-        shallow = cls(**{k: data[k] for k in cls.__dataclass_fields__})
-        return cls(**shallow.to_dict())  # deep copies of the lists
+        """Inverse of `to_dict`; a ValueError names the first entry that does not fit
+        (a missing or unknown key, a list of another length, a non-number, a phase other
+        than ``"adam"``/``"lbfgs"``)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"History.from_dict needs a mapping, got {type(data).__name__}")
+        fields = set(cls.__dataclass_fields__)
+        if set(data) != fields:
+            raise ValueError(
+                f"History.from_dict: missing {sorted(fields - set(data))}, "
+                f"unknown {sorted(set(data) - fields)}"
+            )
+        n = _checked_list("step", data["step"], "int")
+        _checked_list("phase", data["phase"], "str", n)
+        if set(data["phase"]) - {"adam", "lbfgs"}:
+            phases = sorted(set(data["phase"]))
+            raise ValueError(f"History.from_dict: phases must be 'adam' or 'lbfgs', got {phases}")
+        _checked_list("total", data["total"], "number", n)
+        for key in ("losses", "weights", "lr"):
+            if not isinstance(data[key], Mapping):
+                raise ValueError(f"History.from_dict: {key} must be a mapping of lists")
+            for name, values in data[key].items():
+                _checked_list(f"{key}[{name!r}]", values, "number", n)
+        m = _checked_list("error_step", data["error_step"], "int")
+        _checked_list("error", data["error"], "number", m)
+        return cls(**cls(**{k: data[k] for k in fields}).to_dict())  # deep copies
+
+
+def _checked_list(name: str, values, kind: str, length: int | None = None) -> int:
+    """``len(values)`` after checking it is a list of ``kind`` (``"int"``, ``"number"``
+    or ``"str"``; bools are neither) with ``length`` entries; a ValueError otherwise."""
+    numeric = numbers.Integral if kind == "int" else numbers.Real
+    fits = (
+        (lambda v: isinstance(v, str))
+        if kind == "str"
+        else (lambda v: isinstance(v, numeric) and not isinstance(v, bool))
+    )
+    if not isinstance(values, (list, tuple)) or not all(fits(v) for v in values):
+        raise ValueError(f"History.from_dict: {name} must be a list of {kind}s")
+    if length is not None and len(values) != length:
+        against = "error_step" if name == "error" else "step"
+        raise ValueError(
+            f"History.from_dict: {name} has {len(values)} entries, {against} has {length}"
+        )
+    return len(values)
 
 
 class Trainer:

@@ -114,3 +114,38 @@ def test_lbfgs_resumed_inside_its_phase_keeps_the_multipliers(tmp_path):
     at_hand_over.add_hook(Reweighting(ReLoBRaLo()))
     with pytest.warns(UserWarning, match="without the Adam phase's multipliers"):
         at_hand_over.fit()
+
+
+def test_hooks_refuse_foreign_parameters_and_a_second_problem():
+    from sciml.conflict import ConFIG, ConflictProfiler, PCGrad
+
+    config = TrainerConfig(steps=2, lr=1e-2, progress=False)
+    stranger = [torch.nn.Parameter(torch.zeros(3))]
+    hooks = [
+        Reweighting(LearningRateAnnealing(every=1), params=stranger),
+        PCGrad(params=stranger),
+        ConFIG(params=stranger),
+        ConflictProfiler(params=stranger),
+    ]
+    for hook in hooks:
+        trainer = Trainer(_net(), _three_losses(), config)
+        trainer.add_hook(hook)
+        with pytest.raises(ValueError, match=r"params entries \[0\] are not parameters of"):
+            trainer.fit()
+    model = _net()
+    own = list(model.parameters())[:2]  # a subset of the trainer's is fine
+    trainer = Trainer(model, _three_losses(), config)
+    hook = trainer.add_hook(Reweighting(LearningRateAnnealing(every=1), params=own))
+    trainer.fit()
+    assert all(len(v) == 2 for v in hook.history.values())
+
+    reused = Reweighting(ReLoBRaLo())
+    reused_trainer = Trainer(_net(), _three_losses(), config)
+    reused_trainer.add_hook(reused)
+    reused_trainer.fit()
+    x = torch.linspace(0, 1, 8, dtype=torch.float64)[:, None]
+    other = Problem([Loss.data("u", x, x), Loss.data("v", x, -x)])
+    second = Trainer(_net(), other, config)
+    second.add_hook(reused)
+    with pytest.raises(ValueError, match="weighted losses \\['a', 'b', 'c'\\] and now gets"):
+        second.fit()

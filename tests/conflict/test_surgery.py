@@ -57,3 +57,11 @@ def test_surgery_errors_name_the_loss():
     with pytest.raises(ValueError, match="loss 'b' is not finite"):
         config_update({"a": T([1.0, 0.0]), "b": T([math.nan, 0.0])})
     assert isinstance(ConFIG(), ConFIG)
+    mixed = {"a": T([1.0, 0.0]), "b": T([0.0, 1.0], dtype=torch.float64)}
+    for surgery in (pcgrad, config_update):
+        with pytest.raises(ValueError, match="one floating dtype, got .*float32.*float64"):
+            surgery(mixed)
+    with pytest.raises(ValueError, match="one floating dtype, got .*int64"):
+        config_update([T([1, 0]), T([0, 1])])
+    with pytest.raises(TypeError, match="loss 'loss 1' must be a Tensor"):
+        pcgrad([T([1.0, 0.0]), [0.0, 1.0]])

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from sciml.pinn import (
     BoxBoundary,
@@ -230,6 +231,20 @@ def test_data_loss_rejects_non_finite_or_mismatched_data():
         data.value(lambda p: values.T, pts)
     assert data.value(lambda p: values, pts).item() == 0.0
     assert Loss.data("d", pts, values[:, 0]).value(lambda p: values[:, :1], pts).item() == 0.0
+
+
+def test_loss_refuses_empty_integer_and_complex_outputs():
+    pts = torch.rand(4, 1)
+    model = nn.Linear(1, 1)
+    cases = [
+        (lambda m, p: m(p)[:0], ValueError, r"empty tensor \(shape \(0, 1\)\) on points of"),
+        (lambda m, p: (m(p) > 0).int(), TypeError, "real floating-point tensor, got dtype"),
+        (lambda m, p: m(p) * 1j, TypeError, r"complex64; return torch.view_as_real\(r\)"),
+    ]
+    for fn, error, match in cases:
+        with pytest.raises(error, match=match):
+            Loss("r", fn, pts).value(model, pts)
+    assert Loss("r", lambda m, p: m(p).sum(), pts).value(model, pts).ndim == 0
 
 
 def test_sampler_returning_non_finite_points_is_a_clear_error():

@@ -11,6 +11,7 @@ from torch import nn
 from sciml.pinn import (
     GRADIENTS_SET,
     BoxBoundary,
+    History,
     Loss,
     Problem,
     Trainer,
@@ -213,6 +214,7 @@ class _Const(nn.Module):
         ({"dtype": torch.float16}, "dtype"),
         ({"lbfgs_dtype": "float64"}, "lbfgs_dtype"),
         ({"device": "tpu"}, "device"),
+        ({"device": "meta"}, "device must be 'cpu', 'cuda\\[:i\\]' or 'auto', got 'meta'"),
         ({"checkpoint_every": 5}, "checkpoint_path"),
         ({"log_every": 0}, "log_every"),
         ({"lr_schedule": "step"}, "lr_schedule"),
@@ -226,6 +228,42 @@ class _Const(nn.Module):
 def test_config_validates_on_construction(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainerConfig(**kwargs)
+
+
+def test_config_refuses_a_checkpoint_path_that_cannot_take_a_file(tmp_path):
+    with pytest.raises(ValueError, match="is a directory; give a file in it"):
+        TrainerConfig(checkpoint_path=tmp_path)
+    (tmp_path / "plain").write_text("")
+    with pytest.raises(ValueError, match="plain' is a file, not a directory"):
+        TrainerConfig(checkpoint_path=tmp_path / "plain" / "deeper" / "ck.pt")
+    with pytest.raises(TypeError, match="checkpoint_path must be a file path"):
+        TrainerConfig(checkpoint_path=3)
+    fresh = tmp_path / "new" / "ck-{step}.pt"  # parents made when written
+    assert TrainerConfig(checkpoint_path=fresh).checkpoint_file(7) == tmp_path / "new" / "ck-7.pt"
+
+
+def test_history_from_dict_refuses_damaged_records():
+    history = Trainer(_mlp(), _ode_problem(), _config(steps=3)).fit()
+    good = json.loads(json.dumps(history.to_dict()))
+    assert History.from_dict(good).to_dict() == good
+    assert good["error_step"] == [0, 3]
+
+    def damaged(**change):
+        data = json.loads(json.dumps(good))
+        data.update(change)
+        return data
+
+    cases = [
+        (damaged(total=good["total"][:2]), "total has 2 entries, step has 3"),
+        (damaged(phase=["adam", "adam", "sgd"]), "phases must be 'adam' or 'lbfgs'"),
+        (damaged(step=[0, 1.5, 2]), "step must be a list of ints"),
+        (damaged(losses={"residual": ["x", 1, 2]}), "losses\\['residual'\\] must be a list"),
+        (damaged(error=good["error"] + [0.5]), "error has 3 entries, error_step has 2"),
+        ({k: v for k, v in good.items() if k != "lr"}, "missing \\['lr'\\]"),
+    ]
+    for data, match in cases:
+        with pytest.raises(ValueError, match=match):
+            History.from_dict(data)
 
 
 def test_config_stores_numpy_integers_as_ints():

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._checks import check_int
+from ..._checks import check_int, check_positive, check_real
 from .._pdedata import PDEData
-from ._common import check_positive, check_real, time_points
+from ._common import time_points
 from ._mac import MacFlow, flow_data, stable_dt, time_step
 from ._registry import register
 

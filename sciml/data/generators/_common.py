@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._checks import check_int
+from ..._checks import check_int, check_positive
 from ..._version import __version__
 
 
@@ -19,8 +19,7 @@ def periodic_points(n: int, length: float) -> np.ndarray:
 def time_points(t_end: float, nt: int) -> np.ndarray:
     """``nt`` endpoint-inclusive save times on ``[0, t_end]``."""
     check_int("number of time points nt", nt, minimum=2)
-    if not np.isfinite(t_end) or t_end <= 0:
-        raise ValueError(f"t_end must be a finite number > 0, got {t_end!r}")
+    check_positive(t_end=t_end)
     return np.linspace(0.0, float(t_end), nt)
 
 
@@ -39,13 +38,6 @@ def random_fourier_field(
     return field / np.max(np.abs(field))
 
 
-def check_positive(**values: float) -> None:
-    """Raise a ValueError naming the first parameter that is not finite and > 0."""
-    for name, value in values.items():
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-
-
 def solver_meta(
     generator: str,
     equation: str,
@@ -60,11 +52,3 @@ def solver_meta(
         "noise": [],
         "provenance": {"generator": generator, "seed": seed, "sciml_version": __version__, **extra},
     }
-
-
-def check_real(minimum: float | None = None, **values: float) -> None:
-    """Raise a ValueError naming the first value that is not finite (or is below ``minimum``)."""
-    for name, value in values.items():
-        if not np.isfinite(value) or (minimum is not None and value < minimum):
-            bound = "" if minimum is None else f" >= {minimum:g}"
-            raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")

@@ -9,9 +9,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
-from ..._checks import check_int
+from ..._checks import check_int, check_positive, check_real
 from .._pdedata import PDEData
-from ._common import check_positive, check_real, solver_meta
+from ._common import solver_meta
 from ._registry import register
 
 #: Cosine modes per direction of the random field behind the coefficient. Fixed, so that

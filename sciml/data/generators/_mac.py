@@ -27,8 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from ..._checks import check_positive
 from .._pdedata import PDEData
-from ._common import check_positive, solver_meta
+from ._common import solver_meta
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..._checks import check_int
+from ..._checks import check_int, check_positive
 from .._pdedata import PDEData
 from ._common import (
-    check_positive,
     periodic_points,
     random_fourier_field,
     solver_meta,

@@ -11,15 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..._checks import check_int
+from ..._checks import check_int, check_positive, check_real
 from .._pdedata import PDEData
-from ._common import (
-    check_positive,
-    check_real,
-    periodic_points,
-    solver_meta,
-    time_points,
-)
+from ._common import periodic_points, solver_meta, time_points
 from ._etdrk4 import etdrk4
 from ._registry import register
 

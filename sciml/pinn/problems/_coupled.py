@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from ..._checks import check_int
+from ..._checks import check_int, check_positive, check_real
 from ..._deprecation import renamed_keywords
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
@@ -50,6 +50,9 @@ def inverse_heat(
     >>> inverse_heat().names
     ('residual', 'boundary', 'data')
     """
+    check_positive(nu=nu, nu_init=nu_init)
+    n_data = check_int("n_data", n_data, minimum=1)
+    data_seed = check_int("data_seed", data_seed, minimum=0)
 
     def residual(model, p):
         u = model(p)
@@ -99,6 +102,9 @@ def thermoelastic(
     >>> len(thermoelastic(per_field=True))
     6
     """
+    check_real(beta=beta, gamma=gamma)
+    if not isinstance(per_field, bool):
+        raise TypeError(f"per_field must be True or False, got {per_field!r}")
 
     def exact(p: Tensor) -> Tensor:
         t, x = p[:, 0:1], p[:, 1:2]
@@ -183,6 +189,9 @@ def heat_nd(
     >>> heat_nd(n_dims=3).domain["n_inputs"]
     4
     """
+    check_positive(nu=nu)
+    n_error = check_int("n_error", n_error, minimum=1)
+
     n_dims = check_int("n_dims", n_dims, minimum=1)
 
     def exact(p: Tensor) -> Tensor:
@@ -235,6 +244,8 @@ def reaction_diffusion(
     >>> reaction_diffusion().names
     ('residual_u', 'residual_v', 'initial', 'boundary_u', 'boundary_v')
     """
+    check_positive(d_u=d_u, d_v=d_v)
+    check_real(rate=rate)
 
     def exact(p: Tensor) -> Tensor:
         t, x = p[:, 0:1], p[:, 1:2]
@@ -310,6 +321,12 @@ def inverse_burgers(
     >>> inverse_burgers(n_data=10).losses["residual"].n_points
     10
     """
+    check_positive(nu_init=nu_init)
+    if advection_init is not None:
+        check_positive(advection_init=advection_init)
+    n_data = check_int("n_data", n_data, minimum=1)
+    data_seed = check_int("data_seed", data_seed, minimum=0)
+
     if residual_points not in RESIDUAL_POINTS:
         raise ValueError(
             f"residual_points must be one of {RESIDUAL_POINTS}, got {residual_points!r}"

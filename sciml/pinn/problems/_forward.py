@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..._checks import check_positive, check_real
 from ..._deprecation import renamed_keywords
 from .._autograd import grad, laplacian, partial
 from .._problem import Loss, Problem
@@ -38,6 +39,7 @@ def helmholtz(
     >>> helmholtz().names
     ('residual', 'boundary_x', 'boundary_y')
     """
+    check_real(a1=a1, a2=a2, k=k)
 
     def exact(p: Tensor) -> Tensor:
         return torch.sin(a1 * PI * p[:, 0:1]) * torch.sin(a2 * PI * p[:, 1:2])
@@ -142,6 +144,7 @@ def heat(
     >>> heat().names
     ('residual', 'initial', 'boundary')
     """
+    check_positive(nu=nu)
 
     def residual(model, p):
         u = model(p)
@@ -184,6 +187,7 @@ def wave(
     >>> wave().names
     ('residual', 'initial', 'boundary')
     """
+    check_positive(c=c)
 
     def exact(p: Tensor) -> Tensor:
         t, x = p[:, 0:1], p[:, 1:2]

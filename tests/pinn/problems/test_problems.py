@@ -85,3 +85,26 @@ def test_problem_sizes():
     assert get_problem("helmholtz", a2=6.0).reference(torch.tensor([[0.5, 1 / 12]])).item() == (
         pytest.approx(1.0)
     )
+
+
+@pytest.mark.parametrize(
+    "name, options, error, match",
+    [
+        ("heat", {"nu": math.nan}, ValueError, "nu must be a finite number > 0, got nan"),
+        ("heat", {"nu": "0.1"}, ValueError, "nu must be a finite number > 0"),
+        ("wave", {"c": -2.0}, ValueError, "c must be a finite number > 0, got -2.0"),
+        ("helmholtz", {"k": math.inf}, ValueError, "k must be a finite number, got inf"),
+        ("thermoelastic", {"per_field": "no"}, TypeError, "per_field must be True or False"),
+        ("thermoelastic", {"beta": math.nan}, ValueError, "beta must be a finite number"),
+        ("inverse_heat", {"n_data": -1}, ValueError, "n_data must be an integer >= 1, got -1"),
+        ("inverse_heat", {"nu_init": 0.0}, ValueError, "nu_init must be a finite number > 0"),
+        ("inverse_heat", {"data_seed": -1}, ValueError, "data_seed must be an integer >= 0"),
+        ("inverse_burgers", {"n_data": 1.5}, ValueError, "n_data must be an integer >= 1"),
+        ("inverse_burgers", {"advection_init": -1.0}, ValueError, "advection_init must be"),
+        ("heat_nd", {"n_error": 0}, ValueError, "n_error must be an integer >= 1, got 0"),
+        ("reaction_diffusion", {"d_u": -1.0}, ValueError, "d_u must be a finite number > 0"),
+    ],
+)
+def test_reference_problems_refuse_bad_coefficients(name, options, error, match):
+    with pytest.raises(error, match=match):
+        get_problem(name, **options)
