@@ -49,8 +49,63 @@ def check_int_field(
     object.__setattr__(instance, field, value)
 
 
+def check_float(
+    name: str,
+    value,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    positive: bool = False,
+) -> float:
+    """``value`` as a float; ValueError unless it is a finite real number in the bounds
+    (``positive``: > 0; ``minimum``/``maximum``: inclusive).
+
+    Python and NumPy reals and 0-d real arrays or tensors pass; bools, strings and
+    complex numbers do not. ``name`` leads the error message.
+
+    >>> check_float("lr", 1e-3, positive=True)
+    0.001
+    >>> check_float("lr_floor", 2.0, minimum=0, maximum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr_floor must be a finite number in [0, 1], got 2.0
+    """
+    number = _as_float(value)
+    fits = (
+        number is not None
+        and math.isfinite(number)
+        and (not positive or number > 0)
+        and (minimum is None or number >= minimum)
+        and (maximum is None or number <= maximum)
+    )
+    if fits:
+        return number
+    low = "(0" if positive else (f"[{minimum:g}" if minimum is not None else None)
+    if low is not None and maximum is not None:
+        expected = f" in {low}, {maximum:g}]"
+    elif low is not None:
+        expected = " > 0" if positive else f" >= {minimum:g}"
+    elif maximum is not None:
+        expected = f" <= {maximum:g}"
+    else:
+        expected = ""
+    shown = repr(value)
+    got = shown if len(shown) <= 60 and "\n" not in shown else type(value).__name__
+    if got is not shown and hasattr(value, "shape"):
+        got += f" of shape {tuple(value.shape)}"
+    raise ValueError(f"{name} must be a finite number{expected}, got {got}")
+
+
+def check_float_field(instance, field: str, *, name: str | None = None, **bounds) -> None:
+    """`check_float` on the attribute ``field`` of a (frozen) dataclass ``instance``, stored
+    back as a float (a NumPy float would otherwise leak into the arithmetic);
+    ``name`` (default ``field``) leads the error message."""
+    value = check_float(name or field, getattr(instance, field), **bounds)
+    object.__setattr__(instance, field, value)
+
+
 def check_positive(**values) -> None:
-    """Raise a ValueError naming the first value that is not a finite real number > 0.
+    """`check_float` with ``positive=True`` on each keyword (the name is the keyword).
 
     >>> check_positive(nu=0.1, c=-2.0)
     Traceback (most recent call last):
@@ -58,13 +113,11 @@ def check_positive(**values) -> None:
     ValueError: c must be a finite number > 0, got -2.0
     """
     for name, value in values.items():
-        if not _finite_real(value) or value <= 0:
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        check_float(name, value, positive=True)
 
 
 def check_real(minimum: float | None = None, **values) -> None:
-    """Raise a ValueError naming the first value that is not a finite real number (or is
-    below ``minimum``); bools and strings are not numbers here.
+    """`check_float` with ``minimum`` on each keyword (the name is the keyword).
 
     >>> check_real(0.0, noise=float("nan"))
     Traceback (most recent call last):
@@ -72,11 +125,23 @@ def check_real(minimum: float | None = None, **values) -> None:
     ValueError: noise must be a finite number >= 0, got nan
     """
     for name, value in values.items():
-        if not _finite_real(value) or (minimum is not None and value < minimum):
-            bound = "" if minimum is None else f" >= {minimum:g}"
-            raise ValueError(f"{name} must be a finite number{bound}, got {value!r}")
+        check_float(name, value, minimum=minimum)
 
 
-def _finite_real(value) -> bool:
-    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    return real and math.isfinite(value)
+def _as_float(value) -> float | None:
+    """``float(value)`` for a real number (0-d arrays and tensors included), else None."""
+    if isinstance(value, (bool, str, bytes)):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    dtype = getattr(value, "dtype", None)
+    if getattr(value, "ndim", None) != 0 or dtype is None:
+        return None
+    kind = getattr(dtype, "kind", None)  # NumPy
+    if kind is None:  # torch: a floating or (non-bool) integer dtype
+        real = getattr(dtype, "is_floating_point", False) or str(dtype).startswith(
+            ("torch.int", "torch.uint")
+        )
+    else:
+        real = kind in "fiu"
+    return float(value) if real else None

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from sciml._checks import check_int
+from sciml._checks import check_int, check_real
 from sciml.pinn import GRADIENTS_SET, Problem, Trainer
 
 from ._checks import check_losses, check_names, weighted
@@ -138,8 +138,7 @@ class PerLossAdapters(nn.Module):
                 f"got {inference!r}"
             )
         rank = check_int("rank", rank, minimum=1)
-        if not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
-            raise ValueError(f"alpha must be a finite number, got {alpha!r}")
+        check_real(alpha=alpha)
         linear = [(n, m) for n, m in trunk.named_modules() if isinstance(m, nn.Linear)]
         if not linear:
             raise ValueError(

@@ -45,7 +45,9 @@ def check_gradients(grads: Mapping[str, Tensor], what: str) -> None:
     check_names(list(grads), what)
     for name, g in grads.items():
         if not isinstance(g, Tensor):
-            raise TypeError(f"{what}: the gradient of loss {name!r} must be a Tensor, got {g!r}")
+            raise TypeError(
+                f"{what}: the gradient of loss {name!r} must be a Tensor, got {type(g).__name__}"
+            )
     dtypes = {name: g.dtype for name, g in grads.items()}
     if len(set(dtypes.values())) != 1 or not next(iter(grads.values())).is_floating_point():
         raise ValueError(f"{what}: gradients must be of one floating dtype, got {dtypes}")
@@ -63,21 +65,26 @@ def weighted(trainer, losses: Mapping[str, Tensor]) -> dict[str, Tensor]:
 
 
 def hook_params(own: list | None, trainer, what: str) -> list:
-    """The parameters a hook works on: ``own`` (checked to be the trainer's, or its
-    gradients would stay zero and the hook would silently do nothing) or, when None,
-    all of ``trainer.parameters``."""
+    """The parameters a hook works on: those of ``own`` that the trainer trains (frozen
+    ones left out, as `per_loss_gradients` does) or, when ``own`` is None, all of
+    ``trainer.parameters``. Parameters of another model are refused: their gradients
+    would stay zero and the hook would silently do nothing."""
     if own is None:
         return trainer.parameters
     if not own:
         raise ValueError(f"{what}: params is empty; give None for all the trainer's parameters")
-    mine = {id(p) for p in trainer.parameters}
-    foreign = [i for i, p in enumerate(own) if id(p) not in mine]
+    of_model = {id(p) for p in trainer.model.parameters()}
+    foreign = [i for i, p in enumerate(own) if id(p) not in of_model]
     if foreign:
         raise ValueError(
             f"{what}: params entries {foreign} are not parameters of the trainer's model; "
             "give a subset of list(model.parameters()) or None"
         )
-    return own
+    trained = {id(p) for p in trainer.parameters}
+    kept = [p for p in own if id(p) in trained]
+    if not kept:
+        raise ValueError(f"{what}: none of params is trained (all have requires_grad=False)")
+    return kept
 
 
 def set_flat_grad(params: Iterable[torch.nn.Parameter], flat: Tensor) -> None:

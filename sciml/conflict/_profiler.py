@@ -434,7 +434,8 @@ class ConflictProfiler:
     until : int, optional
         Stop profiling at this step (exclusive).
     params : sequence of Parameter, optional
-        The parameters the gradients are taken over; default all of ``trainer.parameters``.
+        The parameters the gradients are taken over (of the trainer's model; frozen ones
+        are left out); default all of ``trainer.parameters``.
 
     Examples
     --------

@@ -293,7 +293,8 @@ def _set_up(
         check_names(problem.names, f"method {method!r}")
     if "reweighting" not in method and rule is not None:
         raise ValueError(
-            f"rule is for the reweighting methods; method {method!r} would not use {rule!r}"
+            f"rule is for the reweighting methods; method {method!r} would not use "
+            f"{type(rule).__name__}"
         )
     if "reweighting" in method:
         rule = rule if rule is not None else LearningRateAnnealing("sqrt")

@@ -15,17 +15,15 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from sciml._checks import check_int
+from sciml._checks import check_float, check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
 
 from ._checks import check_losses, check_names, hook_params, set_flat_grad, weighted
 
 
-def _fraction(name: str, value: float, *, closed: bool = True) -> float:
-    ok = isinstance(value, (int, float)) and (0 <= value <= 1 if closed else 0 <= value < 1)
-    if not ok:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
+def _fraction(name: str, value: float) -> float:
+    """``value`` as a float in [0, 1]."""
+    return check_float(name, value, minimum=0, maximum=1)
 
 
 class ReweightingRule(ABC):
@@ -151,9 +149,7 @@ class ReLoBRaLo(ReweightingRule):
     ):
         self.alpha = _fraction("alpha", alpha)
         self.saudade = _fraction("saudade", saudade)
-        if not (isinstance(temperature, (int, float)) and temperature > 0):
-            raise ValueError(f"temperature must be > 0, got {temperature!r}")
-        self.temperature = float(temperature)
+        self.temperature = check_float("temperature", temperature, positive=True)
         self.seed = check_int("seed", seed)
 
     def reset(self, names):
@@ -208,10 +204,8 @@ class GradNormStyle(ReweightingRule):
     needs_gradients = True
 
     def __init__(self, *, asymmetry: float = 0.5, smoothing: float = 0.9, every: int = 10):
-        if not (isinstance(asymmetry, (int, float)) and asymmetry >= 0):
-            raise ValueError(f"asymmetry must be >= 0, got {asymmetry!r}")
+        self.asymmetry = check_float("asymmetry", asymmetry, minimum=0)
         every = check_int("every", every, minimum=1)
-        self.asymmetry = float(asymmetry)
         self.smoothing = _fraction("smoothing", smoothing)
         self.every = every
 
@@ -248,6 +242,8 @@ class Reweighting:
     (``GRADIENTS_SET``); on the other steps the hook returns the reweighted sum.
     The multipliers applied are kept in ``history[name]``; an L-BFGS phase after the
     Adam phase keeps the last ones (fixed, so its objective does not move under it).
+    One hook per run: added to another trainer (a resumed run) its rule's state and
+    ``history`` go on; a problem with other loss names is refused.
 
     Examples
     --------
@@ -271,7 +267,8 @@ class Reweighting:
         elif list(self.history) != list(losses):
             raise ValueError(
                 f"Reweighting: this hook weighted losses {list(self.history)} and now gets "
-                f"{list(losses)}; use a new Reweighting (and rule) for each problem"
+                f"{list(losses)}; its rule keeps state for one run: use a new Reweighting "
+                "(and rule) for each"
             )
         values = {n: float(v.detach()) for n, v in losses.items()}
         lam = self.rule.update(step, values, grads)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import torch
 
-from .._checks import check_int, check_int_field, check_positive
+from .._checks import check_float, check_float_field, check_int, check_int_field
 
 WeightSchedule = Callable[[int], float]
 
@@ -27,9 +27,7 @@ class Ramp:
 
     def __post_init__(self):
         for name in ("start", "end"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"ramp {name} must be a finite number >= 0, got {value!r}")
+            check_float_field(self, name, name=f"ramp {name}", minimum=0)
         check_int_field(self, "begin_step", name="ramp begin_step", minimum=0)
         check_int_field(self, "end_step", name="ramp end_step", minimum=0)
         if not 0 <= self.begin_step <= self.end_step:
@@ -60,8 +58,10 @@ def ramp(start: float, end: float, begin_step: int, end_step: int) -> Ramp:
 
 def _check_checkpoint_path(path) -> None:
     """Refuse a checkpoint path that cannot take a file, before any training is spent."""
-    if not isinstance(path, (str, os.PathLike)) or not str(path):
+    if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"checkpoint_path must be a file path (str or Path), got {path!r}")
+    if not str(path):
+        raise ValueError("checkpoint_path is empty; give a file path or None")
     file = Path(str(path).replace("{step}", "0"))
     if file.is_dir():
         raise ValueError(
@@ -195,19 +195,17 @@ class TrainerConfig:
         check_int_field(self, "lbfgs_steps", minimum=0)
         if self.steps + self.lbfgs_steps == 0:
             raise ValueError("steps + lbfgs_steps must be >= 1, got 0 steps in total")
-        check_positive(lr=self.lr)
-        check_positive(lbfgs_lr=self.lbfgs_lr)
+        check_float_field(self, "lr", positive=True)
+        check_float_field(self, "lbfgs_lr", positive=True)
         check_int_field(self, "lbfgs_iterations", minimum=1)
         for name in ("lbfgs_tolerance_grad", "lbfgs_tolerance_change", "lbfgs_points_scale"):
             if getattr(self, name) is not None:
-                check_positive(**{name: getattr(self, name)})
+                check_float_field(self, name, positive=True)
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
-        if not (isinstance(self.lr_decay, (int, float)) and 0 < self.lr_decay <= 1):
-            raise ValueError(f"lr_decay must be a number in (0, 1], got {self.lr_decay!r}")
+        check_float_field(self, "lr_decay", positive=True, maximum=1)
         check_int_field(self, "lr_decay_steps", minimum=1)
-        if not (isinstance(self.lr_floor, (int, float)) and 0 <= self.lr_floor <= 1):
-            raise ValueError(f"lr_floor must be a number in [0, 1], got {self.lr_floor!r}")
+        check_float_field(self, "lr_floor", minimum=0, maximum=1)
         check_int_field(self, "warmup_steps", minimum=0)
         if self.resample_every is not None:
             check_int_field(self, "resample_every", minimum=0)
@@ -217,20 +215,22 @@ class TrainerConfig:
                     f"{field_name} must be a mapping from name to value, got "
                     f"{getattr(self, field_name)!r}"
                 )
-        for name, value in self.group_lrs.items():
-            check_positive(**{f"group_lrs[{name!r}]": value})
-        object.__setattr__(self, "group_lrs", MappingProxyType(dict(self.group_lrs)))
+        group_lrs = {
+            name: check_float(f"group_lrs[{name!r}]", value, positive=True)
+            for name, value in self.group_lrs.items()
+        }
+        object.__setattr__(self, "group_lrs", MappingProxyType(group_lrs))
         if self.clip_norm is not None:
-            check_positive(clip_norm=self.clip_norm)
-        for name, value in self.weights.items():
-            if not callable(value) and (
-                not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0
-            ):
-                raise ValueError(
-                    f"weights[{name!r}] must be a number >= 0 or a callable step -> weight, "
-                    f"got {value!r}"
-                )
-        object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+            check_float_field(self, "clip_norm", positive=True)
+        weights = {
+            name: value
+            if callable(value)
+            else check_float(
+                f"weights[{name!r}] (a number or a callable step -> weight)", value, minimum=0
+            )
+            for name, value in self.weights.items()
+        }
+        object.__setattr__(self, "weights", MappingProxyType(weights))
         if self.dtype not in FLOAT_DTYPES:
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
         if self.lbfgs_dtype is not None and self.lbfgs_dtype not in FLOAT_DTYPES:

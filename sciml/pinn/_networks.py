@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .._checks import check_int
+from .._checks import check_int, check_positive, check_real
 
 
 class FourierFeatures(nn.Module):
@@ -38,8 +38,7 @@ class FourierFeatures(nn.Module):
             raise ValueError(
                 f"need n_inputs >= 1 and n_features >= 1, got {n_inputs} and {n_features}"
             )
-        if not (math.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+        check_positive(scale=scale)
         self.register_buffer("B", scale * torch.randn(n_features, n_inputs))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -76,8 +75,8 @@ class FactorizedLinear(nn.Module):
         bias: Tensor | None = None,
     ):
         super().__init__()
-        if not (math.isfinite(mean) and math.isfinite(std) and std >= 0):
-            raise ValueError(f"need finite mean and std >= 0, got mean={mean!r}, std={std!r}")
+        check_real(mean=mean)
+        check_real(0.0, std=std)
         if weight is None:
             weight = torch.randn(out_features, in_features) * math.sqrt(
                 2.0 / (in_features + out_features)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -12,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .._checks import check_int_field
+from .._checks import check_float_field, check_int_field
 from ._samplers import Sampler
 
 LossFn = Callable[[nn.Module, Tensor], Tensor]
@@ -141,15 +140,7 @@ class Loss:
             object.__setattr__(self, "sampler", points)
             object.__setattr__(self, "n_points", points.shape[0])
         check_int_field(self, "resample_every", name=f"loss {name!r}: resample_every", minimum=0)
-        if (
-            not isinstance(self.weight, (int, float))
-            or not math.isfinite(self.weight)
-            or self.weight < 0
-        ):
-            raise ValueError(
-                f"loss {name!r}: weight must be a finite number >= 0, got {self.weight!r}"
-            )
-        object.__setattr__(self, "weight", float(self.weight))
+        check_float_field(self, "weight", name=f"loss {name!r}: weight", minimum=0)
 
     @classmethod
     def data(

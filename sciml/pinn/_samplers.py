@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .._checks import check_int
+from .._checks import check_float_field, check_int
 
 #: The sampler protocol: ``sampler(n, generator, dtype, device)`` -> points ``(n, n_dims)``.
 Sampler = Callable[[int, torch.Generator, torch.dtype, torch.device], Tensor]
@@ -142,13 +142,9 @@ class ClusteredBox:
         a, b = _corners(self.a, self.b, strict=False)
         if any(x == y for x, y in zip(a, b)):
             raise ValueError(f"a and b must differ in every coordinate, got a={a}, b={b}")
-        if not (
-            isinstance(self.gamma, (int, float)) and math.isfinite(self.gamma) and self.gamma > 0
-        ):
-            raise ValueError(f"gamma must be a finite number > 0, got {self.gamma!r}")
+        check_float_field(self, "gamma", positive=True)
         object.__setattr__(self, "a", a)
         object.__setattr__(self, "b", b)
-        object.__setattr__(self, "gamma", float(self.gamma))
 
     def __call__(self, n, generator, dtype, device) -> Tensor:
         n = check_int("the number of points", n, minimum=1)

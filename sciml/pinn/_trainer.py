@@ -104,15 +104,15 @@ class History:
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         """Inverse of `to_dict`; a ValueError names the first entry that does not fit
         (a missing or unknown key, a list of another length, a non-number, a phase other
-        than ``"adam"``/``"lbfgs"``)."""
+        than ``"adam"``/``"lbfgs"``, weights for other losses than the losses'); a
+        TypeError if ``data`` is not a mapping."""
         if not isinstance(data, Mapping):
             raise TypeError(f"History.from_dict needs a mapping, got {type(data).__name__}")
         fields = set(cls.__dataclass_fields__)
-        if set(data) != fields:
-            raise ValueError(
-                f"History.from_dict: missing {sorted(fields - set(data))}, "
-                f"unknown {sorted(set(data) - fields)}"
-            )
+        missing, unknown = sorted(fields - set(data)), sorted(set(data) - fields)
+        if missing or unknown:
+            found = [f"missing {missing}"] * bool(missing) + [f"unknown {unknown}"] * bool(unknown)
+            raise ValueError(f"History.from_dict: keys {', '.join(found)}")
         n = _checked_list("step", data["step"], "int")
         _checked_list("phase", data["phase"], "str", n)
         if set(data["phase"]) - {"adam", "lbfgs"}:
@@ -124,6 +124,11 @@ class History:
                 raise ValueError(f"History.from_dict: {key} must be a mapping of lists")
             for name, values in data[key].items():
                 _checked_list(f"{key}[{name!r}]", values, "number", n)
+        if list(data["weights"]) != list(data["losses"]):
+            raise ValueError(
+                f"History.from_dict: weights are for losses {list(data['weights'])}, "
+                f"losses for {list(data['losses'])}"
+            )
         m = _checked_list("error_step", data["error_step"], "int")
         _checked_list("error", data["error"], "number", m)
         return cls(**cls(**{k: data[k] for k in fields}).to_dict())  # deep copies

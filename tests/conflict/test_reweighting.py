@@ -133,11 +133,21 @@ def test_hooks_refuse_foreign_parameters_and_a_second_problem():
         with pytest.raises(ValueError, match=r"params entries \[0\] are not parameters of"):
             trainer.fit()
     model = _net()
-    own = list(model.parameters())[:2]  # a subset of the trainer's is fine
+    first, *rest = model.parameters()
+    first.requires_grad_(False)  # frozen: left out of the trainer's and the hook's
     trainer = Trainer(model, _three_losses(), config)
-    hook = trainer.add_hook(Reweighting(LearningRateAnnealing(every=1), params=own))
+    hook = trainer.add_hook(Reweighting(LearningRateAnnealing(every=1), params=[first, rest[0]]))
+    before = [p.detach().clone() for p in model.parameters()]
     trainer.fit()
     assert all(len(v) == 2 for v in hook.history.values())
+    moved = [not torch.equal(a, p) for a, p in zip(before, model.parameters())]
+    assert moved[:2] == [False, True]  # the frozen weight stays, the hook's other one moves
+    model = _net()
+    frozen = next(model.parameters()).requires_grad_(False)
+    only_frozen = Trainer(model, _three_losses(), config)
+    only_frozen.add_hook(PCGrad(params=[frozen]))
+    with pytest.raises(ValueError, match="none of params is trained"):
+        only_frozen.fit()
 
     reused = Reweighting(ReLoBRaLo())
     reused_trainer = Trainer(_net(), _three_losses(), config)

@@ -238,6 +238,8 @@ def test_config_refuses_a_checkpoint_path_that_cannot_take_a_file(tmp_path):
         TrainerConfig(checkpoint_path=tmp_path / "plain" / "deeper" / "ck.pt")
     with pytest.raises(TypeError, match="checkpoint_path must be a file path"):
         TrainerConfig(checkpoint_path=3)
+    with pytest.raises(ValueError, match="checkpoint_path is empty"):
+        TrainerConfig(checkpoint_path="")
     fresh = tmp_path / "new" / "ck-{step}.pt"  # parents made when written
     assert TrainerConfig(checkpoint_path=fresh).checkpoint_file(7) == tmp_path / "new" / "ck-7.pt"
 
@@ -259,7 +261,9 @@ def test_history_from_dict_refuses_damaged_records():
         (damaged(step=[0, 1.5, 2]), "step must be a list of ints"),
         (damaged(losses={"residual": ["x", 1, 2]}), "losses\\['residual'\\] must be a list"),
         (damaged(error=good["error"] + [0.5]), "error has 3 entries, error_step has 2"),
-        ({k: v for k, v in good.items() if k != "lr"}, "missing \\['lr'\\]"),
+        ({k: v for k, v in good.items() if k != "lr"}, "keys missing \\['lr'\\]$"),
+        ({**good, "note": 1}, "keys unknown \\['note'\\]$"),
+        (damaged(weights={"residual": good["weights"]["residual"]}), "weights are for losses"),
     ]
     for data, match in cases:
         with pytest.raises(ValueError, match=match):
@@ -269,6 +273,9 @@ def test_history_from_dict_refuses_damaged_records():
 def test_config_stores_numpy_integers_as_ints():
     config = TrainerConfig(steps=np.int64(7), resample_every=np.int32(2))
     assert type(config.steps) is int and type(config.resample_every) is int
+    config = TrainerConfig(lr=np.float32(0.5), lr_decay=np.float64(0.5), weights={"a": np.int64(2)})
+    assert type(config.lr) is float and config.lr == 0.5 and type(config.lr_decay) is float
+    assert type(config.weights["a"]) is float
     with pytest.raises(ValueError, match="steps must be an integer >= 0, got True"):
         TrainerConfig(steps=True)
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..._checks import check_float
 from ..._deprecation import deprecated_alias
 from .._networks import mlp
 from .._problem import Loss, Problem
@@ -200,11 +201,14 @@ class WithCoefficients(nn.Module):
     def __init__(self, net: nn.Module, coefficients: Mapping[str, float]):
         super().__init__()
         self.net = net
-        bad = {k: v for k, v in coefficients.items() if not (v > 0 and math.isfinite(v))}
-        if bad or not coefficients:
-            raise ValueError(f"coefficients need finite initial values > 0, got {coefficients}")
+        if not coefficients:
+            raise ValueError("WithCoefficients needs at least one coefficient, got none")
+        initial = {
+            k: check_float(f"coefficient {k!r}: initial value", v, positive=True)
+            for k, v in coefficients.items()
+        }
         self.log_coefficients = nn.ParameterDict(
-            {k: nn.Parameter(torch.tensor(math.log(v))) for k, v in coefficients.items()}
+            {k: nn.Parameter(torch.tensor(math.log(v))) for k, v in initial.items()}
         )
 
     def forward(self, x: Tensor) -> Tensor:

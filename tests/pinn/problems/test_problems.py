@@ -108,3 +108,12 @@ def test_problem_sizes():
 def test_reference_problems_refuse_bad_coefficients(name, options, error, match):
     with pytest.raises(error, match=match):
         get_problem(name, **options)
+
+
+def test_reference_problems_take_numpy_and_0d_coefficients():
+    x = torch.tensor([[0.3, 0.4]], dtype=torch.float64)
+    plain = get_problem("heat", nu=0.2).reference(x)
+    for nu in (np.float32(0.2), np.array(0.2), torch.tensor(0.2, dtype=torch.float64)):
+        assert torch.allclose(get_problem("heat", nu=nu).reference(x), plain)
+    with pytest.raises(ValueError, match=r"nu must be a finite number > 0, got array\(\[0.2\]\)"):
+        get_problem("heat", nu=np.array([0.2]))
