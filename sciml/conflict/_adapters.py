@@ -137,6 +137,11 @@ class PerLossAdapters(nn.Module):
                 f"inference must be 'mean' or a loss name {list(self.loss_names)}, "
                 f"got {inference!r}"
             )
+        if inference != "mean" and wiring == "shared":
+            raise ValueError(
+                f"inference={inference!r} applies to wiring='separate' only; the shared "
+                "wiring has one predictor"
+            )
         rank = check_int("rank", rank, minimum=1)
         check_real(alpha=alpha)
         linear = [(n, m) for n, m in trunk.named_modules() if isinstance(m, nn.Linear)]
@@ -156,6 +161,9 @@ class PerLossAdapters(nn.Module):
                     f"layers {unknown or layers} are not linear layers of the trunk; "
                     f"linear layers: {list(known)}"
                 )
+            repeated = sorted({n for n in layers if layers.count(n) > 1})
+            if repeated:
+                raise ValueError(f"layers must name each layer once, got {repeated} twice")
             chosen = [(n, known[n]) for n in layers]
         for name, layer in chosen:
             if rank > layer.out_features:

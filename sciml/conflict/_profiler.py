@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from itertools import combinations
@@ -13,8 +12,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from sciml._checks import check_int
+from sciml._checks import check_float_field, check_int
 from sciml.pinn import Problem, Trainer, TrainerConfig, per_loss_gradients
+from sciml.pinn._hooks import parameter_list
 from sciml.pinn._trainer import check_problem_and_config
 
 from ._checks import check_gradients, check_losses, check_names, hook_params, weighted
@@ -25,11 +25,9 @@ REGIMES = ("low", "magnitude", "directional")  # index = regime code in benchmar
 #: 100-, 200- or 500-step profiles chose otherwise on four of six problems (200 steps:
 #: four; 500: two; benchmarks/results/conflict_profile_length.md).
 PROFILE_STEPS = 1000
-
-
-def _real(value) -> bool:
-    """A real number, not a bool (NumPy floats and ints included)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+#: Fewest recorded steps in a profile's window for `recommend` not to warn (the regime's
+#: persistence and means rest on them).
+MIN_WINDOW_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -71,16 +69,13 @@ class RegimeThresholds:
     balanced_ratio: float = 5.0
 
     def __post_init__(self):
-        if not (_real(self.cosine) and -1.0 <= self.cosine <= 1.0):
-            raise ValueError(f"cosine threshold must be in [-1, 1], got {self.cosine!r}")
-        if not (_real(self.persistence) and 0.0 <= self.persistence <= 1.0):
-            raise ValueError(f"persistence threshold must be in [0, 1], got {self.persistence!r}")
+        check_float_field(self, "cosine", name="cosine threshold", minimum=-1, maximum=1)
+        check_float_field(self, "persistence", name="persistence threshold", minimum=0, maximum=1)
         for name in ("ratio", "balanced_ratio"):
-            value = getattr(self, name)
-            if not (_real(value) and value >= 1.0):
-                raise ValueError(f"{name} threshold must be a number >= 1, got {value!r}")
-        if not (_real(self.skip) and 0.0 <= self.skip < 1.0):
-            raise ValueError(f"skip must be a fraction in [0, 1), got {self.skip!r}")
+            check_float_field(self, name, name=f"{name} threshold", minimum=1)
+        check_float_field(self, "skip", minimum=0, maximum=1)
+        if self.skip == 1:
+            raise ValueError("skip must be a fraction in [0, 1), got 1.0: nothing would be left")
 
     def classify(self, mean_cos: float, persistence: float, log_ratio: float) -> str:
         """The regime of one (worst) pair's statistics and the median log10 norm ratio."""
@@ -208,6 +203,8 @@ class ConflictProfile:
         if not (np.all(steps >= 0) and np.all(steps < 2**53) and np.all(steps == np.round(steps))):
             raise ValueError("ConflictProfile: steps must be integers in [0, 2**53)")
         steps = steps.astype(int)
+        if np.any(np.diff(steps) <= 0):
+            raise ValueError("ConflictProfile: steps must be strictly increasing (each once)")
         k = len(self.names)
         cos = _numbers("cosines", self.cosines, (len(steps), k * (k - 1) // 2), "loss pairs")
         norms = _numbers("norms", self.norms, (len(steps), k), "losses")
@@ -277,10 +274,20 @@ class ConflictProfile:
 
     @property
     def window(self) -> np.ndarray:
-        """Boolean mask of the profiled steps inside the window (start skipped)."""
-        start = int(self.thresholds.skip * self.total_steps)
-        mask = self.steps >= start
+        """Boolean mask of the profiled steps inside the window (start skipped; all steps
+        when none was recorded there)."""
+        mask = self._after_skip
         return mask if mask.any() else np.ones_like(mask)
+
+    @property
+    def window_steps(self) -> int:
+        """How many profiled steps lie inside the window proper (0: `window` falls back
+        to all of them)."""
+        return int(self._after_skip.sum())
+
+    @property
+    def _after_skip(self) -> np.ndarray:
+        return self.steps >= int(self.thresholds.skip * self.total_steps)
 
     @property
     def mean_cos(self) -> dict[tuple[str, str], float]:
@@ -453,8 +460,8 @@ class ConflictProfiler:
 
     def __init__(self, every: int = 1, until: int | None = None, params=None):
         self.every = check_int("every", every, minimum=1)
-        self.until = until
-        self.params = None if params is None else list(params)
+        self.until = None if until is None else check_int("until", until, minimum=1)
+        self.params = None if params is None else parameter_list(params, "ConflictProfiler params")
         self.names: tuple[str, ...] | None = None
         self.steps: list[int] = []
         self.cosines: list[np.ndarray] = []

@@ -18,7 +18,13 @@ from sciml.pinn._trainer import check_problem_and_config
 
 from ._adapters import AdapterRouting, PerLossAdapters
 from ._checks import check_names
-from ._profiler import PROFILE_STEPS, ConflictProfile, RegimeThresholds, profile_run_start
+from ._profiler import (
+    MIN_WINDOW_STEPS,
+    PROFILE_STEPS,
+    ConflictProfile,
+    RegimeThresholds,
+    profile_run_start,
+)
 from ._reweighting import LearningRateAnnealing, Reweighting, ReweightingRule
 from ._surgery import ConFIG, PCGrad
 
@@ -31,6 +37,8 @@ METHODS = ("vanilla", "reweighting", "adapters", "adapters+reweighting", "pcgrad
 #: below half the trunk's norm and reached 1.4e-3 (vanilla 1.5e-3); at a hundredth they
 #: barely moved (2.1e-3). Heat, seed 0 only (README, "conflict").
 ADAPTER_LR_FACTOR = 0.1
+#: `train`'s options for the adapter methods only (see `PerLossAdapters`).
+ADAPTER_OPTIONS = ("rank", "alpha", "layers", "wiring", "inference", "adapter_lr")
 #: What each regime calls for (`recommend`; its ``interventions`` argument overrides
 #: entries): the keys are the `REGIMES` and ``"balanced directional"``. Directional
 #: conflict gets the paper's remedy, per-loss adapters + reweighting, unless it is
@@ -127,8 +135,18 @@ def _interventions(overrides: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _warn_if_short(profile: ConflictProfile, stacklevel: int) -> None:
-    """Warn when ``profile`` is shorter than the thresholds' `PROFILE_STEPS`
-    (``stacklevel``: as `warnings.warn`'s, counted from this function)."""
+    """Warn when ``profile`` is shorter than the thresholds' `PROFILE_STEPS`, or records
+    fewer than `MIN_WINDOW_STEPS` steps in its window (``stacklevel``: as
+    `warnings.warn`'s, counted from this function)."""
+    recorded = profile.window_steps
+    if profile.total_steps >= PROFILE_STEPS and recorded < MIN_WINDOW_STEPS:
+        warnings.warn(
+            f"the profile records {recorded} steps in its window (steps >= "
+            f"{profile.thresholds.skip} x {profile.total_steps}); the regime rests on at least "
+            f"{MIN_WINDOW_STEPS} there: profile more often (profile_every)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
     if profile.total_steps < PROFILE_STEPS:
         warnings.warn(
             f"the profile covers the first {profile.total_steps} steps; the regime thresholds "
@@ -200,11 +218,11 @@ def train(
     *,
     method: str = "vanilla",
     rule: ReweightingRule | None = None,
-    rank: int = 4,
-    alpha: float = 0.25,
+    rank: int | None = None,
+    alpha: float | None = None,
     layers=None,
-    wiring: str = "shared",
-    inference: str = "mean",
+    wiring: str | None = None,
+    inference: str | None = None,
     adapter_lr: float | None = None,
     seed: int = 0,
     start_step: int = 0,
@@ -218,7 +236,8 @@ def train(
     Other arguments: ``rule`` for the reweighting methods only (default
     ``LearningRateAnnealing("sqrt")``; refused for the others, which would not use it);
     ``rank``, ``alpha``, ``layers``, ``wiring``, ``inference`` and ``adapter_lr`` (default
-    ``ADAPTER_LR_FACTOR * config.lr``) for the adapter methods, see `PerLossAdapters`;
+    ``config.group_lrs["adapters"]``, else ``ADAPTER_LR_FACTOR * config.lr``) for the
+    adapter methods only (None: `PerLossAdapters`' defaults; refused for the others);
     ``seed`` (an integer, whatever the method) for PCGrad's shuffling and the adapters'
     random initialisation; ``start_step`` to continue a run of ``config.total_steps`` steps
     from that step (learning-rate and weight schedules and resampling go on from it; the
@@ -271,11 +290,11 @@ def _set_up(
     *,
     method: str,
     rule: ReweightingRule | None,
-    rank: int,
-    alpha: float,
+    rank: int | None,
+    alpha: float | None,
     layers,
-    wiring: str,
-    inference: str,
+    wiring: str | None,
+    inference: str | None,
     adapter_lr: float | None,
     seed: int,
     start_step: int,
@@ -296,24 +315,31 @@ def _set_up(
             f"rule is for the reweighting methods; method {method!r} would not use "
             f"{type(rule).__name__}"
         )
+    adapter_options = dict(
+        zip(ADAPTER_OPTIONS, (rank, alpha, layers, wiring, inference, adapter_lr))
+    )
+    given = [name for name, value in adapter_options.items() if value is not None]
+    if given and not method.startswith("adapters"):
+        raise ValueError(
+            f"{', '.join(given)}: for the adapter methods; method {method!r} would not use "
+            f"{'them' if len(given) > 1 else 'it'}"
+        )
     if "reweighting" in method:
         rule = rule if rule is not None else LearningRateAnnealing("sqrt")
         if not isinstance(rule, ReweightingRule):
             raise TypeError(f"rule must be a ReweightingRule, got {rule!r}")
     method_hooks: list[Any] = []
     if method.startswith("adapters"):
-        adapted = PerLossAdapters(
-            model,
-            problem,
-            rank=rank,
-            alpha=alpha,
-            layers=layers,
-            wiring=wiring,
-            inference=inference,
-            seed=seed,
-        )
+        chosen = {k: v for k, v in adapter_options.items() if v is not None and k != "adapter_lr"}
+        adapted = PerLossAdapters(model, problem, seed=seed, **chosen)
+        configured = config.group_lrs.get("adapters")
         if adapter_lr is None:
-            adapter_lr = ADAPTER_LR_FACTOR * config.lr
+            adapter_lr = ADAPTER_LR_FACTOR * config.lr if configured is None else configured
+        elif configured is not None and configured != adapter_lr:
+            raise ValueError(
+                f"adapter_lr={adapter_lr} and config.group_lrs['adapters']={configured} "
+                "disagree; give one of them"
+            )
         lrs = {**config.group_lrs, "adapters": adapter_lr}
         cfg = replace(config, group_lrs=lrs)
         trainer = Trainer(
@@ -323,7 +349,7 @@ def _set_up(
             param_groups={"adapters": adapted.adapter_parameters()},
         )
         with_rule = rule if method == "adapters+reweighting" else None
-        if wiring == "shared":
+        if adapted.wiring == "shared":
             method_hooks.append(AdapterRouting(adapted, with_rule))
         elif with_rule is not None:
             method_hooks.append(Reweighting(with_rule))
@@ -468,11 +494,15 @@ def fit(
 
 
 def _options_for(method: str, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` without ``rule`` unless ``method`` reweights (`train` refuses a rule
-    it would not use; `fit`'s ``rule`` is for whichever reweighting method it chooses)."""
-    if "reweighting" in method:
-        return options
-    return {k: v for k, v in options.items() if k != "rule"}
+    """``options`` without those ``method`` would not use (`train` refuses them; `fit`'s
+    ``rule`` is for whichever reweighting method it chooses, its adapter options for an
+    adapter method)."""
+    unused = set()
+    if "reweighting" not in method:
+        unused.add("rule")
+    if not method.startswith("adapters"):
+        unused |= set(ADAPTER_OPTIONS)
+    return {k: v for k, v in options.items() if k not in unused}
 
 
 def _materialized(options: dict[str, Any]) -> dict[str, Any]:

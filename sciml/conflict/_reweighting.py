@@ -17,6 +17,7 @@ from torch import Tensor
 
 from sciml._checks import check_float, check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
+from sciml.pinn._hooks import parameter_list
 
 from ._checks import check_losses, check_names, hook_params, set_flat_grad, weighted
 
@@ -256,7 +257,7 @@ class Reweighting:
         if not isinstance(rule, ReweightingRule):
             raise TypeError(f"rule must be a ReweightingRule, got {rule!r}")
         self.rule = rule
-        self.params = None if params is None else list(params)
+        self.params = None if params is None else parameter_list(params, "Reweighting params")
         self.history: dict[str, list[float]] = {}
 
     def lambdas(self, trainer: Trainer, step: int, losses, grads=None) -> dict[str, float]:

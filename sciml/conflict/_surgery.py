@@ -9,6 +9,7 @@ from torch import Tensor
 
 from sciml._checks import check_int
 from sciml.pinn import GRADIENTS_SET, Trainer, per_loss_gradients
+from sciml.pinn._hooks import parameter_list
 
 from ._checks import check_gradients, check_losses, hook_params, set_flat_grad, weighted
 
@@ -96,7 +97,9 @@ class _Surgery:
     """A training hook replacing the summed gradient by a surgery of per-loss gradients."""
 
     def __init__(self, params=None):
-        self.params = None if params is None else list(params)
+        self.params = (
+            None if params is None else parameter_list(params, f"{type(self).__name__} params")
+        )
 
     def combine(self, trainer: Trainer, step: int, losses: Mapping[str, Tensor]):
         check_losses(losses, type(self).__name__)

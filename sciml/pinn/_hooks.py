@@ -103,3 +103,29 @@ def per_loss_gradients(
             [(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(params, grads)]
         )
     return out
+
+
+def parameter_list(params: Any, what: str) -> list[Tensor]:
+    """``params`` as a list of tensors: a Module gives its parameters, a Tensor itself,
+    any other iterable its items; a TypeError naming ``what`` otherwise.
+
+    Examples
+    --------
+    >>> import torch
+    >>> len(parameter_list(torch.nn.Linear(2, 3), "params"))
+    2
+    """
+    if isinstance(params, torch.nn.Module):
+        return list(params.parameters())
+    if isinstance(params, Tensor):
+        return [params]
+    try:
+        items = list(params)
+    except TypeError:
+        items = None
+    if items is None or not all(isinstance(p, Tensor) for p in items):
+        raise TypeError(
+            f"{what} must be parameters (a Module, a Parameter or an iterable of Parameters), "
+            f"got {type(params).__name__}"
+        )
+    return items

@@ -34,10 +34,8 @@ class FourierFeatures(nn.Module):
 
     def __init__(self, n_inputs: int, n_features: int, scale: float = 1.0):
         super().__init__()
-        if n_inputs < 1 or n_features < 1:
-            raise ValueError(
-                f"need n_inputs >= 1 and n_features >= 1, got {n_inputs} and {n_features}"
-            )
+        n_inputs = check_int("n_inputs", n_inputs, minimum=1)
+        n_features = check_int("n_features", n_features, minimum=1)
         check_positive(scale=scale)
         self.register_buffer("B", scale * torch.randn(n_features, n_inputs))
 
@@ -75,8 +73,15 @@ class FactorizedLinear(nn.Module):
         bias: Tensor | None = None,
     ):
         super().__init__()
+        in_features = check_int("in_features", in_features, minimum=1)
+        out_features = check_int("out_features", out_features, minimum=1)
         check_real(mean=mean)
         check_real(0.0, std=std)
+        for name, given in (("weight", weight), ("bias", bias)):
+            if given is not None and not isinstance(given, Tensor):
+                raise TypeError(f"{name} must be a Tensor, got {type(given).__name__}")
+        if bias is not None and tuple(bias.shape) != (out_features,):
+            raise ValueError(f"bias must have shape ({out_features},), got {tuple(bias.shape)}")
         if weight is None:
             weight = torch.randn(out_features, in_features) * math.sqrt(
                 2.0 / (in_features + out_features)
@@ -170,6 +175,8 @@ def mlp(
     width = check_int("width", width, minimum=1)
     depth = check_int("depth", depth, minimum=1)
     fourier_features = check_int("fourier_features", fourier_features, minimum=0)
+    if not isinstance(factorized, bool):
+        raise TypeError(f"factorized must be True or False, got {factorized!r}")
     if init not in ("torch", "xavier"):
         raise ValueError(f"init must be 'torch' or 'xavier', got {init!r}")
     layers: list[nn.Module] = []

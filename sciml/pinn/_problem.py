@@ -20,12 +20,17 @@ LossFn = Callable[[nn.Module, Tensor], Tensor]
 def _as_points(name: str, what: str, value: Any) -> Tensor:
     """A finite float tensor of shape ``(n, n_dims)`` (1-D input becomes one column)."""
     if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
-        value = torch.as_tensor(np.asarray(value, dtype=np.float64))
+        value = np.asarray(value)
+        if np.iscomplexobj(value):
+            raise TypeError(f"loss {name!r}: {what} must be real, got complex values")
+        value = torch.as_tensor(value.astype(np.float64))
     if not isinstance(value, Tensor):
         raise TypeError(
             f"loss {name!r}: {what} must be a Tensor or an array, got {type(value).__name__}"
         )
     value = value.detach()
+    if value.is_complex():
+        raise TypeError(f"loss {name!r}: {what} must be real, got dtype {value.dtype}")
     if not value.is_floating_point():
         value = value.to(torch.float64)
     if value.ndim == 1:
@@ -78,9 +83,10 @@ class Loss:
     name : str
         Unique within a `Problem` (e.g. ``"residual"``, ``"boundary"``, ``"data"``).
     fn : callable ``(model, points) -> Tensor``
-        Per-point residuals of shape ``(n_points,)`` or ``(n_points, k)``: the trainer
-        takes their mean square. A 0-d tensor is taken as the loss value as is (for
-        custom reductions). ``points`` require grad, so ``fn`` can use `grad`,
+        Per-point residuals of shape ``(n_points,)`` or ``(n_points, k)`` (``k !=
+        n_points``: a square result is taken for a broadcasting slip and refused): the
+        trainer takes their mean square. A 0-d tensor is taken as the loss value as is
+        (for custom reductions). ``points`` require grad, so ``fn`` can use `grad`,
         `partial` and `laplacian`.
     sampler : Sampler or Tensor
         A callable ``(n, generator, dtype, device) -> (n, n_dims)`` (see `UniformBox`
@@ -189,12 +195,23 @@ class Loss:
                 )
             return self.sampler.to(dtype=dtype, device=device).detach().requires_grad_(True)
         n = self.n_points if n_points is None else n_points
-        points = self.sampler(n, generator, dtype, device)
+        try:
+            points = self.sampler(n, generator, dtype, device)
+        except TypeError as err:
+            raise TypeError(
+                f"loss {self.name!r}: calling its sampler as sampler(n, generator, dtype, "
+                f"device) failed: {str(err).splitlines()[0]}; a sampler is an instance such as "
+                "UniformBox(0, 1), not its class"
+            ) from err
         if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[0] != n:
             shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
             raise ValueError(
                 f"loss {self.name!r}: the sampler must return a Tensor of shape "
                 f"({n}, n_dims), got {shape}"
+            )
+        if points.is_complex():
+            raise TypeError(
+                f"loss {self.name!r}: the sampler must return real points, got {points.dtype}"
             )
         _check_finite(self.name, "sampled points", points)
         return points.to(dtype=dtype, device=device).detach().requires_grad_(True)
@@ -229,6 +246,14 @@ class Loss:
             raise ValueError(
                 f"loss {self.name!r}: fn returned an empty tensor (shape {tuple(out.shape)}) "
                 f"on points of shape {tuple(points.shape)}"
+            )
+        n = points.shape[0]
+        square = out.ndim == 2 and n > 1 and out.shape[1] == n
+        if out.ndim > 0 and (out.ndim > 2 or out.shape[0] != n or square):
+            hint = " (a (n, 1) - (n,) broadcast?)" if square else ""
+            raise ValueError(
+                f"loss {self.name!r}: fn returned shape {tuple(out.shape)} for {n} points"
+                f"{hint}; expected one row per point, ({n},) or ({n}, k), or a 0-d loss value"
             )
         return out if out.ndim == 0 else out.square().mean()
 
@@ -299,6 +324,7 @@ class Problem:
                 )
             pts = _as_points("<error metric>", "error_points", self.error_points)
             object.__setattr__(self, "error_points", pts)
+            _check_reference(self.reference, pts)
         object.__setattr__(self, "domain", MappingProxyType(dict(self.domain)))
 
     @property
@@ -362,13 +388,44 @@ class Problem:
         with torch.no_grad():
             exact = torch.as_tensor(self.reference(points), dtype=dtype, device=device)
             approx = model(points)
-        if approx.numel() != exact.numel():
+        if _columns(approx).shape != _columns(exact).shape:
             raise ValueError(
                 f"the model output {tuple(approx.shape)} and the reference {tuple(exact.shape)} "
-                "have different sizes"
+                "differ in shape; both need one row per error point"
             )
-        diff = approx.reshape(exact.shape) - exact
+        diff = _columns(approx) - _columns(exact)
         norm = torch.linalg.vector_norm(exact)
         if norm == 0:
             return float(torch.linalg.vector_norm(diff))
         return float(torch.linalg.vector_norm(diff) / norm)
+
+
+def _columns(values: Tensor) -> Tensor:
+    """``(n,)`` as ``(n, 1)``; other shapes as they are."""
+    return values[:, None] if values.ndim == 1 else values
+
+
+def _check_reference(reference: Callable[[Tensor], Tensor], points: Tensor) -> None:
+    """Evaluate ``reference`` once on the error points: a real, finite value per point,
+    or a one-line error now (instead of a NaN error metric for a whole run)."""
+    with torch.no_grad():
+        values = reference(points)
+    if not isinstance(values, (Tensor, np.ndarray)):
+        raise TypeError(
+            f"reference must return a Tensor (or array) of values at the points, "
+            f"got {type(values).__name__}"
+        )
+    values = torch.as_tensor(values)
+    n = points.shape[0]
+    if not (values.is_floating_point() and values.ndim in (1, 2) and values.shape[0] == n):
+        raise ValueError(
+            f"reference must return real values of shape ({n},) or ({n}, k) on the "
+            f"{n} error points, got {values.dtype} of shape {tuple(values.shape)}"
+        )
+    bad = ~torch.isfinite(_columns(values)).all(dim=1)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0])
+        raise ValueError(
+            f"reference is not finite at {int(bad.sum())} of the {n} error points (first at "
+            f"{points[first].tolist()}); the error metric would be NaN"
+        )

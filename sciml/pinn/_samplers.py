@@ -8,29 +8,31 @@ device and dtype.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from .._checks import check_float_field, check_int
+from .._checks import check_float, check_float_field, check_int
 
 #: The sampler protocol: ``sampler(n, generator, dtype, device)`` -> points ``(n, n_dims)``.
 Sampler = Callable[[int, torch.Generator, torch.dtype, torch.device], Tensor]
 
 
 def _vector(name: str, value: float | Sequence[float]) -> tuple[float, ...]:
-    values = (value,) if isinstance(value, (int, float)) else tuple(value)
-    try:
-        values = tuple(float(v) for v in values)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a number or a sequence of numbers, got {value!r}"
-        ) from None
-    if not values or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"{name} must be non-empty and finite, got {value!r}")
-    return values
+    """``value`` (a number, or a non-empty sequence of them) as a tuple of finite floats."""
+    if isinstance(value, numbers.Real) or getattr(value, "ndim", None) == 0:
+        value = (value,)
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a number or a sequence of numbers, got {value!r}")
+    values = tuple(value)
+    if not values:
+        raise ValueError(f"{name} must hold at least one number, got {value!r}")
+    if len(values) == 1:
+        return (check_float(name, values[0]),)
+    return tuple(check_float(f"{name}[{i}]", v) for i, v in enumerate(values))
 
 
 def _corners(low, high, strict: bool = True) -> tuple[tuple[float, ...], tuple[float, ...]]:

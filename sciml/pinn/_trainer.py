@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .._checks import check_int
 from ._checkpoint import read_checkpoint, write_checkpoint
 from ._config import TrainerConfig
-from ._hooks import GRADIENTS_SET, per_loss_gradients
+from ._hooks import GRADIENTS_SET, parameter_list, per_loss_gradients
 from ._problem import Problem
 
 DEFAULT_GROUP = "default"
@@ -274,6 +274,8 @@ class Trainer:
         """Register a hook (see `TrainingHook`); returns it."""
         if not any(callable(getattr(hook, m, None)) for m in ("on_step", "combine")):
             raise TypeError(f"a hook must define on_step and/or combine, got {hook!r}")
+        if any(hook is added for added in self._hooks):
+            raise ValueError(f"{type(hook).__name__} is added to this trainer already")
         self._hooks.append(hook)
         return hook
 
@@ -597,6 +599,19 @@ class Trainer:
             "the checkpoint's step", state["step"], minimum=0, maximum=self.config.total_steps
         )
         self._check_structure(state)
+        history = History.from_dict(state["history"])
+        misplaced = [
+            (k, phase)
+            for k, phase in zip(history.step, history.phase)
+            if (phase == "adam") != (k < self.config.steps)
+        ]
+        if misplaced:
+            k, phase = misplaced[0]
+            raise ValueError(
+                f"the checkpoint's step {k} was an {phase} step, but config.steps="
+                f"{self.config.steps} puts it in the other phase; resume with the Adam steps "
+                "the run was started with"
+            )
         # a state from inside the L-BFGS phase is in its dtype (load_state_dict would round)
         self._cast(self.config.phase_dtype("lbfgs" if step > self.config.steps else "adam"))
         self.model.load_state_dict(state["model"])
@@ -611,7 +626,7 @@ class Trainer:
             n: p.to(dtype=self.dtype, device=self.config.device).requires_grad_(True)
             for n, p in state["points"].items()
         }
-        self.history = History.from_dict(state["history"])
+        self.history = history
         self.step = step
 
 
@@ -671,7 +686,7 @@ def _build_groups(named, param_groups, config: TrainerConfig) -> list[tuple[str,
                 f"param_groups must map group names to parameters, got {param_groups!r}"
             )
         for group, params in param_groups.items():
-            params = [params] if isinstance(params, Tensor) else list(params)
+            params = parameter_list(params, f"parameter group {group!r}")
             if not params:
                 raise ValueError(f"parameter group {group!r} is empty")
             add(group, params)

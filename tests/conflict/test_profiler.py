@@ -75,7 +75,9 @@ def test_thresholds_are_configurable():
         RegimeThresholds(persistence=1.5)
     with pytest.raises(ValueError, match="ratio threshold"):
         RegimeThresholds(ratio=0.5)
-    with pytest.raises(ValueError, match="cosine threshold must be in \\[-1, 1\\], got True"):
+    with pytest.raises(
+        ValueError, match="cosine threshold must be a finite number in \\[-1, 1\\], got True"
+    ):
         RegimeThresholds(cosine=True)  # a bool is not a threshold
     with pytest.raises(ValueError, match="balanced_ratio threshold"):
         RegimeThresholds(balanced_ratio=np.True_)
@@ -188,6 +190,17 @@ def test_bad_input_errors_name_the_loss():
         gradient_conflict({"a": torch.ones(2), "b": torch.tensor([1.0, math.inf])})
 
 
+def test_profiler_until_and_thresholds_are_checked_and_stored_as_floats():
+    for until, match in [(0, "until must be an integer >= 1, got 0"), ("3", "got '3'")]:
+        with pytest.raises(ValueError, match=match):
+            ConflictProfiler(until=until)
+    thresholds = RegimeThresholds(cosine=np.float32(-0.25), ratio=torch.tensor(8.0))
+    assert type(thresholds.cosine) is float and thresholds.ratio == 8.0
+    json.dumps(thresholds.__dict__)  # JSON-ready, as ConflictProfile.to_dict needs
+    with pytest.raises(ValueError, match="skip must be a fraction in \\[0, 1\\), got 1.0"):
+        RegimeThresholds(skip=1.0)
+
+
 def test_a_profile_survives_json_and_a_tampered_one_is_refused():
     cfg = TrainerConfig(steps=20, lr=1e-9, dtype=torch.float64, progress=False)
     prof = profile(Point(), quadratics(150, 8.0), cfg, steps=20, every=2).with_thresholds(
@@ -218,13 +231,18 @@ def test_a_profile_survives_json_and_a_tampered_one_is_refused():
         (minimal | {"command": "rm -rf /"}, ValueError, r"unknown \['command'\]"),
         ({"names": ["a", "b"]}, ValueError, r"missing \['steps', 'cosines', 'norms'\]"),
         (edited(thresholds={"cosin": -0.2}), ValueError, "thresholds must be a mapping"),
-        (edited(thresholds={"cosine": 3.0}), ValueError, r"cosine threshold must be in \[-1, 1\]"),
+        (
+            edited(thresholds={"cosine": 3.0}),
+            ValueError,
+            r"cosine threshold must be a finite number in \[-1, 1\]",
+        ),
         (edited(names="ab"), TypeError, "names must be"),
         (edited(names=["a", 2]), TypeError, "loss names must be a sequence of strings"),
         (edited(names=["a", "a"]), ValueError, "loss names must be unique"),
         (edited(steps=[0.5] * 10), ValueError, r"steps must be integers in \[0, 2\*\*53\)"),
         (edited(steps=[1e20] * 10), ValueError, r"steps must be integers in \[0, 2\*\*53\)"),
         (edited(steps=[]), ValueError, "non-empty 1-D"),
+        (edited(steps=data["steps"][:1] * 10), ValueError, "steps must be strictly increasing"),
         (edited(cosines=data["cosines"][:-1]), ValueError, r"cosines must have shape \(10, 1\)"),
         (edited(cosines=[[2.0]] * 10), ValueError, r"cosines must lie in \[-1, 1\]"),
         (edited(norms=[[1.0, -1.0]] * 10), ValueError, "norms must be >= 0"),

@@ -352,6 +352,55 @@ def test_a_rule_goes_only_to_the_methods_that_use_it():
     assert out.result.method == "pcgrad" and len(out.result.history) == 4
 
 
+def test_recommend_warns_when_the_window_holds_too_few_steps():
+    sparse = ConflictProfile(
+        ("a", "b"), [0, 600], [[-0.9], [-0.9]], [[1, 1], [1, 1]], total_steps=1000
+    )
+    with pytest.warns(UserWarning, match="records 1 steps in its window .* profile more often"):
+        recommend(sparse)
+    steps = list(range(500, 1000, 25))
+    dense = ConflictProfile(("a", "b"), steps, [[-0.9]] * 20, [[1, 1]] * 20, total_steps=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert recommend(dense).method == "pcgrad"
+
+
+def test_adapter_options_go_only_to_the_adapter_methods():
+    p = small()
+    cfg = TrainerConfig(steps=8, progress=False)
+    with pytest.raises(ValueError, match="rank, wiring: for the adapter methods; method 'pcgrad'"):
+        train(make_model(p, width=8, depth=2), p, cfg, method="pcgrad", rank=2, wiring="shared")
+    with pytest.raises(ValueError, match="inference='boundary' applies to wiring='separate' only"):
+        train(make_model(p, width=8, depth=2), p, cfg, method="adapters", inference="boundary")
+    # fit passes them on only to an adapter choice
+    out = fit(
+        make_model(p, width=8, depth=2),
+        p,
+        cfg,
+        profile_steps=4,
+        interventions=dict.fromkeys(INTERVENTIONS, "config"),
+        rank=2,
+    )
+    assert out.result.method == "config"
+
+
+def test_the_adapters_learning_rate_comes_from_adapter_lr_or_the_config():
+    p = small()
+    lr_of = {}
+    for name, options, config in [
+        ("default", {}, TrainerConfig(steps=1, lr=1e-2, progress=False)),
+        ("group_lrs", {}, TrainerConfig(steps=1, group_lrs={"adapters": 0.5}, progress=False)),
+        ("adapter_lr", {"adapter_lr": 0.25}, TrainerConfig(steps=1, progress=False)),
+    ]:
+        result = train(make_model(p, width=8, depth=2), p, config, method="adapters", **options)
+        groups = {g["name"]: g["lr"] for g in result.trainer.optimizer.param_groups}
+        lr_of[name] = groups["adapters"]
+    assert lr_of == {"default": pytest.approx(1e-3), "group_lrs": 0.5, "adapter_lr": 0.25}
+    both = TrainerConfig(steps=1, group_lrs={"adapters": 0.5}, progress=False)
+    with pytest.raises(ValueError, match="adapter_lr=0.25 and config.group_lrs.* disagree"):
+        train(make_model(p, width=8, depth=2), p, both, method="adapters", adapter_lr=0.25)
+
+
 class _StepLog:
     """A hook that notes the steps and phases it saw."""
 

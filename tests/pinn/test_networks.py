@@ -2,11 +2,13 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from sciml.pinn import FactorizedLinear, FourierFeatures, mlp
+from sciml.pinn.problems import heat, make_model
 
 
 def test_fourier_features_are_fixed_cos_sin_of_a_gaussian_projection():
@@ -55,6 +57,23 @@ def test_mlp_options():
             mlp(2, **kwargs)
     with pytest.raises(ValueError, match="n_inputs must be an integer >= 1, got 0"):
         mlp(0)
+    with pytest.raises(TypeError, match="factorized must be True or False, got 'no'"):
+        mlp(2, factorized="no")
+
+
+def test_layer_constructors_check_their_sizes_and_tensors():
+    for make, match in [
+        (lambda: FourierFeatures(2.5, 4), "n_inputs must be an integer >= 1, got 2.5"),
+        (lambda: FourierFeatures(2, None), "n_features must be an integer >= 1, got None"),
+        (lambda: FactorizedLinear(0, 4), "in_features must be an integer >= 1, got 0"),
+        (lambda: FactorizedLinear(2, 3, bias=torch.zeros(2)), r"bias must have shape \(3,\)"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            make()
+    with pytest.raises(TypeError, match="weight must be a Tensor, got ndarray"):
+        FactorizedLinear(2, 3, weight=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="seed must be an integer, got None"):
+        make_model(heat(), seed=None)
 
 
 def test_random_weight_factorisation_keeps_the_function_at_initialisation():

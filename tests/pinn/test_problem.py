@@ -300,3 +300,54 @@ def test_relative_error_against_reference():
     assert p.relative_error(model) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="no reference"):
         Problem([Loss.data("d", x, x)]).relative_error(model)
+
+
+def test_loss_refuses_results_that_are_not_one_row_per_point():
+    pts = torch.rand(16, 1, requires_grad=True)
+    model = nn.Linear(1, 1)
+
+    def broadcast(m, x):  # (16, 1) - (16,): the classic slip, silently (16, 16)
+        return partial(m(x), x, 0) - torch.cos(x[:, 0])
+
+    with pytest.raises(ValueError, match=r"shape \(16, 16\) for 16 points \(a \(n, 1\) - \(n,\)"):
+        Loss("r", broadcast, pts).value(model, pts)
+    for fn, shape in [
+        (lambda m, x: m(x)[:, :, None], "(16, 1, 1)"),
+        (lambda m, x: m(x)[0], "(1,)"),
+    ]:
+        with pytest.raises(ValueError, match=rf"shape \{shape[:-1]}\) for 16 points; expected"):
+            Loss("r", fn, pts).value(model, pts)
+    assert Loss("r", lambda m, x: m(x)[:, 0], pts).value(model, pts).ndim == 0  # (n,) is fine
+
+
+def test_problem_checks_its_reference_once_and_compares_shapes():
+    x = torch.linspace(0, 1, 8, dtype=torch.float64)[:, None]
+    data = [Loss.data("d", x, x)]
+    with pytest.raises(ValueError, match=r"reference is not finite at 1 of the 8 error points"):
+        Problem(data, reference=lambda p: torch.log(p), error_points=x)
+    with pytest.raises(TypeError, match="reference must return a Tensor"):
+        Problem(data, reference=lambda p: None, error_points=x)
+    two = Problem(data, reference=lambda p: torch.cat([p, -p], dim=1), error_points=x)
+    with pytest.raises(ValueError, match=r"model output \(2, 8\) and the reference \(8, 2\)"):
+        two.relative_error(lambda p: torch.cat([p, -p], dim=1).T)
+    assert two.relative_error(lambda p: torch.cat([p, -p], dim=1)) == 0.0
+    one = Problem(data, reference=lambda p: p[:, 0], error_points=x)  # (n,) against (n, 1)
+    assert one.relative_error(lambda p: 2 * p) == pytest.approx(1.0)
+
+
+def test_points_and_samplers_refuse_complex_values_and_classes():
+    with pytest.raises(TypeError, match="'d': data points must be real, got complex"):
+        Loss.data("d", np.array([1 + 1j, 2.0]), np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="fixed points must be real, got dtype torch.complex64"):
+        Loss("f", _residual, torch.ones(3, 1, dtype=torch.complex64))
+    sampler_class = Loss("s", _residual, UniformBox, n_points=4)
+    with pytest.raises(TypeError, match="'s': calling its sampler .* not its class"):
+        sampler_class.sample(torch.Generator(), torch.float64, "cpu")
+
+
+def test_box_corners_take_numpy_scalars_and_refuse_strings():
+    assert UniformBox(np.float32(0), torch.tensor(1.0)) == UniformBox(0.0, 1.0)
+    with pytest.raises(TypeError, match="low must be a number or a sequence of numbers, got '01'"):
+        UniformBox("01", "12")
+    with pytest.raises(ValueError, match=r"low\[1\] must be a finite number, got nan"):
+        UniformBox([0.0, math.nan], [1.0, 1.0])

@@ -443,6 +443,26 @@ def test_save_checkpoint_and_resume_to_a_longer_run(tmp_path):
     with pytest.raises(ValueError, match="not a sciml.pinn checkpoint"):
         torch.save({"x": 1}, tmp_path / "other.pt")
         Trainer.resume(tmp_path / "other.pt", _mlp(), problem, _config(steps=9))
+    # four Adam steps done: a config with fewer would read them as L-BFGS steps
+    short = _config(steps=3, lbfgs_steps=4)
+    with pytest.raises(ValueError, match="step 3 was an adam step, but config.steps=3"):
+        Trainer.resume(path, _mlp(), problem, short)
+
+
+def test_hooks_and_parameter_groups_are_checked_when_added():
+    model = _mlp()
+    trainer = Trainer(model, _ode_problem(), _config(steps=2), param_groups={"head": model[4]})
+    assert [g["name"] for g in trainer.optimizer.param_groups] == ["default", "head"]
+    with pytest.raises(TypeError, match="parameter group 'head' must be parameters"):
+        Trainer(_mlp(), _ode_problem(), _config(), param_groups={"head": 3})
+
+    class Log:
+        def on_step(self, trainer, step, losses):
+            pass
+
+    log = trainer.add_hook(Log())
+    with pytest.raises(ValueError, match="Log is added to this trainer already"):
+        trainer.add_hook(log)
 
 
 def test_a_damaged_checkpoint_is_refused_in_one_line(tmp_path):

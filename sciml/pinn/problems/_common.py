@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..._checks import check_float
+from ..._checks import check_float, check_int
 from ..._deprecation import deprecated_alias
 from .._networks import mlp
 from .._problem import Loss, Problem
@@ -241,6 +241,7 @@ def make_model(
         raise TypeError(
             f"make_model needs a Problem (e.g. get_problem('heat')), got {type(problem).__name__}"
         )
+    seed = check_int("seed", seed)
     domain = problem.domain
     if "n_inputs" not in domain:
         raise ValueError(f"problem {problem.name!r} has no 'n_inputs' in its domain metadata")
