@@ -17,6 +17,7 @@ Interventions, all as `sciml.pinn` training hooks:
 
 from ._adapters import AdapterRouting, LowRank, PerLossAdapters
 from ._profiler import (
+    MIN_WINDOW_STEPS,
     PROFILE_STEPS,
     REGIMES,
     ConflictProfile,
@@ -27,6 +28,7 @@ from ._profiler import (
 )
 from ._recommend import (
     ADAPTER_LR_FACTOR,
+    ADAPTER_OPTIONS,
     INTERVENTIONS,
     METHODS,
     FitResult,
@@ -47,8 +49,10 @@ from ._surgery import ConFIG, PCGrad, config_update, pcgrad
 
 __all__ = [
     "ADAPTER_LR_FACTOR",
+    "ADAPTER_OPTIONS",
     "INTERVENTIONS",
     "METHODS",
+    "MIN_WINDOW_STEPS",
     "PROFILE_STEPS",
     "REGIMES",
     "AdapterRouting",

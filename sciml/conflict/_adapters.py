@@ -163,7 +163,7 @@ class PerLossAdapters(nn.Module):
                 )
             repeated = sorted({n for n in layers if layers.count(n) > 1})
             if repeated:
-                raise ValueError(f"layers must name each layer once, got {repeated} twice")
+                raise ValueError(f"layers must name each layer once, got {repeated} more than once")
             chosen = [(n, known[n]) for n in layers]
         for name, layer in chosen:
             if rank > layer.out_features:

@@ -73,9 +73,9 @@ class RegimeThresholds:
         check_float_field(self, "persistence", name="persistence threshold", minimum=0, maximum=1)
         for name in ("ratio", "balanced_ratio"):
             check_float_field(self, name, name=f"{name} threshold", minimum=1)
-        check_float_field(self, "skip", minimum=0, maximum=1)
-        if self.skip == 1:
-            raise ValueError("skip must be a fraction in [0, 1), got 1.0: nothing would be left")
+        check_float_field(self, "skip")
+        if not 0 <= self.skip < 1:
+            raise ValueError(f"skip must be a fraction in [0, 1), got {self.skip}")
 
     def classify(self, mean_cos: float, persistence: float, log_ratio: float) -> str:
         """The regime of one (worst) pair's statistics and the median log10 norm ratio."""
@@ -440,7 +440,7 @@ class ConflictProfiler:
         Profile every this many steps (1: every step).
     until : int, optional
         Stop profiling at this step (exclusive).
-    params : sequence of Parameter, optional
+    params : Module or sequence of Parameter, optional
         The parameters the gradients are taken over (of the trainer's model; frozen ones
         are left out); default all of ``trainer.parameters``.
 
@@ -478,13 +478,17 @@ class ConflictProfiler:
         self.record(step, per_loss_gradients(params, weighted(trainer, losses)))
 
     def record(self, step: int, grads: Mapping[str, Tensor]) -> None:
-        """Record one step's per-loss gradients (flat vectors, see `gradient_conflict`)."""
+        """Record one step's per-loss gradients (flat vectors, see `gradient_conflict`).
+        A step at or before the last recorded one (a run resumed from a checkpoint
+        replays its steps) replaces the records from that step on."""
         cos, norms = gradient_conflict(grads)
         names = tuple(grads)
         if self.names is None:
             self.names = names
         elif names != self.names:
             raise ValueError(f"loss names changed from {self.names} to {names}")
+        kept = next((i for i, k in enumerate(self.steps) if k >= step), len(self.steps))
+        del self.steps[kept:], self.cosines[kept:], self.norms[kept:]
         self.steps.append(int(step))
         self.cosines.append(cos)
         self.norms.append(norms)

@@ -93,7 +93,7 @@ def recommend(
     `INTERVENTIONS` for the evidence; ``interventions`` replaces some of its entries
     (e.g. ``{"low": "vanilla"}`` leaves a run without conflict alone). Warns
     (``UserWarning``) when the profile covers fewer than the `PROFILE_STEPS` steps the
-    thresholds were set on.
+    thresholds were set on, or records fewer than `MIN_WINDOW_STEPS` steps in its window.
 
     Examples
     --------
@@ -141,9 +141,10 @@ def _warn_if_short(profile: ConflictProfile, stacklevel: int) -> None:
     recorded = profile.window_steps
     if profile.total_steps >= PROFILE_STEPS and recorded < MIN_WINDOW_STEPS:
         warnings.warn(
-            f"the profile records {recorded} steps in its window (steps >= "
-            f"{profile.thresholds.skip} x {profile.total_steps}); the regime rests on at least "
-            f"{MIN_WINDOW_STEPS} there: profile more often (profile_every)",
+            f"the profile recorded {recorded} step(s) in its window (steps >= "
+            f"{profile.thresholds.skip} x {profile.total_steps}); the regime should rest on at "
+            f"least {MIN_WINDOW_STEPS}: profile more often (fit's profile_every, "
+            "ConflictProfiler's every)",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -236,7 +237,7 @@ def train(
     Other arguments: ``rule`` for the reweighting methods only (default
     ``LearningRateAnnealing("sqrt")``; refused for the others, which would not use it);
     ``rank``, ``alpha``, ``layers``, ``wiring``, ``inference`` and ``adapter_lr`` (default
-    ``config.group_lrs["adapters"]``, else ``ADAPTER_LR_FACTOR * config.lr``) for the
+    ``ADAPTER_LR_FACTOR * config.lr``; ``config.group_lrs["adapters"]`` is refused) for the
     adapter methods only (None: `PerLossAdapters`' defaults; refused for the others);
     ``seed`` (an integer, whatever the method) for PCGrad's shuffling and the adapters'
     random initialisation; ``start_step`` to continue a run of ``config.total_steps`` steps
@@ -332,14 +333,13 @@ def _set_up(
     if method.startswith("adapters"):
         chosen = {k: v for k, v in adapter_options.items() if v is not None and k != "adapter_lr"}
         adapted = PerLossAdapters(model, problem, seed=seed, **chosen)
-        configured = config.group_lrs.get("adapters")
-        if adapter_lr is None:
-            adapter_lr = ADAPTER_LR_FACTOR * config.lr if configured is None else configured
-        elif configured is not None and configured != adapter_lr:
+        if "adapters" in config.group_lrs:
             raise ValueError(
-                f"adapter_lr={adapter_lr} and config.group_lrs['adapters']={configured} "
-                "disagree; give one of them"
+                "config.group_lrs['adapters'] is not read: the adapters' learning rate is "
+                "train's adapter_lr (default ADAPTER_LR_FACTOR * config.lr)"
             )
+        if adapter_lr is None:
+            adapter_lr = ADAPTER_LR_FACTOR * config.lr
         lrs = {**config.group_lrs, "adapters": adapter_lr}
         cfg = replace(config, group_lrs=lrs)
         trainer = Trainer(
@@ -423,7 +423,8 @@ def fit(
     in place: every method the table can choose is set up with ``options`` on a copy
     of the model, so a bad value raises `train`'s error without costing the profile (a
     model that cannot be deep-copied is checked when it is trained). A ``rule`` goes
-    only to a reweighting choice (`train` refuses one for the other methods).
+    only to a reweighting choice and the adapter options (`ADAPTER_OPTIONS`) only to an
+    adapter choice (`train` refuses them for the other methods).
 
     Returns
     -------

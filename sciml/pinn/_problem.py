@@ -83,11 +83,11 @@ class Loss:
     name : str
         Unique within a `Problem` (e.g. ``"residual"``, ``"boundary"``, ``"data"``).
     fn : callable ``(model, points) -> Tensor``
-        Per-point residuals of shape ``(n_points,)`` or ``(n_points, k)`` (``k !=
-        n_points``: a square result is taken for a broadcasting slip and refused): the
-        trainer takes their mean square. A 0-d tensor is taken as the loss value as is
-        (for custom reductions). ``points`` require grad, so ``fn`` can use `grad`,
-        `partial` and `laplacian`.
+        Per-point residuals of shape ``(n_points,)`` or ``(n_points, k)``: the trainer
+        takes their mean square. A 0-d tensor is taken as the loss value as is (for
+        custom reductions). A square ``(n_points, n_points)`` result is refused, as the
+        broadcasting slip ``(n, 1) - (n,)`` it nearly always is. ``points`` require grad,
+        so ``fn`` can use `grad`, `partial` and `laplacian`.
     sampler : Sampler or Tensor
         A callable ``(n, generator, dtype, device) -> (n, n_dims)`` (see `UniformBox`
         and friends), or fixed points of shape ``(n_points, n_dims)`` (1-D is one column).
@@ -127,6 +127,11 @@ class Loss:
         if not callable(self.fn):
             raise TypeError(
                 f"loss {name!r}: fn must be callable (model, points) -> Tensor, got {self.fn!r}"
+            )
+        if isinstance(self.sampler, type):
+            raise TypeError(
+                f"loss {name!r}: sampler must be a sampler such as {self.sampler.__name__}(...), "
+                f"not the class {self.sampler.__name__}"
             )
         if callable(self.sampler) and not isinstance(self.sampler, Tensor):
             what = f"loss {name!r}: n_points (needed by a callable sampler)"
@@ -195,14 +200,7 @@ class Loss:
                 )
             return self.sampler.to(dtype=dtype, device=device).detach().requires_grad_(True)
         n = self.n_points if n_points is None else n_points
-        try:
-            points = self.sampler(n, generator, dtype, device)
-        except TypeError as err:
-            raise TypeError(
-                f"loss {self.name!r}: calling its sampler as sampler(n, generator, dtype, "
-                f"device) failed: {str(err).splitlines()[0]}; a sampler is an instance such as "
-                "UniformBox(0, 1), not its class"
-            ) from err
+        points = self.sampler(n, generator, dtype, device)
         if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[0] != n:
             shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
             raise ValueError(
@@ -248,12 +246,11 @@ class Loss:
                 f"on points of shape {tuple(points.shape)}"
             )
         n = points.shape[0]
-        square = out.ndim == 2 and n > 1 and out.shape[1] == n
-        if out.ndim > 0 and (out.ndim > 2 or out.shape[0] != n or square):
-            hint = " (a (n, 1) - (n,) broadcast?)" if square else ""
+        if out.shape == (n, n) and n > 1 and not isinstance(self.fn, _Misfit):
             raise ValueError(
-                f"loss {self.name!r}: fn returned shape {tuple(out.shape)} for {n} points"
-                f"{hint}; expected one row per point, ({n},) or ({n}, k), or a 0-d loss value"
+                f"loss {self.name!r}: fn returned shape ({n}, {n}) for {n} points, which is "
+                f"what an ({n}, 1) - ({n},) broadcast gives; return ({n},) or ({n}, 1) values, "
+                "or a 0-d loss if the residual really has a column per point"
             )
         return out if out.ndim == 0 else out.square().mean()
 
@@ -324,7 +321,6 @@ class Problem:
                 )
             pts = _as_points("<error metric>", "error_points", self.error_points)
             object.__setattr__(self, "error_points", pts)
-            _check_reference(self.reference, pts)
         object.__setattr__(self, "domain", MappingProxyType(dict(self.domain)))
 
     @property
@@ -386,7 +382,7 @@ class Problem:
                 dtype, device = p.dtype, p.device
         points = self.error_points.to(dtype=dtype, device=device)
         with torch.no_grad():
-            exact = torch.as_tensor(self.reference(points), dtype=dtype, device=device)
+            exact = _reference_values(self.reference(points), points, dtype, device)
             approx = model(points)
         if _columns(approx).shape != _columns(exact).shape:
             raise ValueError(
@@ -405,27 +401,31 @@ def _columns(values: Tensor) -> Tensor:
     return values[:, None] if values.ndim == 1 else values
 
 
-def _check_reference(reference: Callable[[Tensor], Tensor], points: Tensor) -> None:
-    """Evaluate ``reference`` once on the error points: a real, finite value per point,
-    or a one-line error now (instead of a NaN error metric for a whole run)."""
-    with torch.no_grad():
-        values = reference(points)
+def _reference_values(values: Any, points: Tensor, dtype: torch.dtype, device) -> Tensor:
+    """A reference's values at ``points`` as a tensor, or a one-line error: a
+    floating-point value per point, all finite (a NaN would make the metric NaN)."""
     if not isinstance(values, (Tensor, np.ndarray)):
         raise TypeError(
             f"reference must return a Tensor (or array) of values at the points, "
             f"got {type(values).__name__}"
         )
-    values = torch.as_tensor(values)
     n = points.shape[0]
-    if not (values.is_floating_point() and values.ndim in (1, 2) and values.shape[0] == n):
+    complex_values = (
+        np.iscomplexobj(values) if isinstance(values, np.ndarray) else values.is_complex()
+    )
+    if complex_values:
+        raise TypeError(f"reference must return real values, got {values.dtype}")
+    values = torch.as_tensor(values, dtype=dtype, device=device)
+    if values.ndim not in (1, 2) or values.shape[0] != n:
         raise ValueError(
-            f"reference must return real values of shape ({n},) or ({n}, k) on the "
-            f"{n} error points, got {values.dtype} of shape {tuple(values.shape)}"
+            f"reference must return shape ({n},) or ({n}, k) on the {n} error points, "
+            f"got {tuple(values.shape)}"
         )
     bad = ~torch.isfinite(_columns(values)).all(dim=1)
     if bool(bad.any()):
         first = int(bad.nonzero()[0])
         raise ValueError(
             f"reference is not finite at {int(bad.sum())} of the {n} error points (first at "
-            f"{points[first].tolist()}); the error metric would be NaN"
+            f"{points[first].tolist()})"
         )
+    return values

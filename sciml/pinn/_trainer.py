@@ -164,10 +164,10 @@ class Trainer:
         L-BFGS hand-over, when that differs).
     problem : Problem
     config : TrainerConfig, optional
-    param_groups : mapping of str to iterable of Parameter, optional
-        Named parameter groups; their learning rates come from ``config.group_lrs``
-        (``config.lr`` when absent). Parameters in no group form the group
-        ``"default"`` with ``config.lr``.
+    param_groups : mapping of str to Module, Parameter or iterable of Parameter, optional
+        Named parameter groups (a Module stands for its parameters); their learning
+        rates come from ``config.group_lrs`` (``config.lr`` when absent). Parameters in
+        no group form the group ``"default"`` with ``config.lr``.
 
     Attributes
     ----------

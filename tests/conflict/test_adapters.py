@@ -167,7 +167,9 @@ def test_bad_input():
         PerLossAdapters(trunk, NAMES, rank=2, layers=["0", "4"])
     with pytest.raises(ValueError, match=r"layers \['1'\] are not linear layers"):
         PerLossAdapters(trunk, NAMES, layers=["1"])
-    with pytest.raises(ValueError, match=r"layers must name each layer once, got \['0'\] twice"):
+    with pytest.raises(
+        ValueError, match=r"layers must name each layer once, got \['0'\] more than once"
+    ):
         PerLossAdapters(trunk, NAMES, layers=["0", "0"])
     with pytest.raises(ValueError, match="wiring"):
         PerLossAdapters(trunk, NAMES, wiring="both")

@@ -15,7 +15,7 @@ from sciml.conflict import (
     profile,
 )
 from sciml.conflict._profiler import profile_run_start
-from sciml.pinn import Loss, Problem, TrainerConfig, TrainingDiverged
+from sciml.pinn import Loss, Problem, Trainer, TrainerConfig, TrainingDiverged
 
 
 class Point(torch.nn.Module):
@@ -199,6 +199,26 @@ def test_profiler_until_and_thresholds_are_checked_and_stored_as_floats():
     json.dumps(thresholds.__dict__)  # JSON-ready, as ConflictProfile.to_dict needs
     with pytest.raises(ValueError, match="skip must be a fraction in \\[0, 1\\), got 1.0"):
         RegimeThresholds(skip=1.0)
+
+
+def test_a_profiler_re_added_after_a_resume_keeps_one_record_per_step(tmp_path):
+    cfg = TrainerConfig(steps=10, lr=1e-2, dtype=torch.float64, progress=False)
+    problem = quadratics(150, 3.0)
+    whole = Trainer(Point(), problem, cfg)
+    reference = whole.add_hook(ConflictProfiler(params=whole.model))  # a Module for params
+    whole.fit()
+    first = Trainer(Point(), problem, cfg)
+    profiler = first.add_hook(ConflictProfiler())
+    first.fit(until=7)
+    path = first.save_checkpoint(tmp_path / "at7.pt")
+    first.fit()
+    resumed = Trainer.resume(path, Point(), problem, cfg)  # replays steps 7-9
+    resumed.add_hook(profiler)
+    resumed.fit()
+    assert profiler.steps == list(range(10))
+    np.testing.assert_array_equal(profiler.profile().cosines, reference.profile().cosines)
+    with pytest.raises(ValueError, match=r"skip must be a fraction in \[0, 1\), got 1.5"):
+        RegimeThresholds(skip=1.5)
 
 
 def test_a_profile_survives_json_and_a_tampered_one_is_refused():
