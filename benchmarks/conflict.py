@@ -358,6 +358,21 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
     }
 
 
+def on_common_seeds(records: list[dict]) -> list[dict]:
+    """The ok ``records`` of each problem on the seeds that every method recorded there
+    has (so that means compare like with like); a problem without one is left out."""
+    seeds = defaultdict(lambda: defaultdict(set))
+    for r in records:
+        if r["status"] == "ok":
+            seeds[r["cell"]["problem"]][r["cell"]["method"]].add(r["cell"]["seed"])
+    common = {p: set.intersection(*by_method.values()) for p, by_method in seeds.items()}
+    return [
+        r
+        for r in records
+        if r["status"] == "ok" and r["cell"]["seed"] in common[r["cell"]["problem"]]
+    ]
+
+
 def _chosen_method(rows: list[dict], problem: str) -> str | None:
     """The grid's method for ``recommend``'s choice on ``problem`` when it chose the same
     on every seed, else None."""
@@ -398,6 +413,15 @@ def _recommend_section(result: dict) -> list[str]:
         )
     worse = ", ".join(result["worse_than_vanilla"]) or "none"
     verdict = "met" if result["met"] else "not met"
+    gaps = []
+    if any(j["n_methods"] < len(METHODS) for j in judged.values()):
+        gaps.append(
+            "not every method is recorded on every judged problem, so a best method may be missing"
+        )
+    if any(j["seeds"][0] != j["seeds"][1] for j in judged.values()):
+        gaps.append(
+            "some methods have more seeds than others, so the means are over different seeds"
+        )
     lines += [
         "",
         f"Within {t['TO_BEST']}x of the best on {result['share_within']:.0%} of "
@@ -407,15 +431,14 @@ def _recommend_section(result: dict) -> list[str]:
         + (
             "."
             if result["complete"]
-            else " on the records so far, provisionally: not every method is recorded on "
-            "every judged problem on the same seeds, so a best method may be missing or the "
-            "means be over different seeds."
+            else " on the records so far, provisionally: " + "; ".join(gaps) + "."
         ),
         "",
         "`recommend / its choice from step 0` sets `recommend` against the cells of the "
         "method it chose, which train that method from the first step: it separates the "
         "cost (or gain) of profiling first and switching from the choice itself (means over "
-        "the seeds each has: see seeds per method).",
+        "the seeds per method shown: in the report, the seeds every recorded method of the "
+        "problem has).",
     ]
     return lines
 
@@ -547,9 +570,10 @@ def _report_setting(records: list[dict], setting: str) -> str:
         lines += table("rel_l2_adam") + [best_row("rel_l2_adam")]
     if setting == "converged":  # what the bounds are on
         lines += _bounds_section(evaluate_bounds(rows))
-    lines += _recommend_section(evaluate_recommend(rows))
+    common = summarize(on_common_seeds(records))
+    lines += _recommend_section(evaluate_recommend(common))
     if any("rel_l2_adam" in s for s in stats.values()):
-        lines += _recommend_section(evaluate_recommend(rows, "rel_l2_adam"))
+        lines += _recommend_section(evaluate_recommend(common, "rel_l2_adam"))
     lines += [
         "",
         f"### Regime per problem (vanilla run, profile of its first {PROFILE_STEPS} steps "

@@ -95,6 +95,7 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert "| c | 1.10 | vanilla | 1.10 | – (adapters_lra not recorded) |" in text
     assert "Within 1.1x of the best on 67% of 3 problems" in text
     assert "worse than vanilla on: c" in text and "Targets not met on the records so far" in text
+    assert "a best method may be missing" in text
 
     only_a = conflict.evaluate_recommend(summarize(_records({"a": errors["a"]})))
     assert only_a["met"] is True and only_a["complete"] is True
@@ -104,7 +105,12 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert uneven["met"] is True and uneven["complete"] is False
     assert uneven["problems"]["a"]["seeds"] == (2, 3)
     uneven_text = "\n".join(conflict._recommend_section(uneven))
-    assert "| 9 of 9 | 2-3 |" in uneven_text and "means be over different seeds" in uneven_text
+    assert "| 9 of 9 | 2-3 |" in uneven_text and "means are over different seeds" in uneven_text
+    assert "a best method may be missing" not in uneven_text
+    # the report judges on the seeds every method has: config's extra seed is left out
+    common = conflict.on_common_seeds(_records({"a": errors["a"]}) + extra_seed)
+    assert {r["cell"]["seed"] for r in common} == {0, 1}
+    assert conflict.evaluate_recommend(summarize(common))["complete"] is True
     assert conflict.evaluate_recommend(summarize(_records({"d": errors["d"]})))["met"] is None
     assert conflict._recommend_section(conflict.evaluate_recommend([])) == []
 
