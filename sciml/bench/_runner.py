@@ -13,6 +13,7 @@ import hashlib
 import math
 import os
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -168,15 +169,35 @@ def run(
 
     env = environment(device)
     bar = tqdm(total=len(tasks), desc="benchmark cells", unit="cell", disable=_quiet(progress))
+    # off a terminal (a log file, nohup) the bar is hidden: a line per finished cell instead
+    lines = bar.disable and progress is not False
     for task, record in _execute_all(tasks, workers, backend, deadline):
         record["env"] = env
         append_record(results_path(out, task.benchmark), record)
         summary.written.append(record)
         bar.set_postfix_str(f"{task.benchmark}/{task.cell.method}/{record['status']}")
         bar.update()
+        if lines:
+            print(
+                _cell_line(len(summary.written), len(tasks), task, record),
+                file=sys.stderr,
+                flush=True,
+            )
     bar.close()
     summary.left = len(tasks) - len(summary.written)
     return summary
+
+
+def _cell_line(done: int, total: int, task: _Task, record: dict[str, Any]) -> str:
+    """``[done/total] benchmark method problem setting seed: status in T s`` (+ its error)."""
+    c = task.cell
+    line = (
+        f"[{done}/{total}] {task.benchmark} {c.method} {c.problem} {c.setting} seed {c.seed}: "
+        f"{record['status']} in {record['time_s']:.0f} s"
+    )
+    if record["status"] != "ok" and record.get("error"):
+        line += f" ({_first_line(record['error'])})"
+    return line
 
 
 def _check_labels(kind: str, wanted: Sequence[str] | None, known: set[str]) -> None:
@@ -221,7 +242,7 @@ def _execute_ray(tasks: list[_Task]) -> Iterator[tuple[_Task, dict]]:
             yield task, record
 
 
-def _first_line(err: BaseException) -> str:
+def _first_line(err: BaseException | str) -> str:
     lines = str(err).strip().splitlines()
     return lines[0] if lines else ""
 

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -202,6 +203,21 @@ def test_error_cells_are_recorded_and_retried(toy_dir, tmp_path):
     assert "Traceback" in broken[0]["traceback"] and broken[0]["metrics"] == {}
     again = run(["toy_broken"], out=out, device="cpu", benchmark_dir=toy_dir)
     assert again.skipped == 2 and len(again.written) == 2  # only the failed cells are retried
+
+
+def test_off_a_terminal_each_finished_cell_is_a_line_on_stderr(toy_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    run(["toy_broken"], out=out, device="cpu", benchmark_dir=toy_dir)  # pytest: not a TTY
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line[:5] for line in lines] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    pattern = (
+        r"\[\d/4\] toy_broken (single|broken) default default seed [01]: (ok|error) in \d+ s.*"
+    )
+    assert all(re.fullmatch(pattern, line) for line in lines), lines
+    errors = [line for line in lines if ": error in " in line]
+    assert len(errors) == 2 and errors[0].endswith("(RuntimeError: this method always fails)")
+    run(["toy_broken"], out=tmp_path / "quiet", device="cpu", benchmark_dir=toy_dir, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_two_workers(toy_dir, tmp_path):
