@@ -459,6 +459,8 @@ PUBLISHED = {
     "burgers": "about 7e-4 (Raissi et al. 2019: 9 x 20 tanh, L-BFGS)",
     "helmholtz": "about 1e-1; LR annealing 1-2 orders lower (Wang, Teng & Perdikaris 2021)",
     "klein_gordon": "about 1e-1; LR annealing 1-2 orders lower (Wang, Teng & Perdikaris 2021)",
+    "inverse_burgers": "coef 0.12% (Raissi et al. 2019, clean data, 8 x 20 tanh, L-BFGS; "
+    "as recalled, README)",
 }
 
 
@@ -509,6 +511,78 @@ def _bounds_section(result: dict[str, dict]) -> list[str]:
             f"{b['methods']} of {len(METHODS)} | {vanilla} | {PUBLISHED.get(problem, '–')} |"
         )
     return lines
+
+
+#: Column titles of `_status_section`, in its column order.
+METHOD_TITLES = {
+    "vanilla": "vanilla",
+    "pcgrad": "PCGrad",
+    "config": "ConFIG",
+    "lra": "LR annealing",
+    "relobralo": "ReLoBRaLo",
+    "gradnorm": "GradNorm",
+    "adapters": "adapters",
+    "adapters_lra": "adapters + LRA",
+    "recommend": "recommend",
+}
+
+
+def _status_section(records: list[dict]) -> list[str]:
+    """Markdown: one compact row per problem (the README's status table): each method's
+    mean ``rel_l2`` (``rel_l2_adam`` in brackets; ``coef_err`` for the inverse problems)
+    over its own seeds, in bold the best on the seeds every method recorded has."""
+    cells = defaultdict(dict)
+    for r in records:
+        if r["status"] == "ok":
+            cells[(r["cell"]["problem"], r["cell"]["method"])][r["cell"]["seed"]] = r["metrics"]
+    common = {(r["cell"]["problem"], r["cell"]["method"]) for r in on_common_seeds(records)}
+    seeds_of = defaultdict(set)
+    for r in on_common_seeds(records):
+        seeds_of[r["cell"]["problem"]].add(r["cell"]["seed"])
+    lines = [
+        "",
+        "### Status (mean rel_l2 over each method's seeds, rel_l2_adam in brackets; bold: "
+        "best on the seeds every method has)",
+        "",
+        "| problem (seeds) | " + " | ".join(METHOD_TITLES.values()) + " | published |",
+        "|---" * (len(METHOD_TITLES) + 2) + "|",
+    ]
+    for problem in PROBLEMS_FULL:
+        recorded = {m: cells[(problem, m)] for m in METHOD_TITLES if (problem, m) in cells}
+        if not recorded:
+            continue
+        counts = sorted(len(by_seed) for by_seed in recorded.values())
+        shared = seeds_of[problem]
+        best = min(
+            (m for m in recorded if (problem, m) in common),
+            key=lambda m: statistics.mean(recorded[m][s]["rel_l2"] for s in shared),
+        )
+        row = []
+        for method in METHOD_TITLES:
+            by_seed = recorded.get(method)
+            if not by_seed:
+                row.append("–")
+                continue
+
+            mean = {
+                metric: statistics.mean(v[metric] for v in by_seed.values())
+                for metric in ("rel_l2", "rel_l2_adam", "coef_err")
+                if all(metric in v for v in by_seed.values())
+            }
+            text = f"{_short(mean['rel_l2'])} ({_short(mean['rel_l2_adam'])})"
+            if "coef_err" in mean:
+                text += f", coef {100 * mean['coef_err']:.2g}%"
+            row.append(f"**{text}**" if method == best else text)
+        seeds = str(counts[0]) if counts[0] == counts[-1] else f"{counts[0]}-{counts[-1]}"
+        lines.append(
+            f"| {problem} ({seeds}) | " + " | ".join(row) + f" | {PUBLISHED.get(problem, '–')} |"
+        )
+    return lines
+
+
+def _short(value: float) -> str:
+    """Two significant digits: ``0.012``, ``7.6e-4``."""
+    return f"{value:.2g}" if value >= 0.01 else f"{value:.1e}".replace("e-0", "e-")
 
 
 SETTINGS = {
@@ -569,6 +643,7 @@ def _report_setting(records: list[dict], setting: str) -> str:
         lines += ["", "### After the Adam phase, before L-BFGS (rel_l2_adam)", ""]
         lines += table("rel_l2_adam") + [best_row("rel_l2_adam")]
     if setting == "converged":  # what the bounds are on
+        lines += _status_section(records)
         lines += _bounds_section(evaluate_bounds(rows))
     common = summarize(on_common_seeds(records))
     lines += _recommend_section(evaluate_recommend(common))

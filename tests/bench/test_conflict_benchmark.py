@@ -227,3 +227,18 @@ def test_the_profile_length_table_marks_choices_other_than_the_full_profiles():
     assert "| helmholtz | 0 | " + " | ".join(["40, magnitude: reweighting"] * 4) in table[-3]
     assert table[-3].endswith(" | 10.7 (**differs**) |")
     assert table[-1].endswith("1 of 2 problems change on some seed: heat (T = 200, 500).")
+
+
+def test_the_status_table_bolds_the_best_on_common_seeds():
+    records = _records({"heat": {"vanilla": 1.0, "lra": 0.30, "recommend": 0.32}}, seeds=(0, 1))
+    records += _records({"heat": {"recommend": 0.01}}, seeds=(2,))  # a lucky extra seed
+    for r in records:
+        r["metrics"]["rel_l2_adam"] = 2 * r["metrics"]["rel_l2"]
+    lines = conflict._status_section(records)
+    row = next(line for line in lines if line.startswith("| heat "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "heat (2-3)"  # some methods on more seeds than others
+    titles = list(conflict.METHOD_TITLES)
+    lra, recommend = cells[1 + titles.index("lra")], cells[1 + titles.index("recommend")]
+    assert lra == "**0.3 (0.6)**"  # best on seeds 0-1, though recommend's 3-seed mean is lower
+    assert recommend == "0.22 (0.43)" and cells[1 + titles.index("pcgrad")] == "–"
