@@ -311,7 +311,8 @@ def _set_up(
     seed = check_int("seed", seed)
     if method != "vanilla":
         check_names(problem.names, f"method {method!r}")
-    if "reweighting" not in method and rule is not None:
+    unused = _unused_options(method)
+    if "rule" in unused and rule is not None:
         raise ValueError(
             f"rule is for the reweighting methods; method {method!r} would not use "
             f"{type(rule).__name__}"
@@ -320,7 +321,7 @@ def _set_up(
         zip(ADAPTER_OPTIONS, (rank, alpha, layers, wiring, inference, adapter_lr))
     )
     given = [name for name, value in adapter_options.items() if value is not None]
-    if given and not method.startswith("adapters"):
+    if given and unused.issuperset(given):
         raise ValueError(
             f"{', '.join(given)}: for the adapter methods; method {method!r} would not use "
             f"{'them' if len(given) > 1 else 'it'}"
@@ -331,13 +332,13 @@ def _set_up(
             raise TypeError(f"rule must be a ReweightingRule, got {rule!r}")
     method_hooks: list[Any] = []
     if method.startswith("adapters"):
-        chosen = {k: v for k, v in adapter_options.items() if v is not None and k != "adapter_lr"}
-        adapted = PerLossAdapters(model, problem, seed=seed, **chosen)
         if "adapters" in config.group_lrs:
             raise ValueError(
                 "config.group_lrs['adapters'] is not read: the adapters' learning rate is "
                 "train's adapter_lr (default ADAPTER_LR_FACTOR * config.lr)"
             )
+        chosen = {k: v for k, v in adapter_options.items() if v is not None and k != "adapter_lr"}
+        adapted = PerLossAdapters(model, problem, seed=seed, **chosen)
         if adapter_lr is None:
             adapter_lr = ADAPTER_LR_FACTOR * config.lr
         lrs = {**config.group_lrs, "adapters": adapter_lr}
@@ -494,15 +495,22 @@ def fit(
     return FitResult(prof, choice, result, profile_history)
 
 
-def _options_for(method: str, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` without those ``method`` would not use (`train` refuses them; `fit`'s
-    ``rule`` is for whichever reweighting method it chooses, its adapter options for an
-    adapter method)."""
+def _unused_options(method: str) -> set[str]:
+    """`train`'s options that ``method`` does not use: ``rule`` unless it reweights,
+    `ADAPTER_OPTIONS` unless it is an adapter method."""
     unused = set()
     if "reweighting" not in method:
         unused.add("rule")
     if not method.startswith("adapters"):
         unused |= set(ADAPTER_OPTIONS)
+    return unused
+
+
+def _options_for(method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without those ``method`` would not use (`train` refuses them; `fit`'s
+    ``rule`` is for whichever reweighting method it chooses, its adapter options for an
+    adapter method)."""
+    unused = _unused_options(method)
     return {k: v for k, v in options.items() if k not in unused}
 
 

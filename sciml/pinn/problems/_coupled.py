@@ -191,7 +191,6 @@ def heat_nd(
     """
     check_positive(nu=nu)
     n_error = check_int("n_error", n_error, minimum=1)
-
     n_dims = check_int("n_dims", n_dims, minimum=1)
 
     def exact(p: Tensor) -> Tensor:
