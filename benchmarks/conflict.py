@@ -535,10 +535,9 @@ def _status_section(records: list[dict]) -> list[str]:
     for r in records:
         if r["status"] == "ok":
             cells[(r["cell"]["problem"], r["cell"]["method"])][r["cell"]["seed"]] = r["metrics"]
-    common = {(r["cell"]["problem"], r["cell"]["method"]) for r in on_common_seeds(records)}
-    seeds_of = defaultdict(set)
+    shared_seeds = defaultdict(set)  # per problem: the seeds every recorded method has
     for r in on_common_seeds(records):
-        seeds_of[r["cell"]["problem"]].add(r["cell"]["seed"])
+        shared_seeds[r["cell"]["problem"]].add(r["cell"]["seed"])
     lines = [
         "",
         "### Status (mean rel_l2 over each method's seeds, rel_l2_adam in brackets; bold: "
@@ -552,10 +551,11 @@ def _status_section(records: list[dict]) -> list[str]:
         if not recorded:
             continue
         counts = sorted(len(by_seed) for by_seed in recorded.values())
-        shared = seeds_of[problem]
-        best = min(
-            (m for m in recorded if (problem, m) in common),
-            key=lambda m: statistics.mean(recorded[m][s]["rel_l2"] for s in shared),
+        shared = shared_seeds[problem]
+        best = (
+            min(recorded, key=lambda m: statistics.mean(recorded[m][s]["rel_l2"] for s in shared))
+            if shared
+            else None  # no seed that every method has: nothing to compare like with like
         )
         row = []
         for method in METHOD_TITLES:
@@ -563,7 +563,6 @@ def _status_section(records: list[dict]) -> list[str]:
             if not by_seed:
                 row.append("–")
                 continue
-
             mean = {
                 metric: statistics.mean(v[metric] for v in by_seed.values())
                 for metric in ("rel_l2", "rel_l2_adam", "coef_err")

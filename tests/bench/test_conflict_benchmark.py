@@ -242,3 +242,10 @@ def test_the_status_table_bolds_the_best_on_common_seeds():
     lra, recommend = cells[1 + titles.index("lra")], cells[1 + titles.index("recommend")]
     assert lra == "**0.3 (0.6)**"  # best on seeds 0-1, though recommend's 3-seed mean is lower
     assert recommend == "0.22 (0.43)" and cells[1 + titles.index("pcgrad")] == "–"
+    # methods on disjoint seeds: a row, nothing in bold (there is no like-for-like mean)
+    disjoint = _records({"burgers": {"vanilla": 1.0}}, seeds=(0,))
+    disjoint += _records({"burgers": {"lra": 0.5}}, seeds=(1,))
+    for r in disjoint:
+        r["metrics"]["rel_l2_adam"] = 2 * r["metrics"]["rel_l2"]
+    row = next(line for line in conflict._status_section(disjoint) if line.startswith("| burgers"))
+    assert "**" not in row and row.startswith("| burgers (1) | 1 (2) |")
