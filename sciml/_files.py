@@ -84,6 +84,19 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
+def check_output_file(path: Path, *, overwrite: bool) -> Path:
+    """``path`` if a file may be written there, else a one-line error: its folder must
+    exist, and an existing file is replaced only with ``overwrite``."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory, expected a file name")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: directory {path.parent} does not exist")
+    if path.exists() and not overwrite:
+        raise FileExistsError(exists_message(path))
+    return path
+
+
 def exists_message(path: Path) -> str:
     return f"{path} already exists; pass overwrite=True (sciml CLI: --force) to replace it"
 

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ._argtypes import nonnegative_float, nonnegative_int, positive_int
+from ._files import check_output_file
 from ._progress import working
 from ._version import __version__
 from .bench._cli import add_bench_commands
@@ -179,11 +180,7 @@ def _data_generate(args: argparse.Namespace) -> int:
             flag = "--" + option.replace("_", "-")
             raise CommandError(f"parameter {option!r} given twice ({flag} and --param)")
         params[option] = value
-    out: Path = args.out
-    if out.exists() and not args.force:
-        raise FileExistsError(f"{out} already exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {out}: directory {out.parent} does not exist")
+    out = check_output_file(args.out, overwrite=args.force)
     if args.name in available():
         _check_param_types(params, available()[args.name].defaults)
     with working(f"generating {args.name}"):

@@ -33,7 +33,6 @@ the grid has its period ``n dx``.
 from __future__ import annotations
 
 import struct
-import warnings
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -47,16 +46,22 @@ from ._grid import SPACE_AXES
 from ._io_common import (
     Periodic,
     Samples,
+    _as_vector,
     _build,
     _charge,
+    _check_numeric,
     _coords,
     _index_arg,
     _npy_header_of,
     _read,
     _read_npz_arrays,
     _refuse,
+    _text,
+    _warn_caller,
+    _warn_unnamed_channels,
 )
 from ._isolation import _loadmat_isolated
+from ._mat_parser import SKIPPED
 from ._pdedata import PDEData
 
 #: What reading a corrupt zip archive raises (unknown compression, bad deflate
@@ -104,10 +109,15 @@ def _check_variables(variables: Variables) -> dict[str, str]:
     return dict(variables)
 
 
-def _roles(path: Path, arrays: Mapping[str, np.ndarray], variables: Variables) -> dict[str, str]:
-    """Variable name per role (``u``, ``t``, ``x``, ...) found in ``arrays``."""
+def _roles(
+    path: Path, arrays: Mapping[str, np.ndarray], variables: Variables, skipped: list[str]
+) -> dict[str, str]:
+    """Variable name per role (``u``, ``t``, ``x``, ...) found in ``arrays``; ``skipped``
+    names the file's variables that are not plain arrays (for the errors)."""
     chosen = _check_variables(variables)
-    have = sorted(arrays)
+    have = f"{sorted(arrays)}" + (
+        f" (and, not read as they are not plain arrays, {skipped})" if skipped else ""
+    )
     for role, name in chosen.items():
         if name not in arrays:
             raise ValueError(
@@ -138,15 +148,29 @@ def _orient(
     if "t" not in coords:
         return field, "no time axis"
     n_t = coords["t"].size
-    first = field.shape[: 1 + len(space)] == (n_t, *space) or (
-        field.ndim >= 2 + len(space) and field.shape[1 : 2 + len(space)] == (n_t, *space)
-    )
+    exact = field.shape[: 1 + len(space)] == (n_t, *space)
+    sampled = field.ndim >= 2 + len(space) and field.shape[1 : 2 + len(space)] == (n_t, *space)
+    first = exact or sampled
     last = field.shape[: len(space) + 1] == (*space, n_t)
+    axes = ", ".join(f"n_{a}" for a in coords if a != "t")
+    if last and sampled and not exact:
+        raise ValueError(
+            f"cannot load {path}: the field {names} of shape {field.shape} fits both "
+            f"(n_samples, n_t, {axes}, ...) and ({axes}, n_t, n_channels) from the "
+            "coordinates, which put its first and last axes in different roles; store it "
+            f"as (n_samples, n_t, {axes}[, n_channels])"
+        )
+    if last and first:  # every axis as long as time: both orders fit
+        chosen = "(*space, n_t)" if time_last else "(n_t, *space)"
+        _warn_caller(
+            f"{path}: the field {names} of shape {field.shape} fits both (n_t, {axes}) and "
+            f"({axes}, n_t), its axes being as long as time ({n_t}); read as {chosen}, "
+            "this format's convention: transpose it in the file if it is the other"
+        )
     if last and (time_last or not first):
         return np.moveaxis(field, len(space), 0), "(*space, n_t)"
     if first:
         return field, "(n_t, *space)"
-    axes = ", ".join(f"n_{a}" for a in coords if a != "t")
     raise ValueError(
         f"cannot load {path}: the field {names} has shape {field.shape}, which fits neither "
         f"(n_t, {axes}) = {(n_t, *space)} nor ({axes}, n_t) = {(*space, n_t)} from the "
@@ -163,16 +187,36 @@ def _real_channels(
     real_scale = float(np.max(np.abs(field.real))) if field.size else 0.0
     imag_scale = float(np.max(np.abs(field.imag))) if field.size else 0.0
     if imag_scale <= IMAG_TOL * real_scale:
+        relative = imag_scale / real_scale if real_scale else 0.0  # an all-zero field: 0
         if imag_scale > 0:
-            warnings.warn(
+            _warn_caller(
                 f"{path}: dropped the imaginary part of the complex field (largest "
-                f"{imag_scale:.3g}, {imag_scale / real_scale:.2g} of the real part: round-off)",
-                stacklevel=5,
+                f"{imag_scale:.3g}, {relative:.2g} of the real part: round-off)"
             )
-        provenance["complex"] = f"imaginary part dropped (relative {imag_scale / real_scale:.2g})"
+        provenance["complex"] = f"imaginary part dropped (relative {relative:.2g})"
         return field.real, channels
     provenance["complex"] = "complex field: channels are (real, imaginary)"
     return np.stack([field.real, field.imag], axis=-1), channels or ("u", "v")
+
+
+def _warn_unexplained_axes(
+    path: Path, data: PDEData, unread: Mapping[str, np.ndarray], roles: Mapping[str, str]
+) -> None:
+    """Warn when an unread 1-D variable is as long as the sample or channel axis the
+    field's extra axes were read as: likely a coordinate under another name."""
+    extra = {"samples": data.shape[0], "channels": data.shape[-1]}
+    missing = [r for r in ROLE_NAMES if r not in roles]
+    for name, array in unread.items():
+        array = _as_vector(np.asarray(array))
+        if array.ndim != 1 or array.size < 2 or not np.issubdtype(array.dtype, np.number):
+            continue
+        for axis, size in extra.items():
+            if array.size == size:
+                _warn_caller(
+                    f"{path}: the field's {size} {axis} are as many as the entries of the "
+                    f"unread variable {name!r}; if {name!r} holds coordinates, name its role "
+                    f"with variables={{ROLE: {name!r}}} (roles not found: {missing})"
+                )
 
 
 def _drop_repeated_endpoints(
@@ -211,9 +255,12 @@ def _assemble(
     channels: Any,
     samples: Samples,
     variables: Variables,
+    skipped: list[str] = (),
 ) -> PDEData:
-    """Find the roles, orient the field and build the `PDEData`."""
-    roles = _roles(path, arrays, variables)
+    """Find the roles, orient the field and build the `PDEData`; ``skipped`` names the
+    file's variables that are not plain arrays ("name (kind)")."""
+    skipped = list(skipped)
+    roles = _roles(path, arrays, variables, skipped)
     coords = {
         r: _coords(arrays[roles[r]], roles[r], path) for r in ("t", *SPACE_AXES) if r in roles
     }
@@ -226,9 +273,12 @@ def _assemble(
     field, channels = _real_channels(path, field, channels, provenance)
     provenance["layout"] = layout
     unread = sorted(set(arrays) - {*roles.values(), "channels"})
-    if unread:
-        provenance["not_read"] = unread
+    if unread or skipped:
+        provenance["not_read"] = unread + skipped
     data = _build(path, PDEData.from_arrays, field, **coords, channels=channels)
+    _warn_unexplained_axes(path, data, {n: arrays[n] for n in unread}, roles)
+    if channels is None:
+        _warn_unnamed_channels(path, data.shape[-1])
     values = _drop_repeated_endpoints(
         np.asarray(data.values), dict(zip(data.grid.names, coords.values())), periodic, provenance
     )
@@ -254,6 +304,8 @@ def _read_npz(
             pytorch = any(name.endswith("data.pkl") for name in archive.namelist())
         arrays = {} if pytorch else _read_npz_arrays(path, path)
     except _ARCHIVE_ERRORS as err:
+        if isinstance(err, ValueError) and str(path) in str(err):
+            raise  # sciml's own one-line error (budget, repeated members, object arrays)
         raise ValueError(
             f"cannot read {path} as .npz: {type(err).__name__}: {err} (truncated or corrupt?)"
         ) from err
@@ -264,7 +316,7 @@ def _read_npz(
         )
     if "channels" in arrays:
         _refuse("channels", channels, path, "names its channels")
-        channels = [str(c) for c in np.atleast_1d(arrays["channels"])]
+        channels = [_text(c) for c in np.atleast_1d(arrays["channels"])]
     options = {"periodic": periodic, "channels": channels, "samples": samples}
     return _assemble(path, arrays, "npz", time_last=False, variables=variables, **options)
 
@@ -280,6 +332,7 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
         raise FileNotFoundError(f"no such file: {path} ({what})") from err
     except (OSError, ValueError, EOFError) as err:
         raise _npy_error(path, what, err) from err
+    _check_numeric(header[1], what, path)
     _charge(*header, f"{what} {header[0]}", path)
     try:
         return np.load(path, allow_pickle=False)
@@ -322,10 +375,13 @@ def _read_mat_v5(
     path: Path, *, periodic: Periodic, channels: Any, samples: Samples, variables: Variables = None
 ) -> PDEData:
     content = _loadmat_isolated(path)  # a ValueError naming the file when unreadable
+    skipped = [str(s) for s in content.pop(SKIPPED, [])]
     arrays = {k: np.asarray(v) for k, v in content.items() if not k.startswith("__")}
     options = {"periodic": periodic, "channels": channels, "samples": samples}
     kind = "mat (MATLAB v4-v7.2)"
-    return _assemble(path, arrays, kind, time_last=True, variables=variables, **options)
+    return _assemble(
+        path, arrays, kind, time_last=True, variables=variables, skipped=skipped, **options
+    )
 
 
 def _read_mat_v73(
@@ -337,13 +393,20 @@ def _read_mat_v73(
     samples: Samples,
     variables: Variables = None,
 ) -> PDEData:
-    arrays = {}
+    arrays, skipped = {}, []
     for key, item in file.items():
-        if isinstance(item, h5py.Dataset) and not key.startswith("#"):
-            array = _read(item, path)
-            if array.dtype.names and {"real", "imag"} <= set(array.dtype.names):
-                array = array["real"] + 1j * array["imag"]
-            arrays[key] = np.asarray(array).T  # MATLAB is column-major
+        if key.startswith("#"):
+            continue  # MATLAB's own (#refs#, #subsystem#)
+        if not isinstance(item, h5py.Dataset) or item.dtype.kind not in "biufcV":
+            kind = "struct" if isinstance(item, h5py.Group) else "cell or object"
+            skipped.append(f"{key} ({kind})")
+            continue
+        array = _read(item, path)
+        if array.dtype.names and {"real", "imag"} <= set(array.dtype.names):
+            array = array["real"] + 1j * array["imag"]
+        arrays[key] = np.asarray(array).T  # MATLAB is column-major
     options = {"periodic": periodic, "channels": channels, "samples": samples}
     kind = "mat (MATLAB v7.3 / HDF5)"
-    return _assemble(path, arrays, kind, time_last=True, variables=variables, **options)
+    return _assemble(
+        path, arrays, kind, time_last=True, variables=variables, skipped=skipped, **options
+    )

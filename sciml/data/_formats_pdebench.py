@@ -172,11 +172,13 @@ def _pdebench_time(dataset: h5py.Dataset, n_t: int, path: Path, notes: dict) -> 
 
 
 def _sample_groups(file: h5py.File) -> list[str]:
-    return sorted(
+    """The per-sample groups, numbered ones in numeric order ("2" before "10")."""
+    keys = [
         key
         for key, item in file.items()
         if isinstance(item, h5py.Group) and "data" in item and "grid" in item
-    )
+    ]
+    return sorted(keys, key=lambda key: (0, int(key), key) if key.isdigit() else (1, 0, key))
 
 
 def _read_pdebench_groups(

@@ -46,6 +46,8 @@ def is_torch_archive(path: Path) -> bool:
 def _read_torch(
     path: Path, *, periodic: Periodic, channels: Any, samples: Samples, variables: Any
 ) -> PDEData:
+    import torch
+
     if variables is not None:
         raise ValueError(
             f"load(..., variables=...) is not accepted for {path}: a .pt file is read in "
@@ -58,6 +60,12 @@ def _read_torch(
             f"(input) and 'y' (output); got entries {sorted(content)}"
         )
     x, y = content["x"], content["y"]
+    for name, part in (("x", x), ("y", y)):
+        if part.is_complex():  # bool is fine: neuraloperator's Darcy coefficient is one
+            raise ValueError(
+                f"cannot load {path}: tensor {name!r} has dtype {part.dtype}; expected real "
+                "numbers (neuraloperator's layout holds real fields)"
+            )
     params, unread = {}, []
     for name, value in content.items():
         if name in ("x", "y"):
@@ -90,10 +98,12 @@ def _read_torch(
     if len(space_shape) > len(SPACE_AXES):
         raise ValueError(f"cannot load {path}: {len(space_shape)} space axes, at most 3 allowed")
     shape = (picked.size, *parts[0].shape[1:], len(parts))
-    wide = any(p.dtype.is_floating_point and p.element_size() == 8 for p in parts)
+    # float64, and integers wider than float32's 24-bit mantissa, are read as float64
+    wide = any(p.element_size() >= (8 if p.dtype.is_floating_point else 4) for p in parts)
     dtype = np.float64 if wide else np.float32
     _charge(shape, dtype, f"the values {shape}", path)
-    values = np.stack([p[picked].numpy().astype(dtype) for p in parts], axis=-1)
+    to = torch.float64 if wide else torch.float32
+    values = np.stack([p[picked].to(to).numpy() for p in parts], axis=-1)
     coords = {"t": np.arange(y.shape[1], dtype=np.float64)} if has_time else {}
     coords.update({a: np.arange(m) / m for a, m in zip(SPACE_AXES, space_shape)})
     if unread:
@@ -112,12 +122,18 @@ def _load_tensors(path: Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
             declared = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as err:
+            _charge((declared,), np.uint8, f"the archive's members ({_size(declared)})", path)
+            corrupt = archive.testzip()  # torch.load itself checks no CRC
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
         raise ValueError(
-            f"cannot load {path}: not a zip-format .pt file ({err}); torch's legacy "
+            f"cannot load {path}: not a readable zip-format .pt file ({err}); torch's legacy "
             "pickle format is not read"
         ) from err
-    _charge((declared,), np.uint8, f"the archive's members ({_size(declared)})", path)
+    if corrupt is not None:
+        raise ValueError(
+            f"cannot load {path}: archive member {corrupt!r} fails its CRC check; the file "
+            "is corrupt"
+        )
     try:
         content = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except (pickle.UnpicklingError, RuntimeError, ValueError, EOFError, OSError) as err:
@@ -132,4 +148,24 @@ def _load_tensors(path: Path) -> dict[str, Any]:
         raise ValueError(
             f"cannot load {path}: expected a dict of named tensors, got {type(content).__name__}"
         )
-    return content
+    return {name: _checked_tensor(tensor, name, path) for name, tensor in content.items()}
+
+
+def _checked_tensor(tensor: Any, name: str, path: Path) -> Any:
+    """``tensor`` detached, or a ValueError for a sparse or quantized one, or one whose
+    strides reuse memory: such a view of a tiny storage would stand for far more data
+    than the archive declares."""
+    import torch
+
+    if tensor.layout != torch.strided or tensor.is_quantized:
+        kind = "quantized" if tensor.is_quantized else f"in layout {tensor.layout}"
+        raise ValueError(
+            f"cannot load {path}: tensor {name!r} is {kind}; expected a dense tensor of "
+            "real numbers"
+        )
+    if tensor.numel() * tensor.element_size() > tensor.untyped_storage().nbytes():
+        raise ValueError(
+            f"cannot load {path}: tensor {name!r} {tuple(tensor.shape)} has strides "
+            f"{tensor.stride()} that reuse its storage; expected a tensor holding its own data"
+        )
+    return tensor.detach()

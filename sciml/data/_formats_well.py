@@ -41,6 +41,7 @@ from ._io_common import (
     _select,
     _str_list,
     _text,
+    _warn_caller,
 )
 from ._pdedata import PDEData
 
@@ -62,7 +63,13 @@ def _read_well(
     for name in ["time", *spatial]:
         if name not in dims:
             raise ValueError(f"cannot load {path}: Well file lacks dimensions/{name}")
-    n_traj = int(file.attrs.get("n_trajectories", 0)) or _well_n_traj(file, path)
+    n_traj = _count_attr(file, "n_trajectories", path) or _well_n_traj(file, path)
+    grid_type = _text(file.attrs.get("grid_type", "cartesian"))
+    if grid_type.lower() != "cartesian":
+        _warn_caller(
+            f"{path}: The Well grid_type is {grid_type!r}; sciml reads every grid as "
+            f"Cartesian, so derivatives and quadrature treat {spatial} as lengths"
+        )
     picked = _indices(samples, n_traj, path)
     axis_of = dict(zip(spatial, SPACE_AXES, strict=False))
     coords = {"t": _well_coords(dims["time"], "time", picked, path)}
@@ -110,13 +117,24 @@ def _read_well(
         "source": str(path),
         "format": "the_well",
         "dataset_name": _text(file.attrs.get("dataset_name", "")),
-        "grid_type": _text(file.attrs.get("grid_type", "cartesian")),
+        "grid_type": grid_type,
         "spatial_dims": dict(axis_of),
         "samples": [int(i) for i in picked] if len(picked) < n_traj else "all",
     }
     if skipped:
         provenance["not_read"] = skipped
     return _from_parts(path, values, coords, periodic, names, provenance, params)
+
+
+def _count_attr(file: h5py.File, name: str, path: Path) -> int:
+    """Root attribute ``name`` as a count >= 0 (0 when absent)."""
+    value = _plain(file.attrs.get(name, 0))
+    whole = isinstance(value, (int, float)) and math.isfinite(value) and value == int(value)
+    if isinstance(value, bool) or not whole:
+        raise ValueError(f"{path}: attribute @{name} is {value!r}; expected a whole number")
+    if value < 0:
+        raise ValueError(f"{path}: attribute @{name} is {value}; expected a count >= 0")
+    return int(value)
 
 
 def _well_n_traj(file: h5py.File, path: Path) -> int:

@@ -276,6 +276,8 @@ def _conventions(
 
 
 def _validated_axis(name: str, values: object) -> np.ndarray:
+    if np.iscomplexobj(values):
+        raise TypeError(f"coordinates of axis {name!r} must be real, got complex values")
     try:
         array = np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as err:

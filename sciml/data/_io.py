@@ -57,7 +57,7 @@ from typing import Any
 import h5py
 
 from .._checks import check_int
-from .._files import atomic_write, exists_message
+from .._files import atomic_write, check_output_file
 from .._version import __version__
 from ._formats_arrays import Variables, _read_mat_v5, _read_mat_v73, _read_npy, _read_npz
 from ._formats_pdebench import _CFD_FIELDS, _read_pdebench, _sample_groups
@@ -160,13 +160,7 @@ def save(data: PDEData, path: str | os.PathLike[str], *, overwrite: bool = False
             f"cannot save to {path}: save() writes sciml's HDF5 schema, which a {path.suffix} "
             "name would misdescribe; use a .h5 or .hdf5 file name"
         )
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot save to {path}: it is a directory, expected a file name")
-    parent = path.parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: directory {parent} does not exist")
-    if path.exists() and not overwrite:
-        raise FileExistsError(exists_message(path))
+    check_output_file(path, overwrite=overwrite)
     with atomic_write(path, overwrite=overwrite) as tmp, h5py.File(tmp, "w-") as file:
         _write_schema(file, data)
     return path
@@ -226,8 +220,10 @@ def load(
         ``slice(0, 100)`` for the first 100 of a large PDEBench file.
     max_bytes : int, optional
         Most bytes the readers may allocate; a file declaring more is refused before
-        anything is read. Default: the ``SCIML_MAX_LOAD_BYTES`` environment variable
-        (bytes, or e.g. ``"4G"``), else the memory available now.
+        anything is read. Building the result copies those arrays, so a load's peak
+        memory is up to about four times this. Default: the ``SCIML_MAX_LOAD_BYTES``
+        environment variable (bytes, or e.g. ``"4G"``), else a quarter of the memory
+        available now.
     variables : mapping of str to str, optional
         For ``.npz``, ``.npy`` and ``.mat``: the variable holding each role, e.g.
         ``{"u": "U", "t": "time", "x": "xs"}`` (`sciml.data._formats_arrays`; for ``.npy``
@@ -255,6 +251,11 @@ def load(
         raise FileNotFoundError(f"no such file: {path}")
     if path.is_dir():
         raise ValueError(f"cannot load {path}: it is a directory, expected a data file")
+    if not path.is_file():
+        raise ValueError(
+            f"cannot load {path}: not a regular file (a pipe, socket or device); expected a "
+            "data file"
+        )
     if format is not None and format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of {FORMATS}")
     kind = format or _detect(path)
@@ -395,6 +396,8 @@ def _read_sciml(
             f"{path}: grid/@axes {axes!r} and grid/@periodic {flags!r} must be lists of "
             "equal length"
         )
+    if not all(isinstance(flag, bool) for flag in flags):
+        raise ValueError(f"{path}: grid/@periodic {flags!r} must be a list of true/false")
     missing = [name for name in axes if name not in grid_group]
     if missing:
         raise ValueError(f"cannot load {path}: grid/@axes names {missing}, absent from grid/")

@@ -16,6 +16,8 @@ import json
 import math
 import os
 import re
+import sys
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -48,6 +50,8 @@ def _from_parts(
     ``periodic`` does not name as endpoint-exclusive (else they are inclusive)."""
     if values.ndim == len(coords) + 1:
         values = values[..., None]
+    if channels is None:
+        _warn_unnamed_channels(path, values.shape[-1])
     convention = None
     if cell_centred:
         named = _periodic_names(periodic)
@@ -55,6 +59,32 @@ def _from_parts(
     grid = _build(path, Grid, coords, periodic=periodic, convention=convention)
     meta = {"provenance": provenance}
     return _build(path, PDEData, values, grid, channels=channels, params=params, meta=meta)
+
+
+#: More channels than this, read from a field's last axis without names, are likely a
+#: space or time axis whose coordinates the file lacks (PDEBench's fields have 1-5).
+MAX_UNNAMED_CHANNELS = 8
+
+
+def _warn_unnamed_channels(path: Path, n_channels: int) -> None:
+    if n_channels > MAX_UNNAMED_CHANNELS:
+        _warn_caller(
+            f"{path}: read {n_channels} unnamed channels from the field's last axis; if "
+            "that axis is a space or time axis, the file lacks its coordinates (pass "
+            "channels=[...] to load if they are channels)"
+        )
+
+
+def _warn_caller(message: str) -> None:
+    """A UserWarning attributed to the first caller outside `sciml.data` (the readers
+    sit at different depths below `load`)."""
+    frame, level = sys._getframe(1), 2  # level 1 is this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, stacklevel=level)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _periodic_names(periodic: Periodic) -> set[str]:
@@ -127,7 +157,9 @@ def _select(dataset: h5py.Dataset, samples: Samples | np.ndarray, path: Path) ->
 
 # ------------------------------------------------------------ memory budget
 #: Environment variable with the default memory limit of one `load` (bytes, or with a
-#: K/M/G/T suffix, e.g. ``"4G"``); without it the limit is the memory available now.
+#: K/M/G/T suffix, e.g. ``"4G"``); without it the limit is a quarter of the memory
+#: available now, since building the `PDEData` copies what the readers allocated (a
+#: load's peak memory is about four times the values it reads).
 LIMIT_VARIABLE = "SCIML_MAX_LOAD_BYTES"
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
@@ -179,7 +211,7 @@ def _limit(max_bytes: int | None) -> tuple[int, str]:
                 "a K/M/G/T suffix, e.g. 4G"
             )
         return int(float(match[1]) * _UNITS[match[2].upper()]), LIMIT_VARIABLE
-    return _available_memory(), "the memory available now"
+    return _available_memory() // 4, "a quarter of the memory available now"
 
 
 def _available_memory() -> int:
@@ -240,9 +272,16 @@ def _dataset(item: object, path: Path) -> h5py.Dataset:
 def _read_npz_arrays(source: str | Path | IO[bytes], path: Path) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive (no pickles), each checked against the budget first."""
     with np.load(source, allow_pickle=False) as archive:
+        repeated = sorted({name for name in archive.files if archive.files.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"cannot load {path}: the archive holds two members for each of {repeated} "
+                "(e.g. 'u' and 'u.npy'); expected one member per array"
+            )
         arrays = {}
         for name in archive.files:
             shape, dtype = _npy_header(archive.zip, name)
+            _check_numeric(dtype, f"array {name!r}", path)
             _charge(shape, dtype, f"array {name!r} {shape}", path)
             arrays[name] = archive[name]
     return arrays
@@ -251,12 +290,23 @@ def _read_npz_arrays(source: str | Path | IO[bytes], path: Path) -> dict[str, np
 def _npy_header(archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], np.dtype]:
     """Shape and dtype that member ``name`` declares, read before its data.
 
-    A member that is not ``.npy`` is read by NumPy as raw bytes: its declared size.
+    The member is the one NumPy reads for ``name`` (``name`` itself if the archive has it,
+    else ``name + ".npy"``); one that is not ``.npy`` is read by NumPy as raw bytes: its
+    declared size.
     """
-    member = name + ".npy" if name + ".npy" in archive.NameToInfo else name
+    member = name if name in archive.NameToInfo else name + ".npy"
     with archive.open(member) as handle:
         header = _npy_header_of(handle)
     return header or ((archive.getinfo(member).file_size,), np.dtype(np.uint8))
+
+
+def _check_numeric(dtype: np.dtype, what: str, path: Path) -> None:
+    """Refuse an ``.npy`` dtype that holds Python objects (never unpickled)."""
+    if dtype.hasobject:
+        raise ValueError(
+            f"cannot load {path}: {what} holds Python objects (dtype {dtype}), which sciml "
+            "never unpickles; expected a numeric array"
+        )
 
 
 def _npy_header_of(handle: IO[bytes]) -> tuple[tuple[int, ...], np.dtype] | None:
@@ -322,14 +372,23 @@ def _refuse_outside(path: Path, problem: str) -> None:
 def _coords(values: object, name: str, path: Path) -> np.ndarray:
     if isinstance(values, h5py.Dataset):
         values = _read(values, path)
-    array = np.asarray(values)
-    if array.ndim > 1 and sum(s > 1 for s in array.shape) <= 1:
-        array = array.reshape(-1)  # (1, n) and (n, 1) row/column vectors
-    if array.ndim != 1 or not np.issubdtype(array.dtype, np.number):
+    array = _as_vector(np.asarray(values))
+    if array.ndim != 1:
         raise ValueError(
-            f"{path}: coordinates {name!r} must be a 1-D numeric array, got {array.shape}"
+            f"{path}: coordinates {name!r} must be a 1-D array, got shape {array.shape}"
+        )
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise ValueError(
+            f"{path}: coordinates {name!r} must be real numbers, got dtype {array.dtype}"
         )
     return array.astype(np.float64)
+
+
+def _as_vector(array: np.ndarray) -> np.ndarray:
+    """A ``(1, n)`` or ``(n, 1)`` row/column vector (MATLAB's) as ``(n,)``; others as given."""
+    if array.ndim > 1 and sum(s > 1 for s in array.shape) <= 1:
+        return array.reshape(-1)
+    return array
 
 
 def _json_attr(obj: h5py.HLObject, name: str, path: Path) -> Any:

@@ -9,7 +9,8 @@ CPU time and core files, so a file that crashes or exhausts the parser kills onl
 fork; its death is reported as a frame. The process ends when stdin closes, i.e. when
 the process that started it goes away.
 
-Statuses: ``o`` body = ``.npz`` bytes of the plain arrays;
+Statuses: ``o`` body = ``.npz`` bytes of the plain arrays (plus ``SKIPPED``: the
+names and kinds of the variables left out, when there are any);
 ``e`` body = the parser's error message; ``m`` body = the memory limit in bytes that
 the file exceeded; ``k`` body = the signal number, or ``-code`` for another exit.
 """
@@ -26,6 +27,8 @@ import zipfile
 import numpy as np
 
 OK, FAILED, TOO_LARGE, KILLED = b"o", b"e", b"m", b"k"
+#: Member of the answer listing the variables that are not plain arrays ("name (kind)")
+SKIPPED = "__skipped__"
 #: Address space a parse may use beyond the fork's start and the data budget:
 #: scipy's own buffers and the copies it makes.
 HEADROOM_BYTES = 512 * 2**20
@@ -42,17 +45,33 @@ def parse(path: str, max_bytes: int, options: dict) -> bytes:
 
         content = loadmat(path, **options)
         buffer = io.BytesIO()
+        skipped = []  # "name (kind)" of the variables that are not plain arrays
         with zipfile.ZipFile(buffer, "w") as archive:  # the .npz layout, written member by member
             for name, value in content.items():
+                if name.startswith("__"):
+                    continue
                 array = np.asarray(value)
-                if not name.startswith("__") and array.dtype.kind in "biufcUS":
-                    with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, array, allow_pickle=False)
+                if array.dtype.kind not in "biufcUS":
+                    skipped.append(f"{name} ({_kind(value, array)})")
+                    continue
+                with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
+            if skipped:
+                with archive.open(SKIPPED + ".npy", "w") as member:
+                    np.lib.format.write_array(member, np.array(skipped), allow_pickle=False)
         return frame(OK, buffer.getvalue())
     except MemoryError:
         return frame(TOO_LARGE, str(max_bytes).encode())
     except Exception as err:  # any parser failure is an answer about this file
         return frame(FAILED, f"{type(err).__name__}: {err}".encode(errors="replace"))
+
+
+def _kind(value: object, array: np.ndarray) -> str:
+    if array.dtype.names:
+        return "struct"
+    if isinstance(value, np.ndarray):
+        return "cell" if array.dtype.kind == "O" else f"dtype {array.dtype}"
+    return type(value).__name__  # e.g. a scipy.sparse matrix
 
 
 def limit_this_process(max_bytes: int, time_limit_s: int) -> None:

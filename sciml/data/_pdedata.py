@@ -93,7 +93,7 @@ class PDEData:
         object.__setattr__(self, "_grid", grid)
         object.__setattr__(self, "_channels", channels)
         object.__setattr__(self, "_params", _json_copy(params or {}, "params"))
-        object.__setattr__(self, "_meta", _json_copy(meta or {}, "meta"))
+        object.__setattr__(self, "_meta", _checked_meta(_json_copy(meta or {}, "meta")))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("PDEData is immutable; transformations return new objects")
@@ -466,6 +466,32 @@ def _json_default(obj: object) -> object:
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+
+def _checked_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` if the keys sciml reads have their documented shapes, else a ValueError."""
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    def fail(key: str, expected: str) -> None:
+        raise ValueError(f"meta[{key!r}] must be {expected}, got {meta[key]!r}"[:300])
+
+    if "equation" in meta and not isinstance(meta["equation"], str):
+        fail("equation", "a string")
+    if "provenance" in meta and not isinstance(meta["provenance"], dict):
+        fail("provenance", "a mapping")
+    terms = meta.get("terms", {})
+    if not isinstance(terms, dict) or not all(
+        isinstance(rhs, dict) and all(number(c) for c in rhs.values()) for rhs in terms.values()
+    ):
+        fail("terms", "a mapping channel -> {term: coefficient}, e.g. {'u': {'u_xx': 0.1}}")
+    noise = meta.get("noise", [])
+    if not isinstance(noise, list) or not all(
+        isinstance(r, dict) and number(r.get("level")) and r["level"] >= 0 for r in noise
+    ):
+        fail("noise", "a list of noise records, each with a 'level' >= 0")
+    return meta
 
 
 def _json_copy(mapping: Mapping[str, Any], what: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sciml._argtypes import nonnegative_int, positive_int
+from sciml._files import check_output_file
 
 
 def add_discover_commands(subparsers: Any) -> None:
@@ -64,6 +65,7 @@ def add_discover_commands(subparsers: Any) -> None:
         metavar="FILE.png",
         help="save a bar chart of the selection probabilities",
     )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --plot FILE")
     parser.set_defaults(handler=_discover)
 
 
@@ -74,6 +76,8 @@ def _discover(args: argparse.Namespace) -> int:
     from ._eqod import EqOD
     from ._plots import plot_selection_probabilities
 
+    if args.plot is not None:  # before the fit, so that a bad name costs nothing
+        check_output_file(args.plot, overwrite=args.force)
     path = args.path if args.path is not None else shipped_file("burgers.h5")
     options: dict[str, Any] = {"periodic": args.periodic} if args.periodic is not None else {}
     if args.var:
@@ -98,7 +102,8 @@ def _discover(args: argparse.Namespace) -> int:
             if used:
                 print(f"note ({channel}): {model.fallback_reason_[channel]}")
     if args.plot is not None:
-        print(f"wrote {plot_selection_probabilities(model, args.plot)}")
+        written = plot_selection_probabilities(model, args.plot, overwrite=args.force)
+        print(f"wrote {written}")
     return 0
 
 

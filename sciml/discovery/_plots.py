@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_write, check_output_file
 
-def plot_selection_probabilities(model: Any, path: str | Path) -> Path:
+
+def plot_selection_probabilities(model: Any, path: str | Path, *, overwrite: bool = True) -> Path:
     """Bar chart of a fitted EqOD model's selection frequencies, one panel per channel.
 
     Only the searched terms are drawn (those with a nonzero frequency or in the
-    equation); selected terms are red. Returns ``path``.
+    equation); selected terms are red. The PNG is written atomically; with
+    ``overwrite=False`` an existing ``path`` raises `FileExistsError`. Returns ``path``.
     """
     import numpy as np
     from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
@@ -32,5 +35,7 @@ def plot_selection_probabilities(model: Any, path: str | Path) -> Path:
     axes[-1, 0].set_xticks(positions, names, rotation=70, ha="right")
     axes[0, 0].set_title("EqOD selection frequency on row halves (red: selected)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return Path(path)
+    path = check_output_file(Path(path), overwrite=overwrite)
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    return path

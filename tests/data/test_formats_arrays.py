@@ -134,3 +134,83 @@ def test_pytorch_archive_is_named_not_unpickled(tmp_path):
         ValueError, match=r"PyTorch archive; read it with load\(path, format='pt'\)"
     ):
         load(path, format="npz")
+
+
+# ------------------------------------------- layouts that would be misread silently
+def test_a_time_variable_under_another_name_is_pointed_out(tmp_path):
+    # no 't'/'tt': time is read as 5 channels (.mat) or 5 samples (.npz), with a warning
+    scipy.io.savemat(tmp_path / "f.mat", {"usol": FIELD.T, "x": X, "time": T})
+    with pytest.warns(UserWarning, match=r"5 channels .* unread variable 'time'.*'t'"):
+        load(tmp_path / "f.mat")
+    np.savez(tmp_path / "f.npz", u=FIELD, x=X, time=T)
+    with pytest.warns(UserWarning, match=r"5 samples .* unread variable 'time'"):
+        data = load(tmp_path / "f.npz")
+    assert data.shape == (5, 6, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named, nothing to warn about
+        assert load(tmp_path / "f.npz", variables={"t": "time"}).shape == (1, 5, 6, 1)
+
+
+def test_many_unnamed_channels_suggest_a_missing_coordinate(tmp_path):
+    y = np.arange(12.0)
+    field = np.zeros((5, 6, 12))  # (n_t, n_x, n_y), no y in the file: 12 "channels"
+    np.savez(tmp_path / "no_y.npz", u=field, t=T, x=X)
+    with pytest.warns(UserWarning, match="read 12 unnamed channels .* lacks its coordinates"):
+        load(tmp_path / "no_y.npz")
+    np.savez(tmp_path / "with_y.npz", u=field, t=T, x=X, y=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load(tmp_path / "with_y.npz").grid.names == ("t", "x", "y")
+        assert load(tmp_path / "no_y.npz", channels=[f"c{i}" for i in range(12)]).shape[-1] == 12
+
+
+def test_a_field_both_layouts_fit_differently_is_refused(tmp_path):
+    # (n_samples, n_t, n_x) with n_samples == n_x also reads as (n_x, n_t, n_channels)
+    field = np.random.default_rng(0).standard_normal((6, 5, 6))
+    scipy.io.savemat(tmp_path / "f.mat", {"u": field, "t": T, "x": X})
+    with pytest.raises(ValueError, match=r"fits both \(n_samples, n_t, n_x, ...\) and \(n_x"):
+        load(tmp_path / "f.mat")
+    scipy.io.savemat(tmp_path / "g.mat", {"u": field[:4], "t": T, "x": X})  # 4 samples: clear
+    np.testing.assert_array_equal(load(tmp_path / "g.mat").values[..., 0], field[:4])
+
+
+def test_a_square_field_warns_which_layout_it_was_read_in(tmp_path):
+    t = x = np.linspace(0, 1, 6)
+    field = np.add.outer(np.arange(6.0), 10 * np.arange(6.0))  # field[i, j]: i + 10 j
+    np.savez(tmp_path / "square.npz", u=field, t=t, x=x)
+    with pytest.warns(
+        UserWarning, match=r"fits both \(n_t, n_x\) and \(n_x, n_t\).*\(n_t, \*space\)"
+    ):
+        data = load(tmp_path / "square.npz")
+    np.testing.assert_array_equal(data.values[0, ..., 0], field)  # the .npz convention
+    scipy.io.savemat(tmp_path / "square.mat", {"u": field, "t": t, "x": x})
+    with pytest.warns(UserWarning, match=r"read as \(\*space, n_t\)"):
+        data = load(tmp_path / "square.mat")
+    np.testing.assert_array_equal(data.values[0, ..., 0], field.T)  # the .mat convention
+
+
+def test_mat_variables_that_are_not_arrays_are_named(tmp_path):
+    import scipy.sparse
+
+    sparse = scipy.sparse.csc_matrix(FIELD.T)
+    scipy.io.savemat(tmp_path / "s.mat", {"usol": sparse, "t": T, "x": X, "info": {"a": 1}})
+    with pytest.raises(ValueError, match=r"has \['t', 'x'\] \(and, not read .*usol \(csc_matrix\)"):
+        load(tmp_path / "s.mat")
+    scipy.io.savemat(tmp_path / "c.mat", {"usol": FIELD.T, "t": T, "x": X, "info": {"a": 1}})
+    assert load(tmp_path / "c.mat").meta["provenance"]["not_read"] == ["info (struct)"]
+
+
+def test_odd_values_and_coordinates_get_one_line_errors(tmp_path):
+    np.savez(tmp_path / "zero.npz", u=np.zeros((5, 6), complex), t=T, x=X)  # was 0 / 0
+    assert load(tmp_path / "zero.npz").meta["provenance"]["complex"].endswith("(relative 0)")
+    np.savez(tmp_path / "cx.npz", u=FIELD, t=T, x=X + 1j)
+    with pytest.raises(ValueError, match="coordinates 'x' must be real numbers, got dtype complex"):
+        load(tmp_path / "cx.npz")
+    days = np.arange("2020-01-01", "2020-01-06", dtype="datetime64[D]")
+    np.savez(tmp_path / "days.npz", u=FIELD, t=days, x=X)
+    with pytest.raises(
+        ValueError, match="coordinates 't' must be real numbers, got dtype datetime"
+    ):
+        load(tmp_path / "days.npz")
+    np.savez(tmp_path / "names.npz", u=FIELD[None, ..., None], t=T, x=X, channels=[b"rho"])
+    assert load(tmp_path / "names.npz").channels == ("rho",)  # not "b'rho'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import h5py
@@ -88,3 +89,44 @@ def test_pdebench_darcy_layout_reads_coefficient_and_solution_on_cell_centres(tm
     assert data.grid.extent("x") == pytest.approx(1.0)
     np.testing.assert_array_equal(data.values[..., 0], nu.astype(np.float32))
     np.testing.assert_array_equal(data.values[..., 1], u[:, 0].astype(np.float32))
+
+
+def test_pt_tensors_read_as_real_numbers_without_losing_digits(tmp_path):
+    big = torch.tensor([[16777217, 16777219]] * 2)  # not representable in float32
+    torch.save({"x": big, "y": big}, tmp_path / "int64.pt")
+    data = load(tmp_path / "int64.pt")
+    assert data.values.dtype == np.float64
+    np.testing.assert_array_equal(data.values[0, :, 0], [16777217.0, 16777219.0])
+    half = torch.tensor([[0.5, 1.5, -2.0]], dtype=torch.bfloat16)
+    torch.save({"x": half, "y": half}, tmp_path / "bf16.pt")
+    np.testing.assert_array_equal(load(tmp_path / "bf16.pt").values[0, :, 1], [0.5, 1.5, -2.0])
+    weights = torch.nn.Parameter(torch.rand(3, 8))  # requires grad
+    torch.save({"x": weights, "y": torch.rand(3, 8)}, tmp_path / "parameter.pt")
+    np.testing.assert_array_equal(load(tmp_path / "parameter.pt").values[..., 0], weights.detach())
+
+
+def _quantized():
+    with warnings.catch_warnings():  # torch deprecates making them, not reading them
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.quantize_per_tensor(torch.rand(3, 8), 0.1, 0, torch.qint8)
+
+
+@pytest.mark.parametrize(
+    "make_x, message",
+    [
+        (lambda: torch.rand(3, 8).to_sparse(), "tensor 'x' is in layout torch.sparse_coo"),
+        (lambda: torch.rand(3, 8, dtype=torch.complex64), "'x' has dtype torch.complex64"),
+        pytest.param(
+            _quantized,
+            "tensor 'x' is quantized",
+            marks=pytest.mark.filterwarnings("ignore:TypedStorage is deprecated"),  # torch.load
+        ),
+    ],
+    ids=["sparse", "complex", "quantized"],
+)
+def test_pt_tensors_that_are_not_dense_real_arrays_are_refused(tmp_path, make_x, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch.save of a quantized tensor
+        torch.save({"x": make_x(), "y": torch.rand(3, 8)}, tmp_path / "odd.pt")
+    with pytest.raises(ValueError, match=message):
+        load(tmp_path / "odd.pt")

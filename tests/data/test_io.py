@@ -345,6 +345,44 @@ def test_the_well_wall_is_not_periodic_and_bad_shape(tmp_path):
         load(path)
 
 
+def test_the_well_non_cartesian_grid_warns_and_bad_counts_are_named(tmp_path):
+    path = tmp_path / "sphere.hdf5"
+    _write_well(path)
+    with h5py.File(path, "a") as f:
+        f.attrs["grid_type"] = "equiangular"
+    with pytest.warns(UserWarning, match=r"grid_type is 'equiangular'.*Cartesian"):
+        assert load(path).meta["provenance"]["grid_type"] == "equiangular"
+    bad_counts = (("abc", "a whole number"), (2.5, "a whole number"), (-2, "a count >= 0"))
+    for count, expected in bad_counts:
+        with h5py.File(path, "a") as f:
+            f.attrs["grid_type"], f.attrs["n_trajectories"] = "cartesian", count
+        with pytest.raises(ValueError, match=f"@n_trajectories is .*; expected {expected}"):
+            load(path)
+
+
+def test_pdebench_sample_groups_are_taken_in_numeric_order(tmp_path):
+    path = tmp_path / "groups.h5"
+    with h5py.File(path, "w") as f:
+        for i in range(12):  # names without zero padding: as strings "10" < "2"
+            group = f.create_group(str(i))
+            group["data"] = np.full((3, 4, 1), float(i))
+            group["grid/x"], group["grid/t"] = np.arange(4.0), np.arange(3.0)
+    assert load(path).values[:, 0, 0, 0].tolist() == [float(i) for i in range(12)]
+    assert load(path, samples=2).values[0, 0, 0, 0] == 2.0
+
+
+def test_sciml_file_with_non_boolean_periodic_flags_is_refused(tmp_path):
+    path = save(
+        PDEData.from_arrays(np.ones((3, 8)), t=np.arange(3.0), x=np.arange(8.0)), tmp_path / "p.h5"
+    )
+    with h5py.File(path, "a") as f:
+        f["grid"].attrs["periodic"] = '[false, "false"]'
+    with pytest.raises(
+        ValueError, match=r"grid/@periodic \[False, 'false'\] must be a list of true/false"
+    ):
+        load(path)
+
+
 # ----------------------------------------------------------------------- npz
 def test_npz_round_trip(tmp_path):
     t, x, y = np.linspace(0, 1, 5), np.arange(8) / 8, np.linspace(0, 1, 3)

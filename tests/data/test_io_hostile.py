@@ -274,3 +274,67 @@ def _is_zombie(pid):
             return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_npz_with_two_members_for_one_name_is_refused_before_reading(tmp_path):
+    # NumPy reads member "u" for the name u, so a tiny "u.npy" beside it must not be
+    # what the budget checks: the archive is refused as ambiguous
+    path = tmp_path / "twins.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("u", _npy_bytes(np.zeros((400, 500))))
+        archive.writestr("u.npy", _npy_bytes(np.zeros((4, 8))))
+        archive.writestr("x.npy", _npy_bytes(np.arange(8.0)))
+    with pytest.raises(ValueError, match=r"twins\.npz: the archive holds two members .*\['u'\]"):
+        load(path, max_bytes=10**6)
+    with zipfile.ZipFile(path := tmp_path / "plain_name.npz", "w") as archive:
+        archive.writestr("u", _npy_bytes(np.zeros((400, 500))))  # no ".npy": still budgeted
+        archive.writestr("x.npy", _npy_bytes(np.arange(500.0)))
+    with pytest.raises(ValueError, match=r"array 'u' \(400, 500\) declares"):
+        load(path, max_bytes=10**5)
+
+
+def test_npz_object_array_is_named_not_called_corrupt(tmp_path):
+    np.savez(tmp_path / "objects.npz", u=np.array([object()] * 4), x=np.arange(4.0))
+    with pytest.raises(ValueError, match="array 'u' holds Python objects") as info:
+        load(tmp_path / "objects.npz")
+    assert "corrupt" not in str(info.value)
+
+
+def test_pt_tensor_reusing_its_storage_is_refused_before_it_is_expanded(tmp_path):
+    import resource
+
+    import torch
+
+    one, n = torch.zeros(1), 20000  # x would be 1.6 GB as a dense tensor
+    torch.save(
+        {"x": one.as_strided((n, n), (0, 0)), "y": one.as_strided((n, 2, n), (0, 0, 0))},
+        tmp_path / "strided.pt",
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match=r"tensor 'x' \(20000, 20000\) has strides \(0, 0\)"):
+        load(tmp_path / "strided.pt", max_bytes=10**7)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 2**10  # KiB
+
+
+def test_pt_archive_with_a_damaged_member_fails_its_checksum(tmp_path):
+    import torch
+
+    path = tmp_path / "damaged.pt"
+    torch.save({"x": torch.ones(4, 8), "y": torch.full((4, 8), 0.5)}, path)
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if i.filename.endswith("data/1"))
+    raw = bytearray(path.read_bytes())
+    head = info.header_offset  # the local header's name and extra lengths (torch pads the extra)
+    start = head + 30 + int.from_bytes(raw[head + 26 : head + 28], "little")
+    start += int.from_bytes(raw[head + 28 : head + 30], "little")
+    raw[start + 3] ^= 0x40  # one bit of y's data: torch.load alone reads 1.7e38 for 0.5
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"member '.*data/1' fails its CRC check"):
+        load(path)
+
+
+def test_fifo_is_refused_not_read(tmp_path, capsys):
+    fifo = tmp_path / "pipe.h5"
+    os.mkfifo(fifo)
+    assert main(["data", "info", str(fifo)]) == 2  # without the check, reading blocks forever
+    assert "not a regular file" in _one_line_error(capsys)

@@ -49,6 +49,25 @@ def test_bad_channels_and_meta():
         PDEData(np.zeros((1, 4, 1)), grid, meta={"f": object()})
 
 
+@pytest.mark.parametrize(
+    "meta, message",
+    [
+        ({"noise": "none"}, r"meta\['noise'\] must be a list of noise records"),
+        ({"noise": [{"kind": "gaussian"}]}, r"meta\['noise'\] .* with a 'level' >= 0"),
+        ({"terms": {"u": "u_xx"}}, r"meta\['terms'\] must be a mapping channel -> \{term"),
+        ({"terms": {"u": {"u_xx": "0.1"}}}, r"meta\['terms'\]"),
+        ({"provenance": ["a"]}, r"meta\['provenance'\] must be a mapping"),
+        ({"equation": 3}, r"meta\['equation'\] must be a string"),
+    ],
+)
+def test_meta_keys_sciml_reads_must_have_their_shapes(tmp_path, meta, message):
+    grid = Grid({"x": np.arange(4.0)})
+    with pytest.raises(ValueError, match=message):
+        PDEData(np.zeros((1, 4, 1)), grid, meta=meta)
+    good = PDEData(np.zeros((1, 4, 1)), grid, meta={"terms": {"u": {"u_xx": 1}}, "noise": []})
+    assert good.with_noise(0.1, seed=0).noise_level == pytest.approx(0.1)
+
+
 def test_immutable():
     data = _wave()
     with pytest.raises(ValueError):

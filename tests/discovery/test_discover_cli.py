@@ -33,3 +33,18 @@ def test_discover_bad_path_is_one_line_error(tmp_path, capsys):
     assert main(["discover", str(tmp_path / "missing.h5")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sciml: error:") and err.count("\n") == 1
+
+
+def test_discover_plot_is_checked_before_the_fit_and_not_overwritten(tmp_path, capsys):
+    precious = tmp_path / "precious.png"
+    precious.write_text("keep me")
+    for plot in (precious, tmp_path / "no_folder" / "p.png"):
+        # a fit would take seconds and the default file is fitted without --plot: the
+        # checks must fail first (no "data:" line printed)
+        assert main(["discover", "--plot", str(plot)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1
+        assert ("already exists" in err) if plot == precious else ("does not exist" in err)
+    assert precious.read_text() == "keep me"
+    assert main(["discover", "--plot", str(precious), "--force"]) == 0
+    assert precious.read_bytes().startswith(b"\x89PNG")
