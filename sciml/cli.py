@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -68,9 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         (getattr(args, "group_parser", None) or parser).print_usage(sys.stderr)
         return _fail("choose a command; see --help")
     try:
-        return handler(args)
+        with warnings.catch_warnings():  # restores the user's showwarning afterwards
+            warnings.showwarning = _show_warning
+            return handler(args)
     except (CommandError, ValueError, TypeError, OSError) as err:
         return _fail(str(err))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, ``sciml: warning: ...`` (not Python's file and source line)."""
+    print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

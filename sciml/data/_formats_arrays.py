@@ -32,10 +32,8 @@ the grid has its period ``n dx``.
 
 from __future__ import annotations
 
-import struct
 import zipfile
-import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +42,21 @@ import numpy as np
 
 from ._grid import SPACE_AXES
 from ._io_common import (
+    ARCHIVE_ERRORS,
     Periodic,
     Samples,
     _as_vector,
     _build,
     _charge,
-    _check_numeric,
+    _check_regular_file,
     _coords,
+    _corrupt_archive,
     _index_arg,
     _npy_header_of,
     _read,
     _read_npz_arrays,
     _refuse,
+    _refuse_object_arrays,
     _text,
     _warn_caller,
     _warn_unnamed_channels,
@@ -63,21 +64,6 @@ from ._io_common import (
 from ._isolation import _loadmat_isolated
 from ._mat_parser import SKIPPED
 from ._pdedata import PDEData
-
-#: What reading a corrupt zip archive raises (unknown compression, bad deflate
-#: stream, encrypted member, short header, ...).
-_ARCHIVE_ERRORS = (
-    OSError,
-    ValueError,
-    EOFError,
-    KeyError,
-    RuntimeError,
-    NotImplementedError,
-    OverflowError,
-    struct.error,
-    zlib.error,
-    zipfile.BadZipFile,
-)
 
 #: Default variable names per role, in order of preference.
 ROLE_NAMES: dict[str, tuple[str, ...]] = {
@@ -150,22 +136,16 @@ def _orient(
     n_t = coords["t"].size
     exact = field.shape[: 1 + len(space)] == (n_t, *space)
     sampled = field.ndim >= 2 + len(space) and field.shape[1 : 2 + len(space)] == (n_t, *space)
-    first = exact or sampled
-    last = field.shape[: len(space) + 1] == (*space, n_t)
+    first = exact or sampled  # (n_t, *space) with optional sample and channel axes
+    last = field.ndim <= len(space) + 2 and field.shape[: len(space) + 1] == (*space, n_t)
     axes = ", ".join(f"n_{a}" for a in coords if a != "t")
-    if last and sampled and not exact:
-        raise ValueError(
-            f"cannot load {path}: the field {names} of shape {field.shape} fits both "
-            f"(n_samples, n_t, {axes}, ...) and ({axes}, n_t, n_channels) from the "
-            "coordinates, which put its first and last axes in different roles; store it "
-            f"as (n_samples, n_t, {axes}[, n_channels])"
-        )
-    if last and first:  # every axis as long as time: both orders fit
+    if first and last:  # e.g. n_t == n_x, or (n_samples, n_t, n_x) with n_samples == n_x
         chosen = "(*space, n_t)" if time_last else "(n_t, *space)"
         _warn_caller(
-            f"{path}: the field {names} of shape {field.shape} fits both (n_t, {axes}) and "
-            f"({axes}, n_t), its axes being as long as time ({n_t}); read as {chosen}, "
-            "this format's convention: transpose it in the file if it is the other"
+            f"{path}: the field {names} of shape {field.shape} fits both the (n_t, {axes}) "
+            f"and the ({axes}, n_t) order of its coordinates; read in {chosen} order, this "
+            f"format's convention; store it as (n_samples, n_t, {axes}, n_channels) to make "
+            "it unambiguous"
         )
     if last and (time_last or not first):
         return np.moveaxis(field, len(space), 0), "(*space, n_t)"
@@ -199,24 +179,30 @@ def _real_channels(
     return np.stack([field.real, field.imag], axis=-1), channels or ("u", "v")
 
 
-def _warn_unexplained_axes(
-    path: Path, data: PDEData, unread: Mapping[str, np.ndarray], roles: Mapping[str, str]
-) -> None:
-    """Warn when an unread 1-D variable is as long as the sample or channel axis the
-    field's extra axes were read as: likely a coordinate under another name."""
-    extra = {"samples": data.shape[0], "channels": data.shape[-1]}
-    missing = [r for r in ROLE_NAMES if r not in roles]
+def _coordinate_in_disguise(
+    data: PDEData, unread: Mapping[str, np.ndarray], roles: Mapping[str, str], named: bool
+) -> str | None:
+    """A warning when an unread strictly increasing 1-D variable is as long as an axis the
+    field's extra axes were read as: the samples while time was not found (a time
+    variable under another name), or the unnamed channels (a missing space axis)."""
+    missing_space = [a for a in SPACE_AXES if a not in roles]
+    suspects = {}
+    if "t" not in roles and data.shape[0] > 1:
+        suspects["samples"] = (data.shape[0], "t")
+    if not named and data.shape[-1] > 1 and missing_space:
+        suspects["channels"] = (data.shape[-1], "t" if "t" not in roles else missing_space[0])
     for name, array in unread.items():
         array = _as_vector(np.asarray(array))
-        if array.ndim != 1 or array.size < 2 or not np.issubdtype(array.dtype, np.number):
-            continue
-        for axis, size in extra.items():
-            if array.size == size:
-                _warn_caller(
-                    f"{path}: the field's {size} {axis} are as many as the entries of the "
-                    f"unread variable {name!r}; if {name!r} holds coordinates, name its role "
-                    f"with variables={{ROLE: {name!r}}} (roles not found: {missing})"
+        if array.ndim != 1 or not np.issubdtype(array.dtype, np.number) or array.size < 3:
+            continue  # two entries are as often a domain's ends as a coordinate axis
+        for axis, (size, role) in suspects.items():
+            if array.size == size and np.all(np.diff(array) > 0):
+                return (
+                    f"the field's {size} {axis} are as many as the entries of the unread, "
+                    f"increasing variable {name!r}; if it holds the {role} coordinates, name "
+                    f"it: variables={{{role!r}: {name!r}}} (command line --var {role}={name})"
                 )
+    return None
 
 
 def _drop_repeated_endpoints(
@@ -247,7 +233,7 @@ def _drop_repeated_endpoints(
 
 def _assemble(
     path: Path,
-    arrays: Mapping[str, np.ndarray],
+    arrays: dict[str, np.ndarray],
     kind: str,
     *,
     time_last: bool,
@@ -255,10 +241,11 @@ def _assemble(
     channels: Any,
     samples: Samples,
     variables: Variables,
-    skipped: list[str] = (),
+    skipped: Sequence[str] = (),
 ) -> PDEData:
     """Find the roles, orient the field and build the `PDEData`; ``skipped`` names the
-    file's variables that are not plain arrays ("name (kind)")."""
+    file's variables that are not plain arrays ("name (kind)"). The field is taken out of
+    ``arrays``, so that the file's copy is freed once the `PDEData` holds its own."""
     skipped = list(skipped)
     roles = _roles(path, arrays, variables, skipped)
     coords = {
@@ -267,17 +254,22 @@ def _assemble(
     provenance: dict[str, Any] = {"source": str(path), "format": kind}
     if any(r != "u" and roles[r] != r for r in roles) or roles["u"] != "u":
         provenance["variables"] = roles
-    field, layout = _orient(
-        path, np.asarray(arrays[roles["u"]]), coords, time_last, repr(roles["u"])
-    )
-    field, channels = _real_channels(path, field, channels, provenance)
-    provenance["layout"] = layout
     unread = sorted(set(arrays) - {*roles.values(), "channels"})
     if unread or skipped:
         provenance["not_read"] = unread + skipped
+    field, layout = _orient(
+        path, np.asarray(arrays.pop(roles["u"])), coords, time_last, repr(roles["u"])
+    )
+    field, channels = _real_channels(path, field, channels, provenance)
+    provenance["layout"] = layout
     data = _build(path, PDEData.from_arrays, field, **coords, channels=channels)
-    _warn_unexplained_axes(path, data, {n: arrays[n] for n in unread}, roles)
-    if channels is None:
+    del field  # peak memory: the file's copy and one of ours, not three
+    suspect = _coordinate_in_disguise(
+        data, {n: arrays[n] for n in unread}, roles, named=channels is not None
+    )
+    if suspect:
+        _warn_caller(f"{path}: {suspect}")
+    elif channels is None:
         _warn_unnamed_channels(path, data.shape[-1])
     values = _drop_repeated_endpoints(
         np.asarray(data.values), dict(zip(data.grid.names, coords.values())), periodic, provenance
@@ -302,18 +294,14 @@ def _read_npz(
     try:
         with zipfile.ZipFile(path) as archive:
             pytorch = any(name.endswith("data.pkl") for name in archive.namelist())
-        arrays = {} if pytorch else _read_npz_arrays(path, path)
-    except _ARCHIVE_ERRORS as err:
-        if isinstance(err, ValueError) and str(path) in str(err):
-            raise  # sciml's own one-line error (budget, repeated members, object arrays)
-        raise ValueError(
-            f"cannot read {path} as .npz: {type(err).__name__}: {err} (truncated or corrupt?)"
-        ) from err
+    except ARCHIVE_ERRORS as err:
+        raise _corrupt_archive(path, err) from err
     if pytorch:
         raise ValueError(
             f"cannot load {path} as .npz: it is a PyTorch archive; read it with "
             "load(path, format='pt'), which uses torch.load(weights_only=True)"
         )
+    arrays = _read_npz_arrays(path, path)
     if "channels" in arrays:
         _refuse("channels", channels, path, "names its channels")
         channels = [_text(c) for c in np.atleast_1d(arrays["channels"])]
@@ -324,15 +312,17 @@ def _read_npz(
 def _load_npy(path: Path, what: str) -> np.ndarray:
     """One ``.npy`` file (no pickles), its declared size checked against the budget first."""
     try:
+        _check_regular_file(path, f"a .npy file ({what})")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"no such file: {path} ({what})") from err
+    try:
         with open(path, "rb") as handle:
             header = _npy_header_of(handle)
         if header is None:
             raise ValueError("no .npy signature")
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"no such file: {path} ({what})") from err
     except (OSError, ValueError, EOFError) as err:
         raise _npy_error(path, what, err) from err
-    _check_numeric(header[1], what, path)
+    _refuse_object_arrays(header[1], what, path)
     _charge(*header, f"{what} {header[0]}", path)
     try:
         return np.load(path, allow_pickle=False)
@@ -384,6 +374,29 @@ def _read_mat_v5(
     )
 
 
+#: MATLAB classes read as arrays (``char``, ``cell``, ``struct``, ... are not)
+_MATLAB_NUMERIC = {"double", "single", "logical"} | {
+    f"{sign}int{bits}" for sign in ("", "u") for bits in (8, 16, 32, 64)
+}
+
+
+def _not_numeric_v73(item: object) -> str | None:
+    """Why a v7.3 variable is not read as an array ("sparse", its MATLAB class, ...),
+    or None for a numeric one."""
+    if isinstance(item, h5py.Group):
+        matlab_class = _text(item.attrs.get("MATLAB_class", "struct"))
+        return "sparse" if "MATLAB_sparse" in item.attrs else matlab_class
+    if not isinstance(item, h5py.Dataset):
+        return type(item).__name__
+    matlab_class = _text(item.attrs.get("MATLAB_class", ""))
+    if matlab_class and matlab_class not in _MATLAB_NUMERIC:
+        return matlab_class
+    dtype = item.dtype
+    if dtype.kind not in "biufc" and not (dtype.names and {"real", "imag"} <= set(dtype.names)):
+        return f"dtype {dtype}"
+    return None
+
+
 def _read_mat_v73(
     file: h5py.File,
     path: Path,
@@ -397,12 +410,12 @@ def _read_mat_v73(
     for key, item in file.items():
         if key.startswith("#"):
             continue  # MATLAB's own (#refs#, #subsystem#)
-        if not isinstance(item, h5py.Dataset) or item.dtype.kind not in "biufcV":
-            kind = "struct" if isinstance(item, h5py.Group) else "cell or object"
+        kind = _not_numeric_v73(item)
+        if kind:
             skipped.append(f"{key} ({kind})")
             continue
         array = _read(item, path)
-        if array.dtype.names and {"real", "imag"} <= set(array.dtype.names):
+        if array.dtype.names:  # MATLAB's complex numbers
             array = array["real"] + 1j * array["imag"]
         arrays[key] = np.asarray(array).T  # MATLAB is column-major
     options = {"periodic": periodic, "channels": channels, "samples": samples}

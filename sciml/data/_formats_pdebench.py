@@ -178,7 +178,12 @@ def _sample_groups(file: h5py.File) -> list[str]:
         for key, item in file.items()
         if isinstance(item, h5py.Group) and "data" in item and "grid" in item
     ]
-    return sorted(keys, key=lambda key: (0, int(key), key) if key.isdigit() else (1, 0, key))
+
+    def order(key: str) -> tuple:
+        numbered = key.isascii() and key.isdigit()
+        return (0, int(key), key) if numbered else (1, 0, key)
+
+    return sorted(keys, key=order)
 
 
 def _read_pdebench_groups(

@@ -30,7 +30,16 @@ from typing import Any
 import numpy as np
 
 from ._grid import SPACE_AXES
-from ._io_common import Periodic, Samples, _charge, _from_parts, _indices, _size
+from ._io_common import (
+    ARCHIVE_ERRORS,
+    Periodic,
+    Samples,
+    _charge,
+    _corrupt_archive,
+    _from_parts,
+    _indices,
+    _size,
+)
 from ._pdedata import PDEData
 
 
@@ -120,15 +129,19 @@ def _load_tensors(path: Path) -> dict[str, Any]:
     import torch
 
     try:
-        with zipfile.ZipFile(path) as archive:
-            declared = sum(info.file_size for info in archive.infolist())
-            _charge((declared,), np.uint8, f"the archive's members ({_size(declared)})", path)
-            corrupt = archive.testzip()  # torch.load itself checks no CRC
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+        archive = zipfile.ZipFile(path)
+    except ARCHIVE_ERRORS as err:
         raise ValueError(
             f"cannot load {path}: not a readable zip-format .pt file ({err}); torch's legacy "
             "pickle format is not read"
         ) from err
+    with archive:
+        declared = sum(info.file_size for info in archive.infolist())
+        _charge((declared,), np.uint8, f"the archive's members ({_size(declared)})", path)
+        try:
+            corrupt = archive.testzip()  # torch.load itself checks no CRC
+        except ARCHIVE_ERRORS as err:
+            raise _corrupt_archive(path, err, ".pt") from err
     if corrupt is not None:
         raise ValueError(
             f"cannot load {path}: archive member {corrupt!r} fails its CRC check; the file "

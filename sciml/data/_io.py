@@ -68,6 +68,7 @@ from ._io_common import (
     Periodic,
     Samples,
     _build,
+    _check_regular_file,
     _check_self_contained,
     _json_attr,
     _read,
@@ -221,9 +222,8 @@ def load(
     max_bytes : int, optional
         Most bytes the readers may allocate; a file declaring more is refused before
         anything is read. Building the result copies those arrays, so a load's peak
-        memory is up to about four times this. Default: the ``SCIML_MAX_LOAD_BYTES``
-        environment variable (bytes, or e.g. ``"4G"``), else a quarter of the memory
-        available now.
+        memory is about twice this. Default: the ``SCIML_MAX_LOAD_BYTES`` environment
+        variable (bytes, or e.g. ``"4G"``), else half the memory available now.
     variables : mapping of str to str, optional
         For ``.npz``, ``.npy`` and ``.mat``: the variable holding each role, e.g.
         ``{"u": "U", "t": "time", "x": "xs"}`` (`sciml.data._formats_arrays`; for ``.npy``
@@ -247,15 +247,7 @@ def load(
         names the file.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    if path.is_dir():
-        raise ValueError(f"cannot load {path}: it is a directory, expected a data file")
-    if not path.is_file():
-        raise ValueError(
-            f"cannot load {path}: not a regular file (a pipe, socket or device); expected a "
-            "data file"
-        )
+    _check_regular_file(path)
     if format is not None and format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of {FORMATS}")
     kind = format or _detect(path)

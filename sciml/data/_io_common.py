@@ -16,9 +16,12 @@ import json
 import math
 import os
 import re
+import struct
 import sys
 import warnings
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
@@ -155,11 +158,24 @@ def _select(dataset: h5py.Dataset, samples: Samples | np.ndarray, path: Path) ->
     return _read(dataset, path, slice(low, high))[picked - low]
 
 
+def _check_regular_file(path: Path, what: str = "a data file") -> None:
+    """A one-line error for a path that does not exist or is not a regular file (reading
+    a FIFO, socket or device would block or never end)."""
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise ValueError(f"cannot load {path}: it is a directory, expected {what}")
+    if not path.is_file():
+        raise ValueError(
+            f"cannot load {path}: not a regular file (a pipe, socket or device); expected {what}"
+        )
+
+
 # ------------------------------------------------------------ memory budget
 #: Environment variable with the default memory limit of one `load` (bytes, or with a
-#: K/M/G/T suffix, e.g. ``"4G"``); without it the limit is a quarter of the memory
-#: available now, since building the `PDEData` copies what the readers allocated (a
-#: load's peak memory is about four times the values it reads).
+#: K/M/G/T suffix, e.g. ``"4G"``); without it the limit is half the memory available
+#: now, since building the `PDEData` copies what the readers allocated (a load's peak
+#: memory is about twice the values it reads).
 LIMIT_VARIABLE = "SCIML_MAX_LOAD_BYTES"
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
@@ -211,7 +227,7 @@ def _limit(max_bytes: int | None) -> tuple[int, str]:
                 "a K/M/G/T suffix, e.g. 4G"
             )
         return int(float(match[1]) * _UNITS[match[2].upper()]), LIMIT_VARIABLE
-    return _available_memory() // 4, "a quarter of the memory available now"
+    return _available_memory() // 2, "half the memory available now"
 
 
 def _available_memory() -> int:
@@ -269,10 +285,36 @@ def _dataset(item: object, path: Path) -> h5py.Dataset:
     return item
 
 
+#: What reading a corrupt zip archive raises (unknown compression, bad deflate
+#: stream, encrypted member, short header, ...).
+ARCHIVE_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+)
+
+
+def _corrupt_archive(path: Path, err: Exception, kind: str = ".npz") -> ValueError:
+    return ValueError(
+        f"cannot read {path} as {kind}: {type(err).__name__}: {err} (truncated or corrupt?)"
+    )
+
+
 def _read_npz_arrays(source: str | Path | IO[bytes], path: Path) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive (no pickles), each checked against the budget first."""
-    with np.load(source, allow_pickle=False) as archive:
-        repeated = sorted({name for name in archive.files if archive.files.count(name) > 1})
+    try:
+        archive = np.load(source, allow_pickle=False)
+    except ARCHIVE_ERRORS as err:
+        raise _corrupt_archive(path, err) from err
+    with archive:
+        repeated = sorted(name for name, n in Counter(archive.files).items() if n > 1)
         if repeated:
             raise ValueError(
                 f"cannot load {path}: the archive holds two members for each of {repeated} "
@@ -280,10 +322,16 @@ def _read_npz_arrays(source: str | Path | IO[bytes], path: Path) -> dict[str, np
             )
         arrays = {}
         for name in archive.files:
-            shape, dtype = _npy_header(archive.zip, name)
-            _check_numeric(dtype, f"array {name!r}", path)
+            try:
+                shape, dtype = _npy_header(archive.zip, name)
+            except ARCHIVE_ERRORS as err:
+                raise _corrupt_archive(path, err) from err
+            _refuse_object_arrays(dtype, f"array {name!r}", path)
             _charge(shape, dtype, f"array {name!r} {shape}", path)
-            arrays[name] = archive[name]
+            try:
+                arrays[name] = archive[name]
+            except ARCHIVE_ERRORS as err:
+                raise _corrupt_archive(path, err) from err
     return arrays
 
 
@@ -300,7 +348,7 @@ def _npy_header(archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], n
     return header or ((archive.getinfo(member).file_size,), np.dtype(np.uint8))
 
 
-def _check_numeric(dtype: np.dtype, what: str, path: Path) -> None:
+def _refuse_object_arrays(dtype: np.dtype, what: str, path: Path) -> None:
     """Refuse an ``.npy`` dtype that holds Python objects (never unpickled)."""
     if dtype.hasobject:
         raise ValueError(

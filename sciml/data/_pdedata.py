@@ -126,7 +126,7 @@ class PDEData:
         given = {"t": t, "x": x, "y": y, "z": z}
         coords = {k: v for k, v in given.items() if v is not None}
         grid = Grid(coords, periodic=periodic, convention=convention)
-        array = _validated_values(u)
+        array = np.asarray(u)  # validated (and copied) once, by the constructor
         shape, n_axes = grid.shape, len(grid.shape)
         if array.ndim == n_axes and array.shape == shape:
             array = array[None, ..., None]

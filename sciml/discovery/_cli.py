@@ -76,6 +76,8 @@ def _discover(args: argparse.Namespace) -> int:
     from ._eqod import EqOD
     from ._plots import plot_selection_probabilities
 
+    if args.force and args.plot is None:
+        raise ValueError("--force overwrites the --plot file; give --plot FILE.png with it")
     if args.plot is not None:  # before the fit, so that a bad name costs nothing
         check_output_file(args.plot, overwrite=args.force)
     path = args.path if args.path is not None else shipped_file("burgers.h5")

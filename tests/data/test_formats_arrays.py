@@ -139,16 +139,22 @@ def test_pytorch_archive_is_named_not_unpickled(tmp_path):
 # ------------------------------------------- layouts that would be misread silently
 def test_a_time_variable_under_another_name_is_pointed_out(tmp_path):
     # no 't'/'tt': time is read as 5 channels (.mat) or 5 samples (.npz), with a warning
+    # attributed to the caller's line
     scipy.io.savemat(tmp_path / "f.mat", {"usol": FIELD.T, "x": X, "time": T})
-    with pytest.warns(UserWarning, match=r"5 channels .* unread variable 'time'.*'t'"):
+    with pytest.warns(UserWarning, match=r"5 channels .* 'time'.*variables=\{'t': 'time'\}") as got:
         load(tmp_path / "f.mat")
+    assert len(got) == 1 and got[0].filename == __file__
     np.savez(tmp_path / "f.npz", u=FIELD, x=X, time=T)
-    with pytest.warns(UserWarning, match=r"5 samples .* unread variable 'time'"):
+    with pytest.warns(UserWarning, match=r"5 samples .* 'time'.*--var t=time") as got:
         data = load(tmp_path / "f.npz")
-    assert data.shape == (5, 6, 1)
+    assert data.shape == (5, 6, 1) and got[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # named, nothing to warn about
         assert load(tmp_path / "f.npz", variables={"t": "time"}).shape == (1, 5, 6, 1)
+        # a per-sample parameter is as long as the samples but time was found: no warning
+        field = np.zeros((4, 5, 6, 2))
+        np.savez(tmp_path / "nu.npz", u=field, t=T, x=X, nu=np.linspace(0.1, 1, 4), dom=[0, 1])
+        assert load(tmp_path / "nu.npz").shape == (4, 5, 6, 2)
 
 
 def test_many_unnamed_channels_suggest_a_missing_coordinate(tmp_path):
@@ -157,6 +163,9 @@ def test_many_unnamed_channels_suggest_a_missing_coordinate(tmp_path):
     np.savez(tmp_path / "no_y.npz", u=field, t=T, x=X)
     with pytest.warns(UserWarning, match="read 12 unnamed channels .* lacks its coordinates"):
         load(tmp_path / "no_y.npz")
+    np.savez(tmp_path / "y_elsewhere.npz", u=field, t=T, x=X, ys=y)
+    with pytest.warns(UserWarning, match=r"12 channels .* 'ys'.*variables=\{'y': 'ys'\}"):
+        load(tmp_path / "y_elsewhere.npz")
     np.savez(tmp_path / "with_y.npz", u=field, t=T, x=X, y=y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -164,27 +173,33 @@ def test_many_unnamed_channels_suggest_a_missing_coordinate(tmp_path):
         assert load(tmp_path / "no_y.npz", channels=[f"c{i}" for i in range(12)]).shape[-1] == 12
 
 
-def test_a_field_both_layouts_fit_differently_is_refused(tmp_path):
+def test_a_field_both_layouts_fit_is_read_in_the_format_order_with_a_warning(tmp_path):
     # (n_samples, n_t, n_x) with n_samples == n_x also reads as (n_x, n_t, n_channels)
     field = np.random.default_rng(0).standard_normal((6, 5, 6))
     scipy.io.savemat(tmp_path / "f.mat", {"u": field, "t": T, "x": X})
-    with pytest.raises(ValueError, match=r"fits both \(n_samples, n_t, n_x, ...\) and \(n_x"):
-        load(tmp_path / "f.mat")
-    scipy.io.savemat(tmp_path / "g.mat", {"u": field[:4], "t": T, "x": X})  # 4 samples: clear
-    np.testing.assert_array_equal(load(tmp_path / "g.mat").values[..., 0], field[:4])
+    with pytest.warns(UserWarning, match=r"fits both .* read in \(\*space, n_t\) order"):
+        assert load(tmp_path / "f.mat").shape == (1, 5, 6, 6)  # .mat: time last, channels
+    np.savez(tmp_path / "f.npz", u=field, t=T, x=X)
+    with pytest.warns(UserWarning, match=r"read in \(n_t, \*space\) order"):
+        np.testing.assert_array_equal(load(tmp_path / "f.npz").values[..., 0], field)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # with a channel axis only one reading fits
+        arrays = {"u": field[..., None].repeat(2, -1), "t": T, "x": X}
+        np.savez(tmp_path / "full.npz", **arrays)
+        scipy.io.savemat(tmp_path / "full.mat", arrays)
+        assert load(tmp_path / "full.npz").shape == load(tmp_path / "full.mat").shape
+        assert load(tmp_path / "full.npz").shape == (6, 5, 6, 2)
 
 
 def test_a_square_field_warns_which_layout_it_was_read_in(tmp_path):
     t = x = np.linspace(0, 1, 6)
     field = np.add.outer(np.arange(6.0), 10 * np.arange(6.0))  # field[i, j]: i + 10 j
     np.savez(tmp_path / "square.npz", u=field, t=t, x=x)
-    with pytest.warns(
-        UserWarning, match=r"fits both \(n_t, n_x\) and \(n_x, n_t\).*\(n_t, \*space\)"
-    ):
+    with pytest.warns(UserWarning, match=r"fits both the \(n_t, n_x\) and the \(n_x, n_t\)"):
         data = load(tmp_path / "square.npz")
     np.testing.assert_array_equal(data.values[0, ..., 0], field)  # the .npz convention
     scipy.io.savemat(tmp_path / "square.mat", {"u": field, "t": t, "x": x})
-    with pytest.warns(UserWarning, match=r"read as \(\*space, n_t\)"):
+    with pytest.warns(UserWarning, match=r"read in \(\*space, n_t\) order"):
         data = load(tmp_path / "square.mat")
     np.testing.assert_array_equal(data.values[0, ..., 0], field.T)  # the .mat convention
 

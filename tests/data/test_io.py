@@ -363,11 +363,11 @@ def test_the_well_non_cartesian_grid_warns_and_bad_counts_are_named(tmp_path):
 def test_pdebench_sample_groups_are_taken_in_numeric_order(tmp_path):
     path = tmp_path / "groups.h5"
     with h5py.File(path, "w") as f:
-        for i in range(12):  # names without zero padding: as strings "10" < "2"
-            group = f.create_group(str(i))
+        for i, name in enumerate([*map(str, range(12)), "²"]):  # "10" < "2" as strings
+            group = f.create_group(name)  # "²" is a digit to str.isdigit, not to int()
             group["data"] = np.full((3, 4, 1), float(i))
             group["grid/x"], group["grid/t"] = np.arange(4.0), np.arange(3.0)
-    assert load(path).values[:, 0, 0, 0].tolist() == [float(i) for i in range(12)]
+    assert load(path).values[:, 0, 0, 0].tolist() == [float(i) for i in range(13)]
     assert load(path, samples=2).values[0, 0, 0, 0] == 2.0
 
 
@@ -451,3 +451,13 @@ def test_mat_v73_hdf5(tmp_path):
     data = load(path)
     np.testing.assert_array_equal(data.values[0, :, :, 0], usol.T)
     assert data.meta["provenance"]["format"].startswith("mat (MATLAB v7.3")
+    with h5py.File(path, "a") as f:  # variables MATLAB stores but that are not arrays
+        f["name"] = np.array([104, 105], np.uint16)
+        f["name"].attrs["MATLAB_class"] = np.bytes_("char")
+        sparse = f.create_group("A")
+        sparse.attrs["MATLAB_class"], sparse.attrs["MATLAB_sparse"] = np.bytes_("double"), 3
+        f.create_group("options").attrs["MATLAB_class"] = np.bytes_("struct")
+        f["x"].attrs["MATLAB_class"] = np.bytes_("double")  # numeric: read
+    data = load(path)
+    assert data.meta["provenance"]["not_read"] == ["A (sparse)", "name (char)", "options (struct)"]
+    np.testing.assert_array_equal(data.values[0, :, :, 0], usol.T)

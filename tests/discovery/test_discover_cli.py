@@ -48,3 +48,8 @@ def test_discover_plot_is_checked_before_the_fit_and_not_overwritten(tmp_path, c
     assert precious.read_text() == "keep me"
     assert main(["discover", "--plot", str(precious), "--force"]) == 0
     assert precious.read_bytes().startswith(b"\x89PNG")
+
+
+def test_discover_force_without_plot_is_refused(capsys):
+    assert main(["discover", "--force"]) == 2
+    assert "--force overwrites the --plot file" in capsys.readouterr().err
