@@ -113,6 +113,10 @@ class Grid:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Grid is immutable; build a new Grid instead")
 
+    def __reduce__(self) -> tuple:
+        """Pickled and copied as the call that builds it again (slots cannot be set)."""
+        return (_grid, (self.coords, self.conventions))
+
     # ------------------------------------------------------------------ access
     @property
     def names(self) -> tuple[str, ...]:
@@ -273,6 +277,10 @@ def _conventions(
             raise ValueError("the time axis 't' cannot be periodic")
         result.append(chosen)
     return tuple(result)
+
+
+def _grid(coords: Mapping[str, np.ndarray], conventions: Mapping[str, str]) -> Grid:
+    return Grid(coords, convention=conventions)
 
 
 def _validated_axis(name: str, values: object) -> np.ndarray:

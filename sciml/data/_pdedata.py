@@ -98,6 +98,10 @@ class PDEData:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("PDEData is immutable; transformations return new objects")
 
+    def __reduce__(self) -> tuple:
+        """Pickled and copied as the call that builds it again (slots cannot be set)."""
+        return (PDEData, (self._values, self._grid, self._channels, self._params, self._meta))
+
     # ---------------------------------------------------------- constructors
     @classmethod
     def from_arrays(

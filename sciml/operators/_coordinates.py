@@ -105,7 +105,7 @@ def grid_coordinates(
     ):
         raise ValueError(f"every endpoint-inclusive axis needs at least 2 points, got {shape}")
     device = torch.device(device) if device is not None else torch.device("cpu")
-    return _coordinate_planes(shape, conventions, device, dtype)
+    return _coordinate_planes(shape, conventions, device, dtype).clone()  # the cache's own stays
 
 
 class AppendCoordinates(nn.Module):

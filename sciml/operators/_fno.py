@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ._coordinates import AppendCoordinates, axis_conventions
-from ._norms import QuadNorm, make_norm
+from ._norms import QuadNorm, conventions_of, make_norm
 
 if TYPE_CHECKING:
     from sciml.data import Grid, PDEData
@@ -86,7 +86,7 @@ def replace_fno_norms(
                 )
             convention = "exclusive"  # neuraloperator's grid embedding is arange(n) / n
         if convention is not None:
-            options["convention"] = _plain_conventions(convention)
+            options["convention"] = conventions_of(convention)
         grouping = _grouping(blocks.norm, channels)
         options.setdefault("num_groups", grouping[0])
         options.setdefault("affine", grouping[1])
@@ -102,17 +102,6 @@ def replace_fno_norms(
         )
     _record_swap(model, norm, options)
     return model
-
-
-def _plain_conventions(convention: object) -> str | tuple[str, ...]:
-    """A convention as plain strings (what a checkpoint's metadata can hold)."""
-    from sciml.data import Grid, PDEData
-
-    if isinstance(convention, PDEData):
-        convention = convention.grid
-    if isinstance(convention, Grid):
-        return tuple(convention.convention(name) for name in convention.space_names)
-    return convention if isinstance(convention, str) else tuple(convention)
 
 
 def _grouping(norms: nn.ModuleList | None, channels: int) -> tuple[int, bool]:
@@ -220,7 +209,7 @@ def make_fno(
         )
     coordinates = AppendCoordinates(
         convention=axis_conventions(  # one per spatial axis; refuses periodic= with convention=
-            len(n_modes), periodic, None if convention is None else _plain_conventions(convention)
+            len(n_modes), periodic, None if convention is None else conventions_of(convention)
         )
     )
     norm_kwargs = dict(norm_kwargs or {})

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_int
+from .._checks import check_float, check_int
 from ._quadrature import (
     cached_weights,
     check_rule,
@@ -107,31 +107,43 @@ class _Normalise(torch.autograd.Function):
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        centred, rstd, mean, w, gamma = ctx.saved_tensors
-        b, groups, per_group, points = centred.shape
-        sum_g = g.sum(-1, keepdim=True)  # (b, groups, channels, 1)
-        sum_gc = torch.bmm(g.reshape(-1, 1, points), centred.reshape(-1, points, 1))
-        sum_gy = sum_gc.view(b, groups, per_group, 1) * rstd  # sum(g y) per channel
-        grad_gamma = sum_gy.sum(0, keepdim=True) if ctx.needs_input_grad[2] else None
-        grad_beta = sum_g.sum(0, keepdim=True) if ctx.needs_input_grad[3] else None
-        if gamma is not None:
-            sum_g, sum_gy = sum_g * gamma, sum_gy * gamma
-        sum_h = sum_g.sum(-2, keepdim=True)  # (b, groups, 1, 1)
-        sum_hy = sum_gy.sum(-2, keepdim=True)
-        p = (w if w.ndim == 1 else w[:, None, None, :]) / per_group
-        grad_x = grad_w = None
-        if ctx.needs_input_grad[0]:
-            scale = rstd if gamma is None else rstd * gamma
-            grad_x = torch.addcmul(-rstd * sum_h, centred, -rstd * rstd * sum_hy)
-            grad_x.mul_(p).addcmul_(g, scale)
-        if ctx.needs_input_grad[1]:
-            y = centred * rstd
-            grad_p = (y + rstd * mean[..., None, None]) * sum_h
-            grad_p.addcmul_(y * y, sum_hy, value=0.5).neg_()
-            grad_w = grad_p.sum((1, 2)) / per_group  # (batch, points)
-            if w.ndim == 1:
-                grad_w = grad_w.sum(0)
-        return grad_x, grad_w, grad_gamma, grad_beta, None
+        with _no_autocast(g):
+            return _normalise_backward(ctx, g)
+
+
+def _no_autocast(x: torch.Tensor) -> torch.autocast:
+    """Autocast off on ``x``'s device: the statistics stay in their dtype (>= float32),
+    which an enclosing bfloat16 autocast would lower for the matrix products."""
+    return torch.autocast(x.device.type, enabled=False)
+
+
+def _normalise_backward(ctx, g: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+    """Gradients of `_Normalise` with respect to its inputs (``ctx`` from its forward)."""
+    centred, rstd, mean, w, gamma = ctx.saved_tensors
+    b, groups, per_group, points = centred.shape
+    sum_g = g.sum(-1, keepdim=True)  # (b, groups, channels, 1)
+    sum_gc = torch.bmm(g.reshape(-1, 1, points), centred.reshape(-1, points, 1))
+    sum_gy = sum_gc.view(b, groups, per_group, 1) * rstd  # sum(g y) per channel
+    grad_gamma = sum_gy.sum(0, keepdim=True) if ctx.needs_input_grad[2] else None
+    grad_beta = sum_g.sum(0, keepdim=True) if ctx.needs_input_grad[3] else None
+    if gamma is not None:
+        sum_g, sum_gy = sum_g * gamma, sum_gy * gamma
+    sum_h = sum_g.sum(-2, keepdim=True)  # (b, groups, 1, 1)
+    sum_hy = sum_gy.sum(-2, keepdim=True)
+    p = (w if w.ndim == 1 else w[:, None, None, :]) / per_group
+    grad_x = grad_w = None
+    if ctx.needs_input_grad[0]:
+        scale = rstd if gamma is None else rstd * gamma
+        grad_x = torch.addcmul(-rstd * sum_h, centred, -rstd * rstd * sum_hy)
+        grad_x.mul_(p).addcmul_(g, scale)
+    if ctx.needs_input_grad[1]:
+        y = centred * rstd
+        grad_p = (y + rstd * mean[..., None, None]) * sum_h
+        grad_p.addcmul_(y * y, sum_hy, value=0.5).neg_()
+        grad_w = grad_p.sum((1, 2)) / per_group  # (batch, points)
+        if w.ndim == 1:
+            grad_w = grad_w.sum(0)
+    return grad_x, grad_w, grad_gamma, grad_beta, None
 
 
 def _channels_first(x: torch.Tensor, channel_axis: int) -> torch.Tensor:
@@ -184,21 +196,29 @@ def weighted_moments(
         channel_axis=channel_axis,
     ).to(x.device)
     xs, w = norm._prepare(x, weights)
-    mean, var, *_ = _moments(xs, w, norm.eps)
+    with _no_autocast(x):
+        mean, var, *_ = _moments(xs, w, norm.eps)
     return mean, var
 
 
-def _conventions_of(convention: object) -> tuple[str, ...]:
-    """Per-axis conventions of a str, a sequence of str, or a Grid/PDEData's space axes."""
+def conventions_of(convention: object) -> str | tuple[str, ...]:
+    """A convention as plain strings: a str as it is, a sequence of str as a tuple, a
+    Grid/PDEData as its space axes' conventions. Such a grid must be uniform, as the
+    unit-box weights and coordinates it stands for are (pass ``grid=`` to `QuadNorm`
+    for the weights of another grid)."""
     from sciml.data import Grid, PDEData
 
     if isinstance(convention, PDEData):
         convention = convention.grid
     if isinstance(convention, Grid):
+        uneven = [name for name in convention.space_names if not convention.is_uniform(name)]
+        if uneven:
+            raise ValueError(
+                f"convention=Grid stands for uniform axes, but {uneven} are not uniformly "
+                "spaced; pass grid= to QuadNorm for that grid's own quadrature weights"
+            )
         return tuple(convention.convention(name) for name in convention.space_names)
-    if isinstance(convention, str):
-        return (convention,)
-    return tuple(convention)
+    return convention if isinstance(convention, str) else tuple(convention)
 
 
 def _channel_count(x: torch.Tensor, channel_axis: int) -> int:
@@ -310,7 +330,10 @@ class QuadNorm(nn.Module):
         if convention is not None:
             if rule is not None and not isinstance(rule, str):
                 raise TypeError(f"with convention=, rule= is one str, got {rule!r}")
-            self.rule = rules_for(_conventions_of(convention), rule)
+            conventions = conventions_of(convention)
+            self.rule = rules_for(
+                (conventions,) if isinstance(conventions, str) else conventions, rule
+            )
         elif rule is None or isinstance(rule, str):
             self.rule = (check_rule(rule or "trapezoid"),)
         else:
@@ -418,7 +441,8 @@ class QuadNorm(nn.Module):
         if self.affine:
             shape = (1, self.num_groups, self.num_channels // self.num_groups, 1)
             gamma, beta = (p.to(xs.dtype).view(shape) for p in (self.weight, self.bias))
-        y = _Normalise.apply(xs, w, gamma, beta, self.eps)
+        with _no_autocast(x):
+            y = _Normalise.apply(xs, w, gamma, beta, self.eps)
         y = y.reshape(_channels_first(x, self.channel_axis).shape).to(x.dtype)
         return y if self.channel_axis == 1 else y.movedim(1, -1)
 
@@ -465,12 +489,11 @@ class BlendQuadNorm(QuadNorm):
         self, num_channels: int, *, blend: float = 0.1, learnable: bool = False, **kwargs
     ) -> None:
         super().__init__(num_channels, **kwargs)
-        low_ok = blend > 0 if learnable else blend >= 0
-        high_ok = blend < 1 if learnable else blend <= 1
-        if not (isinstance(blend, (int, float)) and low_ok and high_ok):
-            interval = "(0, 1) when learnable" if learnable else "[0, 1]"
+        blend = check_float("blend", blend, minimum=0, maximum=1)
+        if learnable and not 0 < blend < 1:  # the logit of 0 or 1 is infinite
             raise ValueError(
-                f"blend must lie in {interval}, got {blend!r}; 0 is LayerNorm, 1 is QuadNorm"
+                f"blend must lie in (0, 1) when learnable, got {blend!r}; 0 is LayerNorm, 1 "
+                "is QuadNorm"
             )
         self.learnable = bool(learnable)
         if self.learnable:

@@ -307,7 +307,7 @@ def quadrature_weights(
     axes, rules = _resolve(grid, rule)
     key = tuple(a if isinstance(a, int) else tuple(a.tolist()) for a in axes)
     weights = _product_weights(key, rules, bool(normalize))
-    return weights.to(dtype=dtype, device=device)
+    return weights.to(dtype=dtype, device=device, copy=True)  # the cache's own stays untouched
 
 
 def _resolve(grid: object, rule: str | Sequence[str] | None) -> tuple[list, tuple[str, ...]]:

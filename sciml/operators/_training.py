@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset, Subset, default_collate
 from tqdm.auto import tqdm
 
-from .._checks import check_int_field
+from .._checks import check_float_field, check_int_field
 from .._files import atomic_write, load_torch_state
 
 PRECISIONS = ("fp32", "tf32", "bf16")
@@ -144,9 +144,15 @@ class OperatorTrainerConfig:
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
             check_int_field(self, name, minimum=1)
-        if not self.lr > 0 or not self.weight_decay >= 0:
-            raise ValueError(
-                f"lr must be > 0 and weight_decay >= 0, got {self.lr!r}, {self.weight_decay!r}"
+        check_float_field(self, "lr", positive=True)
+        check_float_field(self, "weight_decay", minimum=0)
+        check_float_field(self, "warmup_epochs", minimum=0)
+        check_float_field(self, "val_fraction", minimum=0)
+        check_int_field(self, "seed", minimum=0)
+        if not isinstance(self.compile, bool) or not isinstance(self.progress, (bool, type(None))):
+            raise TypeError(
+                f"compile must be True or False and progress True, False or None, got "
+                f"{self.compile!r}, {self.progress!r}"
             )
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
@@ -158,8 +164,8 @@ class OperatorTrainerConfig:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction!r}")
         if self.patience is not None:
             check_int_field(self, "patience", name="patience (or None)", minimum=1)
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
+        if self.grad_clip is not None:
+            check_float_field(self, "grad_clip", name="grad_clip (or None)", positive=True)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
@@ -342,6 +348,8 @@ class OperatorTrainer:
                 epoch = result.epochs_run - 1
                 if val is not None:
                     result.val_error.append(self.evaluate(val))
+                    if not math.isfinite(result.val_error[-1]):
+                        _refuse_zero_targets(val, "validation", self.loss)
                     bar.set_postfix(
                         loss=f"{result.train_loss[-1]:.4g}", val=f"{result.val_error[-1]:.4g}"
                     )
@@ -367,6 +375,8 @@ class OperatorTrainer:
     def _split(self, train: Dataset, val: Dataset | None) -> tuple[Dataset, Dataset | None]:
         if len(train) == 0:
             raise ValueError("the training set is empty")
+        if val is not None and len(val) == 0:
+            raise ValueError("the validation set is empty; pass val=None to hold out val_fraction")
         if val is not None or self.config.val_fraction == 0:
             return train, val
         n_val = max(1, round(self.config.val_fraction * len(train)))
@@ -389,6 +399,7 @@ class OperatorTrainer:
             schedule.step()
         loss = float(total / len(train))
         if not math.isfinite(loss):
+            _refuse_zero_targets(train, "training", self.loss)
             raise FloatingPointError(
                 f"training loss became {loss} (lr={self.config.lr}); lower lr or set grad_clip"
             )
@@ -432,6 +443,19 @@ class OperatorTrainer:
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         return OperatorHistory(**state["result"]), state["best_state"]
+
+
+def _refuse_zero_targets(data: Dataset, which: str, loss: Loss) -> None:
+    """A ValueError naming the samples of ``data`` whose target is all zeros, when the
+    loss is `relative_l2` (it divides by the target's norm: the error is infinite)."""
+    if loss is not relative_l2:
+        return
+    zero = [i for i in range(len(data)) if not bool(torch.as_tensor(data[i][1]).any())]
+    if zero:
+        raise ValueError(
+            f"{len(zero)} {which} sample(s) have an all-zero target (first: {zero[:5]}); the "
+            "relative L2 error divides by the target's norm, so drop them or pass another loss"
+        )
 
 
 def _batches(

@@ -21,13 +21,14 @@ cavity) enters ``d`` and the boundary nodes are left alone, so correct states mo
 
 from __future__ import annotations
 
-import math
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from .._checks import check_float
 from ._base import Array, Repair, as_tensor, check_components, space_shape_matches
 
 if TYPE_CHECKING:
@@ -116,24 +117,24 @@ class PoissonCleanup(Repair):
         spacing: float | Sequence[float] | None = None,
         channels: Sequence[str] = ("u", "v"),
     ) -> None:
-        if not (isinstance(strength, (int, float)) and 0.0 <= strength <= 1.0):
-            raise ValueError(f"strength must be a number in [0, 1], got {strength!r}")
-        if not (isinstance(screening, (int, float)) and math.isfinite(screening)) or screening < 0:
-            raise ValueError(f"screening must be a finite number >= 0, got {screening!r}")
-        self.strength, self.screening = float(strength), float(screening)
+        self.strength = check_float("strength", strength, minimum=0, maximum=1)
+        self.screening = check_float("screening", screening, minimum=0)
+        if grid is not None and spacing is not None:
+            raise ValueError(f"{type(self).__name__}: give grid or spacing, not both")
         self.channels = tuple(channels)
         self.space_shape: tuple[int, int] | None = None
         self.spacing: tuple[float, float] | None = None
         if grid is not None:
-            self.check_grid(grid)
+            _check_node_grid(type(self).__name__, grid)
             names = grid.space_names
             self.space_shape = (grid[names[0]].size, grid[names[1]].size)
             self.spacing = (grid.spacing(names[0]), grid.spacing(names[1]))
         if spacing is not None:
-            pair = (spacing, spacing) if isinstance(spacing, (int, float)) else tuple(spacing)
-            if len(pair) != 2 or not all(math.isfinite(h) and h > 0 for h in pair):
+            pair = spacing if isinstance(spacing, (Sequence, np.ndarray)) else (spacing, spacing)
+            if len(pair) != 2:
                 raise ValueError(f"spacing must be a positive number or pair, got {spacing!r}")
-            self.spacing = (float(pair[0]), float(pair[1]))
+            hx, hy = (check_float("spacing", h, positive=True) for h in pair)
+            self.spacing = (hx, hy)
         self._cache: dict[tuple, tuple[torch.Tensor, ...]] = {}
 
     def __repr__(self) -> str:
@@ -143,13 +144,19 @@ class PoissonCleanup(Repair):
         )
 
     def check_grid(self, grid: Grid) -> None:
-        if grid.n_space_dims != 2:
-            raise ValueError(
-                f"{type(self).__name__} works on 2-D grids, got space axes {grid.space_names}"
+        """Refuse a grid that is not 2-D and uniform; warn when its spacing is not the
+        repair's (a mis-specified repair, e.g. built without the grid)."""
+        _check_node_grid(type(self).__name__, grid)
+        names = grid.space_names
+        data_spacing = (grid.spacing(names[0]), grid.spacing(names[1]))
+        own = self.spacing or tuple(1.0 / (grid[a].size - 1) for a in names)  # the unit square
+        if not np.allclose(own, data_spacing, rtol=1e-9, atol=0):
+            warnings.warn(
+                f"{type(self).__name__} repairs with node spacing {own}, but the data's grid "
+                f"has {data_spacing}: its divergence is not the data's (build it with the "
+                "data's grid to match)",
+                stacklevel=3,
             )
-        uneven = [a for a in grid.space_names if not grid.is_uniform(a)]
-        if uneven:
-            raise ValueError(f"{type(self).__name__} needs uniform spacing; {uneven} are not")
 
     def _check_state(self, state: torch.Tensor) -> None:
         check_components(self, state, 2, 2, "velocity")
@@ -208,6 +215,14 @@ class PoissonCleanup(Repair):
         return node_divergence(state, *self._spacing(state))[..., 1:-1, 1:-1]
 
 
+def _check_node_grid(owner: str, grid: Grid) -> None:
+    if grid.n_space_dims != 2:
+        raise ValueError(f"{owner} works on 2-D grids, got space axes {grid.space_names}")
+    uneven = [a for a in grid.space_names if not grid.is_uniform(a)]
+    if uneven:
+        raise ValueError(f"{owner} needs uniform spacing; {uneven} are not")
+
+
 class ScreenedCleanup(PoissonCleanup):
     """Screened cleanup: ``(alpha - lap) phi = -div u`` with ``alpha > 0``, then ``u - grad phi``.
 
@@ -230,8 +245,7 @@ class ScreenedCleanup(PoissonCleanup):
         spacing: float | Sequence[float] | None = None,
         channels: Sequence[str] = ("u", "v"),
     ) -> None:
-        if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
-            raise ValueError(f"alpha must be a finite number > 0, got {alpha!r}")
+        check_float("alpha", alpha, positive=True)
         super().__init__(
             grid, strength=strength, screening=alpha, spacing=spacing, channels=channels
         )
@@ -265,9 +279,8 @@ class GatedRepair(Repair):
     def __init__(self, repair: Repair, *, threshold: float) -> None:
         if not isinstance(repair, Repair):
             raise TypeError(f"repair must be a Repair, got {type(repair).__name__}")
-        if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)) or threshold < 0:
-            raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
-        self.repair, self.threshold = repair, float(threshold)
+        self.repair = repair
+        self.threshold = check_float("threshold", threshold, minimum=0)
         self.channels = repair.channels
         self.is_exact = repair.is_exact  # type: ignore[misc]
 

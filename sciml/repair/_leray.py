@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from ._base import Repair, check_components, space_shape_matches
@@ -119,7 +120,12 @@ class LerayProjection(Repair):
         return f"LerayProjection(lengths={self.lengths}, n_dims={self.n_dims})"
 
     def check_grid(self, grid: Grid) -> None:
-        _periodic_lengths("LerayProjection", grid, None, None)
+        lengths, _ = _periodic_lengths("LerayProjection", grid, None, None)
+        if not np.allclose(lengths, self.lengths, rtol=1e-9, atol=0):
+            raise ValueError(
+                f"LerayProjection was built for box lengths {self.lengths}, but the data's "
+                f"grid has {tuple(lengths)}; build it with LerayProjection(data.grid)"
+            )
 
     def _check_state(self, state: torch.Tensor) -> None:
         check_components(self, state, self.n_dims, self.n_dims, "velocity")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .._checks import check_float
 from ._base import Array, Repair
 
 
@@ -314,9 +315,11 @@ class BlendedTopDown(Reconciliation):
     def __init__(
         self, S: object, history: object, *, alpha: float, base: Reconciliation | None = None
     ) -> None:
-        if not (isinstance(alpha, (int, float)) and 0 <= alpha <= 1):
-            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = check_float("alpha", alpha, minimum=0, maximum=1)
+        if base is not None and not isinstance(base, Reconciliation):
+            raise TypeError(f"base must be a Reconciliation, got {type(base).__name__}")
+        if base is not None and not np.array_equal(base.S, check_summing_matrix(S)):
+            raise ValueError("base reconciles another summing matrix than S; build it on S")
         self.base = OLSReconciliation(S) if base is None else base
         self.top_down = TopDown(S, history)
         super().__init__(S)

@@ -186,8 +186,10 @@ def evaluate_rollout(
     ``batch_size`` (samples per batch), ``device``/``dtype`` (default the model's, else
     CPU float32).
 
-    The repair is checked against ``data.grid`` (e.g. `LerayProjection` refuses walls);
-    with ``mode="raw"`` it only supplies the constraint and diagnostics.
+    The repair is checked against ``data.grid`` (`LerayProjection` refuses walls and
+    another box; `PoissonCleanup` warns when its spacing is not the grid's, as its
+    divergence diagnostics are then not the data's); with ``mode="raw"`` it only supplies
+    the constraint and diagnostics.
 
     Parameters
     ----------
@@ -217,11 +219,12 @@ def evaluate_rollout(
     # (n_samples, n_t, n_channels, *space)
     window = np.moveaxis(data.values[:, start : start + n_steps + 1], -1, 2)
     reference = torch.tensor(window, dtype=dtype)
-    outputs, residuals = [], []
+    outputs, residuals, batch_sizes = [], [], []
     for first in range(0, reference.shape[0], batch_size):
         initial = reference[first : first + batch_size, 0].to(device)
         states, raw_outputs = _rollout(model, initial, n_steps, repair, mode)
         outputs.append(states.cpu())
+        batch_sizes.append(len(initial))
         if repair is not None:
             residuals.append(_residual_per_step(repair, raw_outputs))
     states = torch.cat(outputs)
@@ -232,7 +235,7 @@ def evaluate_rollout(
         with torch.no_grad():
             div = torch.as_tensor(repair.constraint(states[:, 1:]))
         max_div = div.abs().flatten(2).amax(dim=2).mean(dim=0).numpy()
-        residual = np.mean(np.stack(residuals), axis=0)
+        residual = np.average(np.stack(residuals), axis=0, weights=batch_sizes)  # per sample
         distortion = repair.distortion(reference[:, 1:])
     else:
         max_div, residual, distortion = nan, nan, float("nan")

@@ -90,3 +90,17 @@ def test_exclusive_axes_coarsen_and_resample_over_the_same_domain():
     fine = data.resample(x=32)
     np.testing.assert_allclose(fine.grid["x"], np.arange(32) / 32)
     np.testing.assert_allclose(fine.values[0, :, 0], np.sin(2 * fine.grid["x"]), atol=1e-4)
+
+
+def test_grid_and_pdedata_pickle_and_copy_to_equal_objects():
+    import copy
+    import pickle
+
+    from sciml.data import generate
+
+    grid = Grid({"t": np.arange(3.0), "x": np.arange(8) / 8, "y": np.linspace(0, 1, 5)},
+                periodic=["x"], convention={"y": "inclusive"})  # fmt: skip
+    for clone in (pickle.loads(pickle.dumps(grid)), copy.deepcopy(grid), copy.copy(grid)):
+        assert clone == grid and clone.conventions == grid.conventions
+    data = generate("heat", seed=0, nx=16, nt=5)
+    assert pickle.loads(pickle.dumps(data)) == data and copy.deepcopy(data) == data

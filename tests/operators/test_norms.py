@@ -262,3 +262,48 @@ def test_convention_picks_the_rule_per_axis():
     assert QuadNorm(4, convention=grid).rule == ("trapezoid", "midpoint")
     assert QuadNorm(4, convention="periodic").rule == ("periodic",)
     assert QuadNorm(4, convention="inclusive", rule="simpson").rule == ("simpson",)
+
+
+def test_statistics_stay_in_float32_under_bfloat16_autocast():
+    # mean/std 351 on 33^2 points: bfloat16 matrix products put the mean 0.69 std off
+    x = 351 + torch.randn(1, 1, 33, 33, generator=torch.Generator().manual_seed(0))
+    norm = QuadNorm(1, affine=False)
+    exact = norm(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under = norm(x)
+        mean, var = weighted_moments(x)
+    assert mean.dtype == torch.float32
+    torch.testing.assert_close(under, exact)
+    torch.testing.assert_close(mean, weighted_moments(x)[0])
+    y = x.clone().requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        (norm(y) * torch.linspace(0, 1, 33)).sum().backward()
+    z = x.clone().requires_grad_(True)
+    (norm(z) * torch.linspace(0, 1, 33)).sum().backward()
+    torch.testing.assert_close(y.grad, z.grad)
+
+
+def test_cached_weights_and_coordinates_are_handed_out_as_copies():
+    from sciml.operators import AppendCoordinates, grid_coordinates
+
+    quadrature_weights((5,)).mul_(2)  # editing a result must not edit the cache
+    assert quadrature_weights((5,)).tolist() == [0.125, 0.25, 0.25, 0.25, 0.125]
+    x = torch.linspace(0, 1, 5, dtype=torch.float64).reshape(1, 1, 5)
+    assert float(weighted_moments(x)[0]) == pytest.approx(0.5)
+    grid_coordinates((5,)).zero_()
+    assert AppendCoordinates()(torch.zeros(1, 1, 5))[0, 1].tolist() == [0, 0.25, 0.5, 0.75, 1]
+
+
+def test_a_non_uniform_grid_is_refused_as_a_convention():
+    chebyshev = Grid({"x": 0.5 - 0.5 * np.cos(np.pi * np.arange(33) / 32)})
+    with pytest.raises(ValueError, match=r"\['x'\] are not uniformly spaced; pass grid="):
+        QuadNorm(1, convention=chebyshev)
+    f = torch.tensor(chebyshev["x"]).reshape(1, 1, -1)  # f(x) = x: variance 1/12
+    variance = weighted_moments(f, quadrature_weights(chebyshev))[1]  # the grid's own weights
+    assert float(variance) == pytest.approx(1 / 12, rel=0.01)
+
+
+def test_blend_takes_numpy_reals():
+    assert float(BlendQuadNorm(2, blend=np.float32(0.5)).fixed_alpha) == 0.5
+    with pytest.raises(ValueError, match=r"blend must lie in \(0, 1\) when learnable"):
+        BlendQuadNorm(2, blend=0.0, learnable=True)

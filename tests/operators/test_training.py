@@ -51,11 +51,35 @@ def test_schedule_warmup_then_cosine_to_zero():
         ({"patience": 0}, r"patience \(or None\) must be an integer >= 1, got 0"),
         ({"schedule": "step"}, "schedule must be one of"),
         ({"epochs": 3, "warmup_epochs": 3}, r"warmup_epochs must be in \[0, epochs=3\)"),
+        ({"lr": math.inf}, r"lr must be a finite number > 0, got inf"),
+        ({"lr": "1e-3"}, r"lr must be a finite number > 0, got '1e-3'"),
+        ({"weight_decay": math.inf}, r"weight_decay must be a finite number >= 0"),
+        ({"grad_clip": -1.0}, r"grad_clip \(or None\) must be a finite number > 0"),
+        ({"seed": 0.5}, r"seed must be an integer >= 0, got 0.5"),
     ],
 )
 def test_config_rejects_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
         OperatorTrainerConfig(**options)
+
+
+def test_config_flags_must_be_booleans():
+    with pytest.raises(TypeError, match="compile must be True or False.*got 'no'"):
+        OperatorTrainerConfig(compile="no")  # truthy: it compiled the model
+
+
+def test_all_zero_targets_and_an_empty_validation_set_are_named():
+    x = torch.rand(6, 1, 8)
+    config = OperatorTrainerConfig(epochs=2, val_fraction=0.0, progress=False)
+    zeros = TensorDataset(x[:3], torch.zeros(3, 1, 8))
+    with pytest.raises(ValueError, match=r"3 validation sample\(s\) have an all-zero target"):
+        OperatorTrainer(nn.Conv1d(1, 1, 1), config).fit(TensorDataset(x, x), val=zeros)
+    with pytest.raises(ValueError, match=r"3 training sample\(s\) have an all-zero target"):
+        OperatorTrainer(nn.Conv1d(1, 1, 1), config).fit(zeros)
+    with pytest.raises(ValueError, match="the validation set is empty"):
+        OperatorTrainer(nn.Conv1d(1, 1, 1), config).fit(
+            TensorDataset(x, x), val=TensorDataset(x[:0], x[:0])
+        )
 
 
 def test_config_stores_numpy_integers_as_ints():

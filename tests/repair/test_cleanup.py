@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -104,3 +106,17 @@ def test_cleanup_on_the_wrong_grid_distorts_more_as_the_mismatch_grows(cavity):
     assert distortion[0] == pytest.approx(PoissonCleanup(data.grid).distortion(truth))
     assert all(b > 1.3 * a for a, b in zip(distortion, distortion[1:]))
     assert distortion[-1] > 4 * distortion[0]  # measured 9.5e-4, 1.9e-3, 2.8e-3, 5.0e-3
+
+
+def test_spacing_is_the_grids_or_given_never_both(cavity):
+    data, truth = cavity
+    with pytest.raises(ValueError, match="give grid or spacing, not both"):
+        PoissonCleanup(data.grid, spacing=0.5)
+    h = data.grid.spacing("x")
+    assert PoissonCleanup(spacing=np.float32(0.5)).spacing == (0.5, 0.5)
+    with pytest.warns(UserWarning, match=r"node spacing \(0.5, 0.5\), but the data's grid has"):
+        PoissonCleanup(spacing=0.5).apply(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # built from the data's spacing: silent
+        PoissonCleanup(spacing=(h, h)).apply(data)
+    assert GatedRepair(PoissonCleanup(), threshold=np.float32(0.5)).threshold == 0.5

@@ -93,3 +93,13 @@ def test_bad_summing_matrix_and_series_count():
         WLSVariance(S, np.zeros((10, 4)))
     with pytest.raises(ValueError, match="total"):
         TopDown(summing_matrix([[0, 0, 1]]), np.ones((3, 5)))
+
+
+def test_blended_top_down_base_must_reconcile_the_same_hierarchy():
+    other = S.copy()
+    other[[0, 1]] = other[[1, 0]]  # two series swapped: at alpha=0 the blend was not exact
+    with pytest.raises(ValueError, match="base reconciles another summing matrix than S"):
+        BlendedTopDown(S, HISTORY, alpha=0.0, base=OLSReconciliation(other))
+    with pytest.raises(TypeError, match="base must be a Reconciliation, got str"):
+        BlendedTopDown(S, HISTORY, alpha=0.0, base="ols")
+    assert BlendedTopDown(S, HISTORY, alpha=np.float32(0.0), base=MinTShrink(S, RESIDUALS)).is_exact

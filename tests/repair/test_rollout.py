@@ -89,3 +89,24 @@ def test_diagnostics():
     np.testing.assert_allclose(energy(torch.ones(3, 2, 4, 4), 2), [1.0, 1.0, 1.0])
     assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
     assert math.isnan(rank_correlation([1, 2], [1, 2]))
+
+
+def test_repair_built_for_another_box_is_refused_and_residual_is_per_sample():
+    data = _steady_data()  # a 2 pi box: LerayProjection's default lengths
+    with pytest.raises(ValueError, match=r"built for box lengths \(1.0, 1.0\).*build it with"):
+        evaluate_rollout(lambda u: u, data, repair=LerayProjection(lengths=(1.0, 1.0)))
+    many = PDEData.from_arrays(  # 5 samples with different errors: batches of 2, 2 and 1
+        np.concatenate([data.values[:1] * (1 + k) for k in range(5)]),
+        **data.grid.coords,
+        channels=("u", "v"),
+        periodic=["x", "y"],
+    )
+    noisy = lambda u: u + 0.1 * GRADIENT.to(u.dtype) * u.flatten(1).norm(dim=1)[:, None, None, None]  # noqa: E731
+    residuals = [
+        evaluate_rollout(
+            noisy, many, repair=PoissonCleanup(many.grid), mode="in_loop", batch_size=b
+        ).linear_residual
+        for b in (1, 2, 5)
+    ]
+    np.testing.assert_allclose(residuals[1], residuals[0], rtol=1e-6)
+    np.testing.assert_allclose(residuals[2], residuals[0], rtol=1e-6)
