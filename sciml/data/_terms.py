@@ -8,11 +8,14 @@ plain channel (``u^2``). The constant term is ``1``. Examples: ``u*u_x``,
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
+#: A channel name a term can hold: a letter, then letters and digits (no ``_``, ``*``, ``^``).
+CHANNEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _FACTOR = re.compile(
-    r"^(?P<channel>[A-Za-z][A-Za-z0-9]*)(?:_(?P<deriv>[xyz]+))?(?:\^(?P<power>\d+))?$"
+    rf"^(?P<channel>{CHANNEL_NAME.pattern})(?:_(?P<deriv>[xyz]+))?(?:\^(?P<power>\d+))?$"
 )
 
 
@@ -51,8 +54,8 @@ def format_equation(
 ) -> str:
     """Write ``lhs = c1 term1 + c2 term2 ...`` with signs folded in.
 
-    Coefficients get ``precision`` significant digits, or exactly ``decimals``
-    decimals when that is given.
+    Coefficients get ``precision`` significant digits, or ``decimals`` decimals when that
+    is given, more for a coefficient below 0.1 so that it keeps three significant digits.
 
     Examples
     --------
@@ -60,6 +63,8 @@ def format_equation(
     'u_t = -1.0 u*u_x + 0.1 u_xx'
     >>> format_equation("u_t", {"u*u_x": -1.0, "u_xx": 0.1}, decimals=3)
     'u_t = -1.000 u*u_x + 0.100 u_xx'
+    >>> format_equation("u_t", {"u_xx": 1e-4}, decimals=3)
+    'u_t = 0.000100 u_xx'
     """
     if not terms:
         return f"{lhs} = 0"
@@ -69,7 +74,9 @@ def format_equation(
         if decimals is None:
             number = _format_number(abs(value), precision)
         else:
-            number = f"{abs(value):.{decimals}f}"
+            rounded = float(f"{abs(value):.3g}")  # 0.09999 counts as 0.1: 0.100
+            small = 2 - math.floor(math.log10(rounded)) if rounded else 0
+            number = f"{abs(value):.{max(decimals, small)}f}"
         body = number if term == "1" else f"{number} {term}"
         if i == 0:
             pieces.append(("-" if value < 0 else "") + body)

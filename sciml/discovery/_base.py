@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from sciml.data import PDEData, differentiate, format_equation, parse_term
+from sciml.data._terms import CHANNEL_NAME
 
 __all__ = ["DiscoveryEstimator", "evaluate_terms"]
 
@@ -171,8 +172,13 @@ class DiscoveryEstimator(BaseEstimator):
         self
         """
         data = self._validate_data(data, t=t, x=x, y=y, z=z, channels=channels, periodic=periodic)
-        result = self._fit(data)
-        coef, names = self._unpack(result, data.channels)
+        try:
+            result = self._fit(data)
+            coef, names = self._unpack(result, data.channels)
+        except BaseException:  # no half-updated model: drop every fitted attribute
+            for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+                delattr(self, name)
+            raise
         self.channels_ = tuple(data.channels)
         self.space_axes_ = tuple(data.grid.space_names)
         self.n_channels_in_ = len(self.channels_)
@@ -221,6 +227,13 @@ class DiscoveryEstimator(BaseEstimator):
             )
         if not data.grid.space_names:
             raise ValueError("discovery needs at least one space axis ('x'); the data has none")
+        for channel in data.channels:
+            if not CHANNEL_NAME.fullmatch(channel):
+                raise ValueError(
+                    f"channel name {channel!r} cannot appear in a term name; discovery needs a "
+                    "letter followed by letters and digits (no '_', '*', '^', spaces): rename "
+                    "it, e.g. data.replace(channels=...)"
+                )
         values = np.asarray(data.values, dtype=np.float64)
         for i, channel in enumerate(data.channels):
             spread = np.ptp(values[..., i])
@@ -252,6 +265,11 @@ class DiscoveryEstimator(BaseEstimator):
         if tuple(data.channels) != self.channels_:
             raise ValueError(
                 f"data has channels {data.channels}, but the model was fitted on {self.channels_}"
+            )
+        if tuple(data.grid.space_names) != self.space_axes_:
+            raise ValueError(
+                f"data has space axes {data.grid.space_names}, but the model was fitted on "
+                f"{self.space_axes_}"
             )
 
     def predict(self, data: PDEData, method: str = "auto") -> np.ndarray:
@@ -289,8 +307,8 @@ class DiscoveryEstimator(BaseEstimator):
     ) -> float:
         """Weak-form R^2 of the found equations on ``data`` (same inputs as `fit`).
 
-        The equations are tested in the weak form (`sciml.discovery.weak_system` with its
-        default subdomains, noise-debiased monomials): per channel
+        The equations are tested in the weak form (`sciml.discovery.weak_system` with the
+        estimator's subdomains, see `_weak_options`, and noise-debiased monomials): per channel
         ``1 - |b - G xi|^2 / |b - mean(b)|^2`` over the subdomains, averaged over channels.
         Nothing is differentiated pointwise except non-exact terms, so noise barely lowers
         the score of the right equation (the strong-form R^2 of a differentiated noisy
@@ -306,7 +324,9 @@ class DiscoveryEstimator(BaseEstimator):
             term_from_name(self.feature_names_[j], data.channels, data.grid.space_names)
             for j in used
         ]
-        system = weak_system(data, terms, noise_std=estimate_noise_std(data))
+        system = weak_system(
+            data, terms, noise_std=estimate_noise_std(data), **self._weak_options()
+        )
         scores = []
         for i in range(data.n_channels):
             b = system.b[:, i]
@@ -315,10 +335,15 @@ class DiscoveryEstimator(BaseEstimator):
             scores.append(1.0 - residual / total if total > 0 else float(residual == 0))
         return float(np.mean(scores))
 
+    def _weak_options(self) -> dict[str, Any]:
+        """Keyword options of `weak_system` in `score` (none: its default subdomains)."""
+        return {}
+
     # ------------------------------------------------------------------ display
     @property
     def equations(self) -> list[str]:
-        """Found equations as strings with 3 decimals, one per channel."""
+        """Found equations as strings with 3 decimals (3 significant digits for smaller
+        coefficients, `format_equation`), one per channel."""
         check_is_fitted(self, "equations_")
         return [format_equation(eq["lhs"], eq["terms"], decimals=3) for eq in self.equations_]
 

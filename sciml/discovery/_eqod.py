@@ -66,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
-from sciml._checks import check_int
+from sciml._checks import check_float, check_int
 from sciml.data import PDEData
 
 from ._base import DiscoveryEstimator
@@ -82,7 +82,7 @@ from ._rules import (
     least_squares,
 )
 from ._selection import EliminationPath, criterion
-from ._weak import estimate_noise_std, weak_system
+from ._weak import check_n_boxes, estimate_noise_std, weak_system
 
 __all__ = ["EqOD"]
 
@@ -188,7 +188,8 @@ class EqOD(DiscoveryEstimator):
     max_derivative : int or None, default None
         Largest space-derivative order in the library; None: 4 in 1-D, 2 in 2-D and 3-D.
     n_subsamples : int, default 10
-        Number of row halves (complementary pairs) for the reported selection frequencies.
+        Number of row halves for the reported selection frequencies: an even number >= 2
+        (complementary pairs).
     galilean_tol : float, default 0.5
         Accept Galilean invariance when the reduced library's weak residual sum of squares
         is at most ``1 + galilean_tol`` times the full library's (see `galilean_test`).
@@ -196,16 +197,17 @@ class EqOD(DiscoveryEstimator):
         The full-library baseline: MSTLS with WSINDy's threshold grid (100 values
         log-spaced in ``[1e-4, 1]``, `MSTLS`), STLSQ with threshold 0.05 on unit-norm
         columns (`STLSQ`), another `SelectionRule`, or None (never fall back).
-    min_r2 : float, default 0.25
+    min_r2 : float in [0, 1], default 0.25
         Below this weak-form R^2 an equation is reported as not identified (empty).
-    box_fraction : float, default 0.25
-        Subdomain width as a fraction of each axis.
+    box_fraction : float in (0, 1], default 0.25
+        Subdomain width as a fraction of each axis (also used by `score`).
     n_boxes : dict, optional
-        Subdomains per axis (``{"t": 12, "x": 16}`` by default in 1-D, 8 per axis in 2-D).
+        Subdomains per axis, keys ``"t"`` and space-axis names (``{"t": 12, "x": 16}`` by
+        default in 1-D, 8 per axis in 2-D; also used by `score`).
     debias_noise : bool, default True
         Estimate the noise level per channel and use unbiased (Hermite) monomials in the
         weak form (see above).
-    random_state : int or None, default None
+    random_state : int >= 0 or None, default None
         Seed of the complementary pairs.
     selector : SelectionRule or None, default None
         The rule that selects the terms (steps 4 and 5 above) on the searched library;
@@ -282,6 +284,10 @@ class EqOD(DiscoveryEstimator):
         self.noise_test = noise_test
 
     # -------------------------------------------------------------------- fit
+    def _weak_options(self) -> dict:
+        """`score` on the subdomains of the fit (``box_fraction``, ``n_boxes``)."""
+        return {"box_fraction": self.box_fraction, "n_boxes": self.n_boxes}
+
     def _max_derivative(self, data: PDEData) -> int:
         if self.max_derivative is None:
             return default_max_derivative(len(data.grid.space_names))
@@ -306,15 +312,24 @@ class EqOD(DiscoveryEstimator):
             raise TypeError(
                 f"selector must be None or a SelectionRule, got {type(self.selector).__name__}"
             )
-        if not isinstance(self.noise_test, (bool, np.bool_)):
-            raise TypeError(f"noise_test must be True or False, got {self.noise_test!r}")
-        for name in ("galilean_tol", "min_r2"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-            if np.isnan(value) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0 (inf allowed), got {value!r}")
-        check_int("n_subsamples", self.n_subsamples, minimum=0)
+        for name in ("noise_test", "debias_noise"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        value = self.galilean_tol  # inf allowed: always accept the reduced library
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"galilean_tol must be a number, got {type(value).__name__}")
+        if np.isnan(value) or value < 0:
+            raise ValueError(f"galilean_tol must be a number >= 0 (inf allowed), got {value!r}")
+        check_float("min_r2", self.min_r2, minimum=0, maximum=1)
+        check_float("box_fraction", self.box_fraction, positive=True, maximum=1)
+        if check_int("n_subsamples", self.n_subsamples, minimum=2) % 2:
+            raise ValueError(
+                "n_subsamples must be an even integer >= 2 (complementary pairs of row "
+                f"halves), got {self.n_subsamples!r}"
+            )
+        if self.random_state is not None:
+            check_int("random_state", self.random_state, minimum=0)
+        check_n_boxes(self.n_boxes, ("t", *data.grid.space_names))
         order = self._max_derivative(data)
         smallest = min(data.grid[a].size for a in data.grid.space_names)
         if isinstance(order, int) and order >= smallest:
@@ -331,6 +346,14 @@ class EqOD(DiscoveryEstimator):
         )
         self.scales_ = _channel_scales(data)
         scaled = data.replace(values=np.asarray(data.values, dtype=np.float64) / self.scales_)
+        # Largest change over the record, relative to the channel's magnitude (1 after
+        # scaling). Float64 solver round-off accumulates to about eps * sqrt(n_steps), 1e-14
+        # to 1e-13; a change below 1e-10 is far under it and under anything the weak form
+        # resolves (its clean-data quadrature floor is 1e-5 of b), so such a channel is
+        # reported as c_t = 0 instead of fitting terms to round-off.
+        values = np.asarray(scaled.values)
+        change = np.max(np.ptp(values, axis=1), axis=tuple(range(values.ndim - 2)))
+        still = change <= 1e-10
         noise = estimate_noise_std(scaled) if self.debias_noise else None
         self.noise_std_ = None if noise is None else noise * self.scales_
         system = weak_system(
@@ -364,7 +387,7 @@ class EqOD(DiscoveryEstimator):
                 return added, refit
 
             fits[channel] = self._fit_channel(
-                system.G, b, system.names, channel, reduced, rng, additions
+                system.G, b, system.names, channel, reduced, rng, additions, bool(still[i])
             )
         self.galilean_ = {c: fit.galilean for c, fit in fits.items()}
         self.paths_ = {c: fit.path for c, fit in fits.items()}
@@ -387,14 +410,33 @@ class EqOD(DiscoveryEstimator):
         reduced: np.ndarray,
         rng: np.random.Generator,
         additions: Callable[[np.ndarray, list[int]], tuple[list[int], np.ndarray | None]],
+        still: bool,
     ) -> ChannelFit:
-        """Steps 3-8 of the module docstring for one channel's ``b = G xi``.
+        """Steps 3-8 of the module docstring for one channel's ``b = G xi``; ``c_t = 0``
+        (identified, no terms, weak R^2 1) with a warning when the channel is ``still``.
 
         ``additions(coef, cols)`` returns the columns the noise-calibrated test adds and
         its coefficients on the enlarged support (`noise_additions`; None when it adds none).
         """
-        if float(np.sum(b**2)) == 0:
-            raise ValueError(f"the weak-form time derivative of channel {channel!r} is zero")
+        if still:
+            warnings.warn(
+                f"channel {channel!r} does not change in time (beyond round-off); returning "
+                f"{channel}_t = 0",
+                stacklevel=4,
+            )
+            self.used_fallback_[channel] = False
+            self.fallback_reason_[channel] = "the channel does not change in time"
+            self.noise_additions_[channel] = []
+            zeros = np.zeros(len(names))
+            probabilities = np.where(np.array(names) == "1", np.nan, 0.0)
+            return ChannelFit(
+                zeros,
+                probabilities,
+                GalileanTest(True, 1.0, self.galilean_tol, 0.0, 0.0, 0.0),
+                None,
+                1.0,
+                True,
+            )
         const = _index(names, "1")
         advection = _index(names, f"{channel}*{channel}_x")
         test = galilean_test(G, b, reduced, tol=self.galilean_tol, advection=advection)

@@ -6,6 +6,10 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from sciml.data import parse_term
+
+from .baselines._names import canonical_term
+
 __all__ = ["coefficient_error", "support_f1"]
 
 
@@ -14,17 +18,21 @@ def support_f1(
 ) -> float:
     """F1 score of the found support against the true one.
 
-    Terms outside ``library`` (when given) are ignored on both sides, so a true term the
-    library cannot express does not count. Both empty gives 1.0.
+    Terms are compared in canonical form (``v*u^2`` is ``u^2*v``). Terms outside
+    ``library`` (when given) are ignored on both sides, so a true term the library cannot
+    express does not count. Both empty gives 1.0.
 
     Examples
     --------
     >>> support_f1(["u_xx", "1"], ["u_xx"])
     0.6666666666666666
+    >>> support_f1(["v*u^2"], ["u^2*v"])
+    1.0
     """
-    found, true = set(found_terms), set(true_terms)
+    found = set(_canonical(found_terms, "found_terms"))
+    true = set(_canonical(true_terms, "true_terms"))
     if library is not None:
-        allowed = set(library)
+        allowed = set(_canonical(library, "library"))
         found, true = found & allowed, true & allowed
     if not found and not true:
         return 1.0
@@ -38,16 +46,38 @@ def support_f1(
 def coefficient_error(found: Mapping[str, float], true: Mapping[str, float]) -> float:
     """Relative coefficient error on the true support, ``||c_found - c_true|| / ||c_true||``.
 
-    A true term missing from ``found`` counts with coefficient 0; extra found terms are
-    not counted (see `support_f1` for those).
+    Terms are compared in canonical form, as in `support_f1`. A true term missing from
+    ``found`` counts with coefficient 0; extra found terms are not counted (see
+    `support_f1` for those).
 
     Examples
     --------
     >>> coefficient_error({"u_xx": 0.11}, {"u_xx": 0.1})
     0.1
     """
+    found, true = _canonical_terms(found, "found"), _canonical_terms(true, "true")
     if not true:
         raise ValueError("the true equation has no terms; the relative error is undefined")
-    c_true = np.array([float(v) for v in true.values()])
-    c_found = np.array([float(found.get(k, 0.0)) for k in true])
+    c_true = np.array(list(true.values()))
+    c_found = np.array([found.get(k, 0.0) for k in true])
     return float(round(np.linalg.norm(c_found - c_true) / np.linalg.norm(c_true), 12))
+
+
+def _canonical(terms: Iterable[str], name: str) -> list[str]:
+    """The canonical form of each term name (`canonical_term`); a bare str is a TypeError."""
+    if isinstance(terms, str):
+        raise TypeError(f"{name} must be a collection of term names, not one str: got {terms!r}")
+    named = [parse_term(term) for term in terms]
+    channels = sorted({channel for factors in named for channel, _, _ in factors})
+    return [canonical_term(factors, channels, ("x", "y", "z")) for factors in named]
+
+
+def _canonical_terms(terms: Mapping[str, float], name: str) -> dict[str, float]:
+    """``{canonical term: coefficient}``; a non-mapping is a TypeError, a repeated term
+    (``u*v`` and ``v*u``) a ValueError."""
+    if not isinstance(terms, Mapping):
+        raise TypeError(f"{name} must be a mapping of term name to coefficient, got {terms!r}")
+    out = dict(zip(_canonical(list(terms), name), (float(v) for v in terms.values())))
+    if len(out) != len(terms):
+        raise ValueError(f"{name} names the same term twice (in another order): {list(terms)}")
+    return out

@@ -17,7 +17,15 @@ def plot_selection_probabilities(model: Any, path: str | Path, *, overwrite: boo
     """
     import numpy as np
     from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
+    from sklearn.utils.validation import check_is_fitted
 
+    from ._eqod import EqOD
+
+    if not isinstance(model, EqOD):
+        raise TypeError(
+            f"model must be a fitted EqOD (it has selection frequencies), got {model!r}"
+        )
+    check_is_fitted(model, "selection_probabilities_")
     probabilities = np.nan_to_num(model.selection_probabilities_)
     shown = np.flatnonzero((probabilities > 0).any(axis=0) | model.support_.any(axis=0))
     names = [model.feature_names_[j] for j in shown]

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
+from sciml._checks import check_float, check_int
+
 from ._mstls import mstls
 from ._selection import EliminationPath, refine, resolvable
 
@@ -203,7 +205,7 @@ class STLSQ(SelectionRule):
 
     Parameters
     ----------
-    threshold : float, default 0.05
+    threshold : float >= 0, default 0.05
         Coefficients below it (in the unit-scaled problem) are removed.
     max_iter : int, default 10
         Number of threshold-and-refit rounds at most.
@@ -216,17 +218,19 @@ class STLSQ(SelectionRule):
     def _reduce(
         self, G: np.ndarray, b: np.ndarray, cols: list[int], initial_support: list[int] | None
     ) -> tuple[list[int], np.ndarray]:
+        threshold = check_float("threshold", self.threshold, minimum=0)
+        max_iter = check_int("max_iter", self.max_iter, minimum=1)
         Gn, norms = _normalise(_on_columns(G, cols))
         scale = np.linalg.norm(b) or 1.0
         bn = b / scale
         active = np.ones(Gn.shape[1], dtype=bool)
         found = np.zeros(Gn.shape[1])
-        for _ in range(self.max_iter):
+        for _ in range(max_iter):
             found[:] = 0.0
             if not active.any():
                 break
             found[active], *_ = np.linalg.lstsq(Gn[:, active], bn, rcond=None)
-            keep = np.abs(found) >= self.threshold
+            keep = np.abs(found) >= threshold
             if np.array_equal(keep, active):
                 break
             active = keep

@@ -54,11 +54,13 @@ data). Non-exact (pointwise) columns are not corrected.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.polynomial import Polynomial
 
+from sciml._checks import check_float, check_int
 from sciml.data import PDEData
 
 from ._base import iter_terms
@@ -66,6 +68,7 @@ from ._library import Term
 
 __all__ = [
     "WeakSystem",
+    "check_n_boxes",
     "default_subdomains",
     "estimate_noise_std",
     "half_width",
@@ -166,8 +169,29 @@ def default_subdomains(n_space_dims: int) -> dict[str, int]:
 
 
 def half_width(n_points: int, box_fraction: float) -> int:
-    """Half-width in grid points of a subdomain spanning ``box_fraction`` of an axis."""
-    return int(round(box_fraction * (n_points - 1) / 2))
+    """Half-width in grid points of a subdomain spanning ``box_fraction`` of an axis
+    (at most ``(n_points - 1) // 2``: ``box_fraction=1`` on an even number of points).
+
+    >>> half_width(256, 1.0), half_width(257, 1.0), half_width(256, 0.25)
+    (127, 128, 32)
+    """
+    return min(int(round(box_fraction * (n_points - 1) / 2)), (n_points - 1) // 2)
+
+
+def check_n_boxes(n_boxes: Mapping[str, int] | None, axes: tuple[str, ...]) -> None:
+    """Refuse an ``n_boxes`` that is not None or a mapping from ``axes`` to integers >= 1."""
+    if n_boxes is None:
+        return
+    if not isinstance(n_boxes, Mapping):
+        raise TypeError(
+            f"n_boxes must be None or a dict of subdomains per axis (e.g. {{'t': 12, 'x': 16}}), "
+            f"got {type(n_boxes).__name__}"
+        )
+    unknown = sorted(set(n_boxes) - set(axes), key=str)
+    if unknown:
+        raise ValueError(f"n_boxes has keys {unknown} that are not axes of the data {axes}")
+    for a, count in n_boxes.items():
+        check_int(f"n_boxes[{a!r}]", count, minimum=1)
 
 
 def phi_matrices(
@@ -281,9 +305,9 @@ def weak_system(
         On a non-uniform axis, or when a subdomain holds fewer grid points than its
         test function needs (``2 p + 1``), naming the axis and the limit.
     """
-    if not 0 < box_fraction <= 1:
-        raise ValueError(f"box_fraction must lie in (0, 1], got {box_fraction!r}")
+    box_fraction = check_float("box_fraction", box_fraction, positive=True, maximum=1)
     axes = ("t",) + tuple(data.grid.space_names)
+    check_n_boxes(n_boxes, axes)
     for name in axes:
         if not data.grid.is_uniform(name):
             raise ValueError(
@@ -313,8 +337,6 @@ def weak_system(
                 f"grid points along {a!r}, a larger box_fraction or a lower max_derivative"
             )
         boxes = int(chosen[a])
-        if boxes < 1:
-            raise ValueError(f"n_boxes[{a!r}] must be >= 1, got {boxes}")
         spacing = data.grid.spacing(a)
         matrices[a] = phi_matrices(n, spacing, boxes, half, exponent, max_order[a])
         half_widths[a], exponents[a] = half, exponent
