@@ -53,3 +53,15 @@ def test_discover_plot_is_checked_before_the_fit_and_not_overwritten(tmp_path, c
 def test_discover_force_without_plot_is_refused(capsys):
     assert main(["discover", "--force"]) == 2
     assert "--force overwrites the --plot file" in capsys.readouterr().err
+
+
+def test_discover_refuses_a_vector_component_channel_name(tmp_path, capsys):
+    data = generate("heat", seed=0, nt=41, nx=64).replace(channels=("velocity_x",))
+    path = data.save(tmp_path / "velocity.h5")
+    assert main(["discover", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "sciml: error: channel name 'velocity_x' cannot appear in a term name; discovery "
+        "needs a letter followed by letters and digits (no '_', '*', '^', spaces): rename "
+        "it, e.g. data.replace(channels=...)"
+    ]
