@@ -461,6 +461,8 @@ PUBLISHED = {
     "klein_gordon": "about 1e-1; LR annealing 1-2 orders lower (Wang, Teng & Perdikaris 2021)",
     "inverse_burgers": "coef 0.12% (Raissi et al. 2019, clean data, 8 x 20 tanh, L-BFGS; "
     "as recalled, README)",
+    "wave": "vanilla fails, about 0.45; NTK-based weights about 1e-3, not among the nine "
+    "methods (Wang, Yu & Perdikaris 2022; as recalled)",
 }
 
 
