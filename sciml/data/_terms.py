@@ -55,7 +55,8 @@ def format_equation(
     """Write ``lhs = c1 term1 + c2 term2 ...`` with signs folded in.
 
     Coefficients get ``precision`` significant digits, or ``decimals`` decimals when that
-    is given, more for a coefficient below 0.1 so that it keeps three significant digits.
+    is given, more for a small coefficient so that it keeps ``decimals`` significant digits
+    (non-finite coefficients print as ``nan``/``inf``).
 
     Examples
     --------
@@ -73,9 +74,10 @@ def format_equation(
         value = float(coefficient)
         if decimals is None:
             number = _format_number(abs(value), precision)
-        else:
-            rounded = float(f"{abs(value):.3g}")  # 0.09999 counts as 0.1: 0.100
-            small = 2 - math.floor(math.log10(rounded)) if rounded else 0
+        else:  # ``decimals`` decimals, but never fewer than ``decimals`` significant digits
+            rounded = float(f"{abs(value):.{decimals}g}")  # 0.09999 counts as 0.1: 0.100
+            finite_nonzero = math.isfinite(rounded) and rounded != 0
+            small = decimals - 1 - math.floor(math.log10(rounded)) if finite_nonzero else 0
             number = f"{abs(value):.{max(decimals, small)}f}"
         body = number if term == "1" else f"{number} {term}"
         if i == 0:

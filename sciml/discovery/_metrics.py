@@ -64,12 +64,25 @@ def coefficient_error(found: Mapping[str, float], true: Mapping[str, float]) -> 
 
 
 def _canonical(terms: Iterable[str], name: str) -> list[str]:
-    """The canonical form of each term name (`canonical_term`); a bare str is a TypeError."""
+    """The canonical form of each term name (`canonical_term`), so that ``v*u^2`` and
+    ``u^2*v`` match; a name outside the term grammar (``sin(u)``) is compared as it is.
+    A bare str is a TypeError."""
     if isinstance(terms, str):
         raise TypeError(f"{name} must be a collection of term names, not one str: got {terms!r}")
-    named = [parse_term(term) for term in terms]
-    channels = sorted({channel for factors in named for channel, _, _ in factors})
-    return [canonical_term(factors, channels, ("x", "y", "z")) for factors in named]
+    terms = list(terms)
+    named = [_parsed(term) for term in terms]
+    channels = sorted({c for factors in named if factors for c, _, _ in factors})
+    return [
+        canonical_term(factors, channels, ("x", "y", "z")) if factors else term
+        for term, factors in zip(terms, named)
+    ]
+
+
+def _parsed(term: str) -> tuple | None:
+    try:
+        return parse_term(term)
+    except ValueError:
+        return None
 
 
 def _canonical_terms(terms: Mapping[str, float], name: str) -> dict[str, float]:

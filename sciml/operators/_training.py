@@ -146,8 +146,8 @@ class OperatorTrainerConfig:
             check_int_field(self, name, minimum=1)
         check_float_field(self, "lr", positive=True)
         check_float_field(self, "weight_decay", minimum=0)
-        check_float_field(self, "warmup_epochs", minimum=0)
-        check_float_field(self, "val_fraction", minimum=0)
+        check_float_field(self, "warmup_epochs")  # its interval is checked below
+        check_float_field(self, "val_fraction")
         check_int_field(self, "seed", minimum=0)
         if not isinstance(self.compile, bool) or not isinstance(self.progress, (bool, type(None))):
             raise TypeError(

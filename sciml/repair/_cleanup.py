@@ -130,7 +130,7 @@ class PoissonCleanup(Repair):
             self.space_shape = (grid[names[0]].size, grid[names[1]].size)
             self.spacing = (grid.spacing(names[0]), grid.spacing(names[1]))
         if spacing is not None:
-            pair = spacing if isinstance(spacing, (Sequence, np.ndarray)) else (spacing, spacing)
+            pair = (spacing, spacing) if np.ndim(spacing) == 0 else spacing
             if len(pair) != 2:
                 raise ValueError(f"spacing must be a positive number or pair, got {spacing!r}")
             hx, hy = (check_float("spacing", h, positive=True) for h in pair)
@@ -150,7 +150,7 @@ class PoissonCleanup(Repair):
         names = grid.space_names
         data_spacing = (grid.spacing(names[0]), grid.spacing(names[1]))
         own = self.spacing or tuple(1.0 / (grid[a].size - 1) for a in names)  # the unit square
-        if not np.allclose(own, data_spacing, rtol=1e-9, atol=0):
+        if not np.allclose(own, data_spacing, rtol=1e-5, atol=0):  # float32 grids pass
             warnings.warn(
                 f"{type(self).__name__} repairs with node spacing {own}, but the data's grid "
                 f"has {data_spacing}: its divergence is not the data's (build it with the "

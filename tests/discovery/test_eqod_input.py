@@ -58,6 +58,16 @@ def test_support_f1_and_coefficient_error_compare_canonical_terms():
         support_f1(["u_xx"], "u_x")
     with pytest.raises(ValueError, match="same term twice"):
         coefficient_error({"u*v": 1.0, "v*u": 2.0}, {"u*v": 1.0})
+    # names outside the term grammar (other libraries' features) compare as they are
+    assert support_f1(["sin(u)", "v*u^2"], ["sin(u)", "u^2*v"]) == 1.0
+    assert support_f1(["x0x0_1"], ["x0x0_2"]) == 0.0
+
+
+def test_a_slowly_changing_clean_field_is_fitted_not_called_constant():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "does not change in time" warning
+        model = EqOD(random_state=0).fit(generate("heat", seed=0, nu=5e-12))  # changes by 5e-11
+    assert model.equations_[0]["terms"] == {"u_xx": pytest.approx(5e-12, rel=1e-4)}
 
 
 @pytest.mark.parametrize(
@@ -140,6 +150,9 @@ def test_small_coefficients_keep_three_significant_digits():
     assert format_equation("u_t", {"u_xx": 1e-4, "u": -2.0}, decimals=3) == (
         "u_t = 0.000100 u_xx - 2.000 u"
     )
+    assert format_equation("u_t", {"u": 1.234, "v": 0.05}, decimals=1) == "u_t = 1.2 u + 0.05 v"
+    nonfinite = {"u": float("nan"), "v": -float("inf")}
+    assert format_equation("u_t", nonfinite, decimals=3) == "u_t = nan u - inf v"
     data = generate("heat", seed=0, nu=1e-3, t_end=20.0)
     model = EqOD(random_state=0).fit(data)
     assert str(model) == "u_t = 0.00100 u_xx"
