@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from .._checks import check_int
 from ._coordinates import AppendCoordinates, axis_conventions
 from ._norms import QuadNorm, conventions_of, make_norm
 
@@ -203,6 +204,13 @@ def make_fno(
         from ._spectral import Float32SpectralConv
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("make_fno needs neuraloperator: pip install neuraloperator") from err
+    if isinstance(n_modes, (int, str)) or not n_modes:
+        raise TypeError(f"n_modes must be a tuple of mode counts, one per axis, got {n_modes!r}")
+    n_modes = tuple(check_int("n_modes", n, minimum=1) for n in n_modes)
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+        check_int(name, value, minimum=1)
+    check_int("hidden_channels", hidden_channels, minimum=1)
+    check_int("n_layers", n_layers, minimum=1)
     if residual and in_channels != out_channels:
         raise ValueError(
             f"residual=True needs in_channels == out_channels, got {in_channels} and {out_channels}"

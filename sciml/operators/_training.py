@@ -53,6 +53,8 @@ def relative_l2(pred: Tensor, target: Tensor) -> Tensor:
     """
     if pred.shape != target.shape:
         raise ValueError(f"prediction shape {tuple(pred.shape)} != target {tuple(target.shape)}")
+    if target.ndim < 2:
+        raise ValueError(f"relative_l2 needs (batch, ...) tensors, got shape {tuple(target.shape)}")
     dtype = torch.promote_types(target.dtype, torch.float32)
     pred, target = pred.to(dtype), target.to(dtype)
     diff = (pred - target).flatten(1).norm(dim=1)
@@ -330,8 +332,9 @@ class OperatorTrainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         result, best_state = OperatorHistory(), None
         path = Path(checkpoint) if checkpoint is not None else None
+        fingerprint = _fingerprint(self.model, train, val)
         if path is not None and path.exists():
-            result, best_state = self._load(path, schedule, generator)
+            result, best_state = self._load(path, schedule, generator, fingerprint)
         since_best = result.epochs_run - 1 - result.best_epoch
         done = result.stopped_early or result.epochs_run >= cfg.epochs
         start = time.perf_counter() - result.seconds
@@ -366,7 +369,7 @@ class OperatorTrainer:
                 done = result.stopped_early or result.epochs_run >= cfg.epochs
                 result.seconds = time.perf_counter() - start
                 if path is not None:
-                    self._save(path, result, best_state, schedule, generator)
+                    self._save(path, result, best_state, schedule, generator, fingerprint)
         if best_state is not None:
             self.model.load_state_dict(best_state)
         self.model.eval()
@@ -406,10 +409,13 @@ class OperatorTrainer:
         return loss
 
     # -------------------------------------------------------------- checkpoints
-    def _save(self, path: Path, result: OperatorHistory, best_state, schedule, generator) -> None:
+    def _save(
+        self, path: Path, result: OperatorHistory, best_state, schedule, generator, fingerprint
+    ) -> None:
         state = {
             "format": CHECKPOINT_FORMAT,
             "config": _config_dict(self.config),
+            "fingerprint": fingerprint,
             "model": tensor_state(self.model),
             "optimizer": self.optimizer.state_dict(),
             "schedule": schedule.state_dict(),
@@ -423,7 +429,9 @@ class OperatorTrainer:
         with atomic_write(path) as tmp:
             torch.save(state, tmp)
 
-    def _load(self, path: Path, schedule, generator) -> tuple[OperatorHistory, dict | None]:
+    def _load(
+        self, path: Path, schedule, generator, fingerprint: dict
+    ) -> tuple[OperatorHistory, dict | None]:
         state = load_torch_state(path, "OperatorTrainer checkpoint")
         if state.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{str(path)!r} is not an OperatorTrainer checkpoint")
@@ -435,14 +443,45 @@ class OperatorTrainer:
                 f"checkpoint {str(path)!r} was written with a different config "
                 f"(option: (checkpoint, now)) {changed}; use a new checkpoint path"
             )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        if state["cuda_rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        return OperatorHistory(**state["result"]), state["best_state"]
+        stored = state.get("fingerprint", fingerprint)  # older checkpoints have none
+        if stored != fingerprint:
+            changed = [k for k in fingerprint if stored.get(k) != fingerprint[k]]
+            details = "; ".join(
+                f"{k}: checkpoint {stored.get(k)}, now {fingerprint[k]}"
+                for k in changed
+                if k != "model"  # a module tree: too long for a one-line error
+            )
+            raise ValueError(
+                f"checkpoint {str(path)!r} was written for another {' and '.join(changed)}"
+                + (f" ({details})" if details else "")
+                + "; use a new checkpoint path"
+            )
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            if state["cuda_rng"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(state["cuda_rng"])
+            return OperatorHistory(**state["result"]), state["best_state"]
+        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            first = " ".join(str(err).split())[:200]
+            raise ValueError(
+                f"checkpoint {str(path)!r} does not fit this trainer ({type(err).__name__}: "
+                f"{first}); use a new checkpoint path"
+            ) from err
+
+
+def _fingerprint(model: nn.Module, train: Dataset, val: Dataset | None) -> dict:
+    """What a checkpoint must have been written for: the model's structure, the sizes of
+    the training and validation sets and the shapes of a sample."""
+    inputs, targets = train[0]
+    return {
+        "model": repr(model),
+        "data": [len(train), 0 if val is None else len(val)],
+        "sample": [list(torch.as_tensor(inputs).shape), list(torch.as_tensor(targets).shape)],
+    }
 
 
 def _refuse_zero_targets(data: Dataset, which: str, loss: Loss) -> None:

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._checks import check_int
 from .._deprecation import renamed_keywords
 from ._coordinates import grid_coordinates
 from ._norms import QuadNorm, make_norm
@@ -143,11 +144,19 @@ class Transolver(nn.Module):
     ) -> None:
         super().__init__()
         self.rule = "periodic" if periodic else rule
-        if isinstance(self.rule, str):
-            check_rule(self.rule)
-        self.quadrature, self.periodic = bool(quadrature), bool(periodic)
         if n_dims not in (1, 2, 3):
             raise ValueError(f"n_dims must be 1, 2 or 3, got {n_dims!r}")
+        if isinstance(self.rule, str):
+            check_rule(self.rule)
+        elif len(self.rule) != n_dims:  # one rule per axis, each known
+            raise ValueError(f"rule must be one rule or {n_dims} (one per axis), got {rule!r}")
+        else:
+            self.rule = tuple(check_rule(r) for r in self.rule)
+        sizes = {"in_channels": in_channels, "hidden_channels": hidden_channels}
+        sizes.update(n_layers=n_layers, n_heads=n_heads, n_slices=n_slices)
+        for name, value in sizes.items():
+            check_int(name, value, minimum=1)
+        self.quadrature, self.periodic = bool(quadrature), bool(periodic)
         self.in_channels, self.n_dims = in_channels, n_dims
         width = hidden_channels
         self.lift = nn.Sequential(

@@ -129,6 +129,11 @@ class Repair(abc.ABC):
         return data.replace(values=values)
 
 
+def channel_names(channels: str | Sequence[str]) -> tuple[str, ...]:
+    """Channel names as a tuple; one str is one name (``"vort"``, not its letters)."""
+    return (channels,) if isinstance(channels, str) else tuple(channels)
+
+
 def check_components(
     repair: Repair, state: torch.Tensor, n_components: int, n_dims: int, what: str
 ) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .._checks import check_float
-from ._base import Array, Repair, as_tensor, check_components, space_shape_matches
+from ._base import Array, Repair, as_tensor, channel_names, check_components, space_shape_matches
 
 if TYPE_CHECKING:
     from sciml.data import Grid
@@ -121,7 +121,7 @@ class PoissonCleanup(Repair):
         self.screening = check_float("screening", screening, minimum=0)
         if grid is not None and spacing is not None:
             raise ValueError(f"{type(self).__name__}: give grid or spacing, not both")
-        self.channels = tuple(channels)
+        self.channels = channel_names(channels)
         self.space_shape: tuple[int, int] | None = None
         self.spacing: tuple[float, float] | None = None
         if grid is not None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ._base import Repair, check_components, space_shape_matches
+from ._base import Repair, channel_names, check_components, space_shape_matches
 
 if TYPE_CHECKING:
     from sciml.data import Grid
@@ -114,7 +114,7 @@ class LerayProjection(Repair):
         if self.n_dims not in (2, 3):
             raise ValueError(f"LerayProjection supports 2-D and 3-D fields, got {self.n_dims}-D")
         default = ("u", "v", "w")[: self.n_dims]
-        self.channels = tuple(channels) if channels is not None else default
+        self.channels = channel_names(channels) if channels is not None else default
 
     def __repr__(self) -> str:
         return f"LerayProjection(lengths={self.lengths}, n_dims={self.n_dims})"
@@ -196,7 +196,7 @@ class ZeroMeanProjection(Repair):
         self.n_dims = 2 if n_dims is None else int(n_dims)
         if self.n_dims < 1:
             raise ValueError(f"n_dims must be >= 1, got {n_dims!r}")
-        self.channels = tuple(channels)
+        self.channels = channel_names(channels)
 
     def __repr__(self) -> str:
         return f"ZeroMeanProjection(n_dims={self.n_dims})"

@@ -209,7 +209,10 @@ def evaluate_rollout(
         channels = repair.channels if repair is not None and repair.channels else data.channels
     data = data.select_channels(list(channels))
     n_t = data.grid["t"].size
+    if n_t < 2:
+        raise ValueError(f"evaluate_rollout needs at least 2 time steps, the data have {n_t}")
     start = check_int("start", start, minimum=0, maximum=n_t - 2)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     n_steps = n_t - 1 - start if n_steps is None else n_steps
     n_steps = check_int("n_steps", n_steps, minimum=1, maximum=n_t - 1 - start)
     model_dtype, model_device = _model_dtype_device(model)

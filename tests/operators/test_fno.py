@@ -152,3 +152,19 @@ def test_residual_fno_adds_its_input():
     assert plain.state_dict().keys() == residual.state_dict().keys()
     with pytest.raises(ValueError, match="residual=True needs in_channels == out_channels"):
         make_fno(1, 2, n_modes=(4, 4), residual=True)
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"n_modes": 8}, TypeError, "n_modes must be a tuple of mode counts"),
+        ({"n_modes": (0,)}, ValueError, "n_modes must be an integer >= 1, got 0"),
+        ({"hidden_channels": 0}, ValueError, "hidden_channels must be an integer >= 1"),
+        ({"n_layers": 0}, ValueError, "n_layers must be an integer >= 1, got 0"),
+        ({"in_channels": "1"}, ValueError, "in_channels must be an integer >= 1, got '1'"),
+    ],
+)
+def test_make_fno_checks_its_sizes(options, error, message):
+    pytest.importorskip("neuralop")
+    with pytest.raises(error, match=message):
+        make_fno(**{"in_channels": 1, "out_channels": 1, "n_modes": (8,), **options})

@@ -212,3 +212,21 @@ def test_bf16_training_of_make_fno_on_cpu():
     result = OperatorTrainer(model, config).fit(pairs)
     assert all(math.isfinite(v) for v in result.train_loss)
     assert result.train_loss[-1] < result.train_loss[0]
+
+
+def test_resume_refuses_another_model_or_other_data(tmp_path):
+    path, config = tmp_path / "run.pt", OperatorTrainerConfig(epochs=1, progress=False)
+    pairs = smoothing_pairs(n_samples=16)
+    OperatorTrainer(nn.Conv1d(1, 1, 1), config).fit(pairs, checkpoint=path)
+    with pytest.raises(ValueError, match=r"written for another model; use a new checkpoint"):
+        OperatorTrainer(nn.Conv1d(1, 1, 3, padding=1), config).fit(pairs, checkpoint=path)
+    fewer = smoothing_pairs(n_samples=8)
+    with pytest.raises(
+        ValueError, match=r"another data \(data: checkpoint \[14, 2\], now \[7, 1\]\)"
+    ):
+        OperatorTrainer(nn.Conv1d(1, 1, 1), config).fit(fewer, checkpoint=path)
+    state = torch.load(path, weights_only=True)
+    del state["optimizer"]  # an edited checkpoint
+    torch.save(state, path)
+    with pytest.raises(ValueError, match=r"does not fit this trainer \(KeyError"):
+        OperatorTrainer(nn.Conv1d(1, 1, 1), config).fit(pairs, checkpoint=path)

@@ -56,3 +56,17 @@ def test_wrong_input_shape_names_it():
         ValueError, match=r"expected \(batch, 1, n1, n2\), got shape \(2, 3, 9, 9\)"
     ):
         _model()(torch.randn(2, 3, 9, 9))
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"n_heads": 0}, "n_heads must be an integer >= 1, got 0"),
+        ({"n_slices": 0}, "n_slices must be an integer >= 1, got 0"),
+        ({"rule": ("trapezoid",)}, r"rule must be one rule or 2 \(one per axis\)"),
+        ({"rule": ("gauss", "gauss")}, "unknown quadrature rule 'gauss'"),
+    ],
+)
+def test_transolver_options_are_checked_when_built(options, message):
+    with pytest.raises(ValueError, match=message):
+        Transolver(1, 1, hidden_channels=8, **options)

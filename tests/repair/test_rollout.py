@@ -121,3 +121,17 @@ def test_linear_residual_is_a_mean_over_samples_whatever_the_batches():
     ]
     np.testing.assert_allclose(residuals[1], residuals[0], rtol=1e-9)
     np.testing.assert_allclose(residuals[2], residuals[0], rtol=1e-9)
+
+
+def test_rollout_arguments_and_channel_names_are_checked():
+    from sciml.repair import ZeroMeanProjection
+
+    data = _steady_data()
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1, got 0"):
+        evaluate_rollout(lambda u: u, data, batch_size=0)
+    with pytest.raises(ValueError, match="needs at least 2 time steps, the data have 1"):
+        evaluate_rollout(lambda u: u, data.select_channels(["u", "v"]).replace(
+            values=data.values[:, :1], grid=type(data.grid)(
+                {"t": [0.0], "x": data.grid["x"], "y": data.grid["y"]}, periodic=["x", "y"]
+            )))  # fmt: skip
+    assert ZeroMeanProjection(channels="vort").channels == ("vort",)  # not ('v', 'o', ...)
