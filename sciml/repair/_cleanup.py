@@ -149,7 +149,7 @@ class PoissonCleanup(Repair):
         _check_node_grid(type(self).__name__, grid)
         names = grid.space_names
         data_spacing = (grid.spacing(names[0]), grid.spacing(names[1]))
-        own = self.spacing or tuple(1.0 / (grid[a].size - 1) for a in names)  # the unit square
+        own = self._spacing([grid[a].size for a in names])
         if not np.allclose(own, data_spacing, rtol=1e-5, atol=0):  # float32 grids pass
             warnings.warn(
                 f"{type(self).__name__} repairs with node spacing {own}, but the data's grid "
@@ -164,17 +164,18 @@ class PoissonCleanup(Repair):
         if min(state.shape[-2:]) < 4:
             raise ValueError(f"need at least 4 nodes per axis, got shape {tuple(state.shape)}")
 
-    def _spacing(self, state: torch.Tensor) -> tuple[float, float]:
+    def _spacing(self, shape: Sequence[int]) -> tuple[float, float]:
+        """The node spacing used on an ``(nx, ny)`` grid: ``spacing``, else the unit square's."""
         if self.spacing is not None:
             return self.spacing
-        nx, ny = state.shape[-2:]
+        nx, ny = shape
         return 1.0 / (nx - 1), 1.0 / (ny - 1)
 
     def _operators(self, state: torch.Tensor) -> tuple[torch.Tensor, ...]:
         nx, ny = state.shape[-2:]
         key = (nx, ny, state.dtype, state.device)
         if key not in self._cache:
-            hx, hy = self._spacing(state)
+            hx, hy = self._spacing(state.shape[-2:])
             vx, vx_inv, lx = _neumann_basis(nx, hx)
             vy, vy_inv, ly = _neumann_basis(ny, hy)
             eig = lx[:, None] + ly[None, :] - self.screening
@@ -194,14 +195,14 @@ class PoissonCleanup(Repair):
 
     def _potential(self, state: torch.Tensor) -> torch.Tensor:
         vx, vx_inv, vy, vy_inv, inv_eig = self._operators(state)
-        d = node_divergence(state, *self._spacing(state))
+        d = node_divergence(state, *self._spacing(state.shape[-2:]))
         d_hat = vx_inv @ d @ vy_inv.T
         return vx @ (d_hat * inv_eig) @ vy.T
 
     def _repair(self, state: torch.Tensor) -> torch.Tensor:
         if self.strength == 0.0:
             return state.clone()
-        hx, hy = self._spacing(state)
+        hx, hy = self._spacing(state.shape[-2:])
         phi = self._potential(state)
         grad_x = (phi[..., 2:, 1:-1] - phi[..., :-2, 1:-1]) / (2 * hx)
         grad_y = (phi[..., 1:-1, 2:] - phi[..., 1:-1, :-2]) / (2 * hy)
@@ -212,7 +213,7 @@ class PoissonCleanup(Repair):
 
     def _constraint(self, state: torch.Tensor) -> torch.Tensor:
         """Divergence at interior nodes, shape ``(..., nx - 2, ny - 2)``."""
-        return node_divergence(state, *self._spacing(state))[..., 1:-1, 1:-1]
+        return node_divergence(state, *self._spacing(state.shape[-2:]))[..., 1:-1, 1:-1]
 
 
 def _check_node_grid(owner: str, grid: Grid) -> None:
