@@ -302,7 +302,10 @@ class PDEData:
         ``n % factor == 0`` (its first point stays, the domain keeps its length); an
         endpoint-inclusive one ``(n - 1) % factor == 0`` so both endpoints stay.
         """
-        per_axis = {name: factor for name in self._grid.space_names} if factor else {}
+        per_axis = {}
+        if factor is not None:  # checked here too: keywords may override it on every axis
+            factor = check_int("coarsening factor", factor, minimum=1)
+            per_axis = dict.fromkeys(self._grid.space_names, factor)
         per_axis.update(factors)
         values, coords = self._values, self._grid.coords
         for name, step in per_axis.items():

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 #: Kinds `make_norm` builds.
 NORMS: tuple[str, ...] = ("none", "instance", "layer", "group", "quadnorm", "blendquadnorm")
+#: Options of the kinds `make_norm` builds itself (QuadNorm kinds take their class's).
+_OPTIONS = {"none": (), "instance": ("eps",), "layer": ("eps",), "group": ("eps", "num_groups")}
 
 
 def _stats_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -365,11 +367,11 @@ class QuadNorm(nn.Module):
 
     # ------------------------------------------------------------------ weights
     def _resolve_weights(
-        self, spatial: tuple[int, ...], device: torch.device, dtype: torch.dtype, given
+        self, spatial: tuple[int, ...], batch: int, device: torch.device, dtype: torch.dtype, given
     ) -> torch.Tensor:
         """Normalised weights, flattened to ``(points,)`` or ``(batch, points)``."""
         if given is not None:
-            check_weights(given, spatial)
+            check_weights(given, spatial, batch)
             w = given.to(device=device, dtype=dtype)
             w = w.flatten(1) if w.ndim == len(spatial) + 1 else w.reshape(-1)
             return w / w.sum(-1, keepdim=True)
@@ -412,7 +414,7 @@ class QuadNorm(nn.Module):
         xc = _channels_first(x, self.channel_axis)
         spatial = tuple(xc.shape[2:])
         dtype = _stats_dtype(x.dtype)
-        w = self._resolve_weights(spatial, x.device, dtype, weights)
+        w = self._resolve_weights(spatial, xc.shape[0], x.device, dtype, weights)
         w = self._mix(w)
         xs = xc.reshape(xc.shape[0], self.num_groups, channels // self.num_groups, -1)
         return xs.to(dtype), w
@@ -554,7 +556,9 @@ def make_norm(kind: str | None, num_channels: int, *, channel_axis: int = 1, **k
     channel_axis : {1, -1}
         ``-1`` for point clouds ``(batch, points, channels)``.
     **kwargs
-        Passed to the layer (``num_groups``, ``rule``, ``blend``, ...).
+        Passed to the layer: those of `QuadNorm` / `BlendQuadNorm` (``num_groups``,
+        ``rule``, ``blend``, ...), ``eps`` for ``"instance"`` and ``"layer"``, ``eps`` and
+        ``num_groups`` for ``"group"``, none for ``"none"``; others raise ``TypeError``.
 
     Examples
     --------
@@ -568,12 +572,15 @@ def make_norm(kind: str | None, num_channels: int, *, channel_axis: int = 1, **k
         return QuadNorm(num_channels, channel_axis=channel_axis, **kwargs)
     if kind == "blendquadnorm":
         return BlendQuadNorm(num_channels, channel_axis=channel_axis, **kwargs)
+    allowed = _OPTIONS[kind]
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        expected = f"only {', '.join(allowed)}" if allowed else "no options"
+        raise TypeError(f"norm {kind!r} takes {expected}, got {unknown}")
     if kind == "none":
         return nn.Identity()
-    eps = kwargs.pop("eps", 1e-5)
-    num_groups = kwargs.pop("num_groups", 1)
-    if kwargs:
-        raise TypeError(f"norm {kind!r} takes no options {sorted(kwargs)}")
+    eps = kwargs.get("eps", 1e-5)
+    num_groups = kwargs.get("num_groups", 1)
     if kind == "instance":
         norm: nn.Module = _InstanceNorm(num_channels, eps=eps)
     else:

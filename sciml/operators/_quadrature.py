@@ -404,11 +404,13 @@ def point_weights(
     return weights
 
 
-def check_weights(weights: torch.Tensor, shape: tuple[int, ...] | None = None) -> None:
+def check_weights(
+    weights: torch.Tensor, shape: tuple[int, ...] | None = None, batch: int = 1
+) -> None:
     """Raise unless ``weights`` are finite, non-negative, with a positive total.
 
-    With ``shape``, the trailing dimensions must also equal ``shape`` (the spatial shape
-    of the input), optionally after one leading batch dimension.
+    With ``shape``, the weights must also have that shape (the spatial shape of the
+    input), optionally after one leading batch dimension of size 1 or ``batch``.
     """
     if not isinstance(weights, torch.Tensor):
         raise TypeError(f"weights must be a torch.Tensor, got {type(weights).__name__}")
@@ -418,11 +420,14 @@ def check_weights(weights: torch.Tensor, shape: tuple[int, ...] | None = None) -
         raise ValueError(f"weights must have at least one point, got shape {tuple(weights.shape)}")
     if shape is not None:
         shape = tuple(shape)
-        tail = tuple(weights.shape[-len(shape) :]) if len(shape) else ()
-        if tail != shape or weights.ndim > len(shape) + 1:
+        extra = weights.ndim - len(shape)
+        fits = tuple(weights.shape[max(extra, 0) :]) == shape and (
+            extra == 0 or (extra == 1 and weights.shape[0] in (1, batch))
+        )
+        if not fits:
             raise ValueError(
-                f"weights of shape {tuple(weights.shape)} do not match the input's spatial "
-                f"shape {shape}; expected {shape} or (batch, *{shape})"
+                f"weights must have the input's spatial shape {shape} or "
+                f"{(batch, *shape)}, got shape {tuple(weights.shape)}"
             )
     weights = weights.detach()
     if not bool(torch.isfinite(weights).all()):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from .._checks import check_int
 from ._base import Repair, channel_names, check_components, space_shape_matches
 
 if TYPE_CHECKING:
@@ -23,6 +24,11 @@ def _periodic_lengths(
         if lengths is not None:
             raise ValueError(f"{owner}: give grid or lengths, not both")
         names = grid.space_names
+        if n_dims is not None and n_dims != len(names):
+            raise ValueError(
+                f"{owner}: n_dims={n_dims!r} but the grid has {len(names)} space axes "
+                f"{names}; omit n_dims with a grid"
+            )
         not_periodic = [a for a in names if not grid.is_periodic(a)]
         if not_periodic:
             raise ValueError(
@@ -78,7 +84,8 @@ class LerayProjection(Repair):
     lengths : sequence of float, optional
         Box lengths when no grid is given (default ``2 pi`` per axis).
     n_dims : {2, 3}, optional
-        Number of space dimensions when no grid is given (default 2).
+        Number of space dimensions (default 2); with a grid, its number of space axes
+        (another value raises ``ValueError``).
     channels : sequence of str, optional
         Velocity channel names for `apply` (default ``("u", "v")`` / ``("u", "v", "w")``).
 
@@ -105,8 +112,6 @@ class LerayProjection(Repair):
         n_dims: int | None = None,
         channels: Sequence[str] | None = None,
     ) -> None:
-        if grid is not None and n_dims is None:
-            n_dims = grid.n_space_dims
         if n_dims not in (None, 2, 3):
             raise ValueError(f"LerayProjection supports 2-D and 3-D fields, got n_dims={n_dims!r}")
         self.lengths, self.space_shape = _periodic_lengths("LerayProjection", grid, lengths, n_dims)
@@ -169,7 +174,8 @@ class ZeroMeanProjection(Repair):
     grid : Grid, optional
         Periodic grid of the data (non-periodic axes raise ``ValueError``).
     n_dims : int, optional
-        Number of space dimensions when no grid is given (default 2).
+        Number of space dimensions (default 2); with a grid, its number of space axes
+        (another value raises ``ValueError``).
     channels : sequence of str
         Channel names for `apply` (default ``("w",)``).
 
@@ -191,11 +197,9 @@ class ZeroMeanProjection(Repair):
         channels: Sequence[str] = ("w",),
     ) -> None:
         if grid is not None:
-            self.check_grid(grid)
+            _periodic_lengths("ZeroMeanProjection", grid, None, n_dims)
             n_dims = grid.n_space_dims
-        self.n_dims = 2 if n_dims is None else int(n_dims)
-        if self.n_dims < 1:
-            raise ValueError(f"n_dims must be >= 1, got {n_dims!r}")
+        self.n_dims = 2 if n_dims is None else check_int("n_dims", n_dims, minimum=1)
         self.channels = channel_names(channels)
 
     def __repr__(self) -> str:

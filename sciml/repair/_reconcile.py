@@ -260,9 +260,23 @@ def _total_row(S: np.ndarray) -> int:
 
 
 def historical_proportions(S: object, history: object) -> np.ndarray:
-    """Proportions of historical averages, ``p_j = mean(y_j) / mean(y_total)``, shape ``(m,)``.
+    """Top-down proportions of historical averages, ``p_j = mean(b_j) / sum_k mean(b_k)``.
 
-    ``history`` has shape ``(n_obs, n_series)`` (observed values of every series).
+    Only the bottom series ``b`` (the last ``n_bottom`` columns) are read; on coherent
+    history ``sum_k mean(b_k)`` is the mean of the total.
+
+    Parameters
+    ----------
+    S : array_like, shape (n_series, n_bottom)
+        Summing matrix.
+    history : array_like, shape (n_obs, n_series)
+        Observed values of every series.
+
+    Returns
+    -------
+    ndarray, shape (n_bottom,)
+        Non-negative proportions summing to 1 (``ValueError`` when the bottom means are
+        not finite, sum to zero or differ in sign).
     """
     S = check_summing_matrix(S)
     values = np.asarray(history, dtype=float)
@@ -271,8 +285,17 @@ def historical_proportions(S: object, history: object) -> np.ndarray:
     bottom = values[:, -S.shape[1] :].mean(axis=0)
     total = bottom.sum()
     if not np.isfinite(total) or total == 0:
-        raise ValueError("historical proportions need a finite, non-zero total")
-    return bottom / total
+        raise ValueError(
+            f"historical proportions need a finite, non-zero total of the bottom means, got {total}"
+        )
+    proportions = bottom / total
+    negative = np.flatnonzero(proportions < 0)
+    if negative.size:
+        raise ValueError(
+            f"historical proportions must be >= 0, but bottom series {negative.tolist()} have "
+            f"means of the other sign than their total {total:g}"
+        )
+    return proportions
 
 
 class TopDown(Reconciliation):
@@ -345,6 +368,10 @@ class BlendedTopDown(Reconciliation):
         ..., 1. The score of each ``alpha`` is in ``validation_mse_``.
         """
         alphas = np.linspace(0, 1, 21) if alphas is None else np.asarray(alphas, dtype=float)
+        if alphas.ndim != 1 or alphas.size == 0:
+            raise ValueError(
+                f"alphas must be a non-empty sequence of weights in [0, 1], got {alphas.tolist()}"
+            )
         y_hat, y = np.asarray(forecasts, dtype=float), np.asarray(actuals, dtype=float)
         if y_hat.shape != y.shape:
             raise ValueError(f"forecasts {y_hat.shape} and actuals {y.shape} differ in shape")

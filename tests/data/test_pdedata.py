@@ -128,6 +128,16 @@ def test_coarsen_keeps_nested_points():
         data.coarsen(t=3)
 
 
+@pytest.mark.parametrize("factor", [0, -2, 1.5])
+def test_coarsen_refuses_a_factor_below_one_or_not_whole(factor):
+    with pytest.raises(
+        ValueError, match=f"coarsening factor must be an integer >= 1, got {factor}"
+    ):
+        _wave().coarsen(factor)
+    with pytest.raises(ValueError, match="coarsening factor must be"):
+        _wave().coarsen(factor, x=2)  # even where keywords override it on every axis
+
+
 def test_resample_spectral_and_spline():
     data = _wave(nt=33, nx=16)
     fine = data.resample(x=64, t=65)

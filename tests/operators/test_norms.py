@@ -196,7 +196,22 @@ def test_float64_and_fixed_grid_weights():
         (
             lambda: QuadNorm(2)(torch.randn(1, 2, 5, 5), weights=torch.ones(5, 6)),
             ValueError,
-            r"\(5, 6\) do not match.*\(5, 5\)",
+            r"spatial shape \(5, 5\) or \(1, 5, 5\), got shape \(5, 6\)",
+        ),
+        (  # per-sample weights of another batch size: not a broadcasting error
+            lambda: QuadNorm(2)(torch.randn(4, 2, 5, 5), weights=torch.ones(3, 5, 5)),
+            ValueError,
+            r"spatial shape \(5, 5\) or \(4, 5, 5\), got shape \(3, 5, 5\)",
+        ),
+        (
+            lambda: QuadNorm(3, channel_axis=-1)(torch.randn(2, 10, 3), weights=torch.ones(5, 10)),
+            ValueError,
+            r"spatial shape \(10,\) or \(2, 10\), got shape \(5, 10\)",
+        ),
+        (
+            lambda: weighted_moments(torch.randn(4, 2, 5), torch.ones(2, 5)),
+            ValueError,
+            r"\(5,\) or \(4, 5\), got shape \(2, 5\)",
         ),
         (
             lambda: QuadNorm(2)(torch.randn(1, 2, 4), weights=torch.tensor([1.0, -1, 1, 1])),
@@ -226,11 +241,30 @@ def test_float64_and_fixed_grid_weights():
         ),
         (lambda: BlendQuadNorm(2, blend=1.5), ValueError, r"\[0, 1\], got 1.5"),
         (lambda: make_norm("batch", 4), ValueError, "unknown norm 'batch'"),
+        (
+            lambda: make_norm("none", 4, eps=1e-3),
+            TypeError,
+            r"'none' takes no options, got \['eps'\]",
+        ),
+        (lambda: make_norm(None, 4, num_groups=2), TypeError, "'none' takes no options"),
+        (lambda: make_norm("layer", 4, num_groups=2), TypeError, "'layer' takes only eps, got"),
+        (
+            lambda: make_norm("group", 4, rule="simpson"),
+            TypeError,
+            r"'group' takes only eps, num_groups, got \['rule'\]",
+        ),
     ],
 )
 def test_bad_input_gives_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_per_sample_weights_of_one_sample_serve_the_whole_batch():
+    x, w = torch.randn(3, 2, 5, 5, dtype=torch.float64), torch.rand(5, 5, dtype=torch.float64)
+    norm = QuadNorm(2).double()
+    torch.testing.assert_close(norm(x, weights=w[None]), norm(x, weights=w))
+    torch.testing.assert_close(norm(x, weights=w.expand(3, 5, 5)), norm(x, weights=w))
 
 
 def test_make_norm_kinds_and_channels_last():

@@ -51,6 +51,14 @@ def test_explicit_weights_match_the_default_grid_weights():
     torch.testing.assert_close(model(x, weights=w), model(x))
 
 
+def test_weights_are_one_set_for_the_whole_batch():
+    model = _model().eval()
+    x, w = torch.randn(2, 1, 9, 9), torch.rand(9, 9)
+    torch.testing.assert_close(model(x, weights=w[None]), model(x, weights=w))
+    with pytest.raises(ValueError, match=r"\(9, 9\) or \(1, 9, 9\), got shape \(2, 9, 9\)"):
+        model(x, weights=w.expand(2, 9, 9))
+
+
 def test_wrong_input_shape_names_it():
     with pytest.raises(
         ValueError, match=r"expected \(batch, 1, n1, n2\), got shape \(2, 3, 9, 9\)"

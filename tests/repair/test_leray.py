@@ -94,3 +94,13 @@ def test_zero_mean_projection():
     )
     with pytest.raises(ValueError, match="not periodic"):
         ZeroMeanProjection(grid_data.grid)
+
+
+def test_n_dims_must_agree_with_the_grid(ns):
+    assert LerayProjection(ns.grid, n_dims=2).n_dims == 2
+    with pytest.raises(ValueError, match=r"n_dims=3 but the grid has 2 space axes"):
+        LerayProjection(ns.grid, n_dims=3)
+    with pytest.raises(ValueError, match=r"n_dims=1 but the grid has 2 space axes"):
+        ZeroMeanProjection(ns.grid, n_dims=1)
+    with pytest.raises(ValueError, match="n_dims must be an integer >= 1, got 2.5"):
+        ZeroMeanProjection(n_dims=2.5)

@@ -95,6 +95,23 @@ def test_bad_summing_matrix_and_series_count():
         TopDown(summing_matrix([[0, 0, 1]]), np.ones((3, 5)))
 
 
+def test_top_down_refuses_negative_proportions():
+    bottom = np.array([[3.0, -1.0, 1.0, 2.0, 1.0]] * 4)  # series 1 against the total's sign
+    with pytest.raises(ValueError, match=r"must be >= 0, but bottom series \[1\]"):
+        TopDown(S, bottom @ S.T)
+    with pytest.raises(ValueError, match=r"finite, non-zero total.*got nan"):
+        TopDown(S, np.full((4, 11), np.nan))
+    negative = TopDown(S, -HISTORY)  # a negative total split in the same shares
+    np.testing.assert_allclose(negative.proportions, TopDown(S, HISTORY).proportions)
+
+
+def test_blended_top_down_needs_alphas_to_try():
+    truth = np.random.default_rng(1).uniform(1, 3, size=(6, 5)) @ S.T
+    with pytest.raises(ValueError, match=r"alphas must be a non-empty sequence.*got \[\]"):
+        BlendedTopDown.tuned(S, HISTORY, truth, truth, alphas=[])
+    assert BlendedTopDown.tuned(S, HISTORY, truth, truth, alphas=[0.25]).alpha == 0.25
+
+
 def test_blended_top_down_base_must_reconcile_the_same_hierarchy():
     other = S.copy()
     other[[0, 1]] = other[[1, 0]]  # two series swapped: at alpha=0 the blend was not exact
