@@ -6,6 +6,8 @@ import math
 import pytest
 import sciml.benchmarks.conflict as conflict
 
+from sciml.pinn import FourierFeatures
+
 
 def test_cell_costs_extrapolate_the_timed_steps(monkeypatch):
     per_step = {"vanilla": 0.01, "profile": 0.02, "lra": 0.03, "adapters_lra": 0.05, "lbfgs": 0.5}
@@ -37,10 +39,9 @@ def test_cell_costs_extrapolate_the_timed_steps(monkeypatch):
 
 def test_step_seconds_times_a_real_step():
     budget = conflict.BUDGET[True]
-    problem = conflict._problem("heat", budget)
     for method in ("vanilla", "profile", "adapters_lra"):
         seconds = conflict.step_seconds(
-            method, problem, budget, conflict._adam_config(2, 0, "cpu"), 0
+            method, "heat", budget, conflict._adam_config(2, 0, "cpu"), 0
         )
         assert math.isfinite(seconds) and 0 < seconds < 5
     # one L-BFGS step of the full budget's hand-over (8192 points per loss)
@@ -186,6 +187,18 @@ def test_a_cell_records_the_adam_phase_at_the_hand_over(monkeypatch):
         assert metrics["rel_l2_adam"] == pytest.approx(adam_only["rel_l2"], rel=1e-6)
         assert metrics["coef_err_adam"] == pytest.approx(adam_only["coef_err"], rel=1e-5)
         assert metrics["rel_l2"] != metrics["rel_l2_adam"]  # L-BFGS ran
+
+
+def test_wave_fourier_is_the_wave_problem_on_a_fourier_feature_network():
+    budget = conflict.BUDGET[True]
+    problem = conflict._problem("wave_fourier", budget)
+    assert problem.name == "wave" and problem.names == conflict._problem("wave", budget).names
+    model = conflict._model("wave_fourier", problem, budget, seed=0)
+    features = [m for m in model.modules() if isinstance(m, FourierFeatures)]
+    assert len(features) == 1 and features[0].B.shape == (64, 2)
+    assert abs(features[0].B.std().item() - 1.0) < 0.2  # scale 1
+    plain = conflict._model("wave", problem, budget, seed=0)
+    assert not any(isinstance(m, FourierFeatures) for m in plain.modules())
 
 
 def test_the_full_grid_runs_core_problems_first_and_heat_50d_last():
