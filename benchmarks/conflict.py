@@ -324,8 +324,13 @@ def _finite_means(rows: list[dict], metric_of) -> dict[str, dict[str, tuple[floa
     return found
 
 
-def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
+def evaluate_recommend(rows: list[dict], metric: str = "rel_l2", records=None) -> dict:
     """Judge ``recommend`` on `sciml.bench.summarize` rows (one setting) by ``metric``.
+
+    With the ``records`` the rows summarise, each judged problem also gets ``per_seed``:
+    the lowest and highest ratio of ``recommend`` to the best method (where ``recommend``
+    is best: the best other one) seed by seed, on the seeds both have (None without such
+    a seed): how much of ``to_best`` is seed noise.
 
     Only problems where ``recommend`` and ``vanilla`` both have records count; the best
     method of a problem is the lowest mean ``metric`` among the methods recorded there
@@ -345,6 +350,8 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
         if "recommend" not in by_method or "vanilla" not in by_method:
             continue
         best = min(by_method, key=by_method.get)
+        others = [m for m in by_method if m != "recommend"]
+        runner_up = best if best != "recommend" else min(others, key=by_method.get)
         recommend = by_method["recommend"]
         seeds = [n for _, n in found.values()]
         chosen = _chosen_method(rows, problem)
@@ -357,6 +364,7 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
             "n_methods": len(by_method),
             "seeds": (min(seeds), max(seeds)),
             "best": best,
+            "per_seed": _per_seed_ratio_range(records or [], problem, runner_up, metric),
         }
     t = RECOMMEND_TARGETS
     within = [p for p, j in judged.items() if j["to_best"] <= t["TO_BEST"]]
@@ -373,6 +381,25 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2") -> dict:
         ),
         "metric": metric,
     }
+
+
+def _per_seed_ratio_range(
+    records: list[dict], problem: str, best: str, metric: str
+) -> tuple[float, float] | None:
+    """Lowest and highest ``recommend / best`` ``metric`` ratio over the seeds of
+    ``problem`` that both have in ``records`` (None: no such seed)."""
+    by_seed = defaultdict(dict)
+    for r in records:
+        cell, value = r["cell"], r["metrics"].get(metric)
+        if cell["problem"] == problem and cell["method"] in ("recommend", best):
+            if value is not None and math.isfinite(value):
+                by_seed[cell["seed"]][cell["method"]] = value
+    ratios = [
+        v["recommend"] / v[best]
+        for v in by_seed.values()
+        if "recommend" in v and best in v and v[best] > 0
+    ]
+    return (min(ratios), max(ratios)) if ratios else None
 
 
 def on_common_seeds(records: list[dict]) -> list[dict]:
@@ -411,9 +438,9 @@ def _recommend_section(result: dict) -> list[str]:
         "",
         f"### recommend against the best method and vanilla (mean {result['metric']})",
         "",
-        "| problem | recommend / best | best | recommend / vanilla | recommend / its choice "
-        "from step 0 | methods recorded | seeds per method |",
-        "|---|---|---|---|---|---|---|",
+        "| problem | recommend / best | per seed | best | recommend / vanilla | recommend / "
+        "its choice from step 0 | methods recorded | seeds per method |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p, j in judged.items():
         fewest, most = j["seeds"]
@@ -423,8 +450,10 @@ def _recommend_section(result: dict) -> list[str]:
             to_chosen = f"– ({j['chosen']} not recorded)"
         else:
             to_chosen = f"{j['to_chosen']:.2f} ({j['chosen']})"
+        per_seed = "–" if j["per_seed"] is None else "{:.2f}-{:.2f}".format(*j["per_seed"])
         lines.append(
-            f"| {p} | {j['to_best']:.2f} | {j['best']} | {j['to_vanilla']:.2f} | {to_chosen} | "
+            f"| {p} | {j['to_best']:.2f} | {per_seed} | {j['best']} | {j['to_vanilla']:.2f} | "
+            f"{to_chosen} | "
             f"{j['n_methods']} of {len(METHODS)} | "
             f"{fewest if fewest == most else f'{fewest}-{most}'} |"
         )
@@ -455,7 +484,9 @@ def _recommend_section(result: dict) -> list[str]:
         "method it chose, which train that method from the first step: it separates the "
         "cost (or gain) of profiling first and switching from the choice itself (means over "
         "the seeds per method shown: in the report, the seeds every recorded method of the "
-        "problem has).",
+        "problem has). `per seed`: the lowest and highest ratio of `recommend` to the best "
+        "method (where `recommend` is best: the best other method) on one seed: how far seed "
+        "noise alone moves the ratio.",
     ]
     return lines
 
@@ -664,10 +695,11 @@ def _report_setting(records: list[dict], setting: str) -> str:
     if setting == "converged":  # what the bounds are on
         lines += _status_section(records)
         lines += _bounds_section(evaluate_bounds(rows))
-    common = summarize(on_common_seeds(records))
-    lines += _recommend_section(evaluate_recommend(common))
+    on_common = on_common_seeds(records)
+    common = summarize(on_common)
+    lines += _recommend_section(evaluate_recommend(common, records=on_common))
     if any("rel_l2_adam" in s for s in stats.values()):
-        lines += _recommend_section(evaluate_recommend(common, "rel_l2_adam"))
+        lines += _recommend_section(evaluate_recommend(common, "rel_l2_adam", on_common))
     lines += [
         "",
         f"### Regime per problem (vanilla run, profile of its first {PROFILE_STEPS} steps "

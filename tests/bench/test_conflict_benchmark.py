@@ -91,9 +91,9 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert result["worse_than_vanilla"] == ["c"]
     assert result["met"] is False and result["complete"] is False  # c has 3 of 9 methods
     text = "\n".join(conflict._recommend_section(result))
-    assert a["chosen"] is None and "| a | 1.04 | config | 0.26 | – (choice varied) |" in text
-    assert "| b | 1.20 | lra | 0.60 | 1.20 (lra) | 9 of 9 | 2 |" in text
-    assert "| c | 1.10 | vanilla | 1.10 | – (adapters_lra not recorded) |" in text
+    assert a["chosen"] is None and "| a | 1.04 | – | config | 0.26 | – (choice varied) |" in text
+    assert "| b | 1.20 | – | lra | 0.60 | 1.20 (lra) | 9 of 9 | 2 |" in text
+    assert "| c | 1.10 | – | vanilla | 1.10 | – (adapters_lra not recorded) |" in text
     assert "Within 1.1x of the best on 67% of 3 problems" in text
     assert "worse than vanilla on: c" in text and "Targets not met on the records so far" in text
     assert "a best method may be missing" in text
@@ -114,6 +114,29 @@ def test_recommend_is_judged_against_the_best_method_and_vanilla():
     assert conflict.evaluate_recommend(summarize(common))["complete"] is True
     assert conflict.evaluate_recommend(summarize(_records({"d": errors["d"]})))["met"] is None
     assert conflict._recommend_section(conflict.evaluate_recommend([])) == []
+
+
+def test_recommend_is_judged_with_its_per_seed_spread():
+    from sciml.bench import summarize
+
+    records = _records({"a": {"vanilla": 3.0, "lra": 1.0, "recommend": 1.0}})
+    records += _records({"b": {"vanilla": 3.0, "lra": 1.0, "recommend": 1.0}})
+    per_seed = {("a", "recommend"): (0.5, 2.0), ("b", "lra"): (1.0, 4.0)}
+    for r in records:
+        key = (r["cell"]["problem"], r["cell"]["method"])
+        if key in per_seed:
+            r["metrics"]["rel_l2"] = per_seed[key][r["cell"]["seed"]]
+    result = conflict.evaluate_recommend(summarize(records), records=records)
+    a, b = result["problems"]["a"], result["problems"]["b"]
+    # a: recommend 1.25 on average, 1.25x lra, yet 0.5x lra on seed 0 and 2x on seed 1
+    assert a["best"] == "lra" and a["to_best"] == pytest.approx(1.25, rel=1e-3)
+    assert a["per_seed"] == pytest.approx((0.5, 2.0), rel=1e-2)
+    # b: recommend is best (1.0 against lra's 2.5): its spread is against lra
+    assert b["best"] == "recommend" and b["per_seed"] == pytest.approx((0.25, 1.0), rel=1e-2)
+    text = "\n".join(conflict._recommend_section(result))
+    assert "| a | 1.25 | 0.50-2.00 | lra |" in text
+    assert "| b | 1.00 | 0.25-1.00 | recommend |" in text
+    assert conflict.evaluate_recommend(summarize(records))["problems"]["a"]["per_seed"] is None
 
 
 def test_recommend_is_judged_on_the_metric_asked_for():
