@@ -641,9 +641,12 @@ SETTINGS = {
     "adam_only": "Earlier full-grid records: 4 x 64, 40,000 Adam steps, no L-BFGS, "
     "recommend with the paper's rule (all directional conflict -> adapters+reweighting), "
     "adapters at the trunk's learning rate; `converged` reports its Adam phase as rel_l2_adam",
-    "converged_pcgrad_rule": "`recommend` cells of the converged grid run under the "
-    "previous rule (all directional conflict -> PCGrad) on the problems where the present "
-    "rule chooses otherwise (adapters + reweighting for unbalanced directional conflict)",
+    "converged_adapters_rule": "`recommend` cells of the converged grid run under the "
+    "previous rule (unbalanced directional conflict -> adapters + reweighting, the paper's "
+    "remedy) on the problems where the present rule chooses otherwise (reweighting)",
+    "converged_pcgrad_rule": "`recommend` cells of the converged grid run under an earlier "
+    "rule (all directional conflict -> PCGrad) on the problems where the rule after it "
+    "chose otherwise (adapters + reweighting for unbalanced directional conflict)",
     "converged_vanilla_low_rule": "`recommend` cells of the converged grid run under the "
     "rule before low conflict was reweighted (low conflict -> vanilla: the plain run "
     "itself); the present rule reweights it",

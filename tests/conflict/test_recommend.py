@@ -39,15 +39,15 @@ def synthetic(cos, ratio):
     [
         (-0.8, 1.0, "pcgrad"),
         (-0.8, 4.9, "pcgrad"),
-        (-0.8, 5.1, "adapters+reweighting"),
-        (-0.8, 50.0, "adapters+reweighting"),
+        (-0.8, 5.1, "reweighting"),
+        (-0.8, 50.0, "reweighting"),
         (0.3, 50.0, "reweighting"),
         (0.3, 2.0, "reweighting"),
     ],
 )
 def test_recommend_maps_regimes(cos, ratio, method):
-    """Directional conflict is projected while balanced (norm ratio < 5), else adapters +
-    reweighting; magnitude and low conflict are reweighted."""
+    """Directional conflict is projected while balanced (norm ratio < 5), else
+    reweighted, like magnitude and low conflict."""
     rec = recommend(synthetic(cos, ratio))
     assert rec.method == method
     assert rec.regime in str(rec)
@@ -72,8 +72,11 @@ def test_interventions_replace_entries_of_the_rule():
     assert recommend(balanced, {"low": "vanilla"}).method == "pcgrad"  # others kept
     assert recommend(balanced, {"balanced directional": "config"}).method == "config"
     assert recommend(synthetic(-0.8, 50.0), {"balanced directional": "config"}).method == (
-        "adapters+reweighting"
+        "reweighting"
     )
+    paper = {"directional": "adapters+reweighting"}  # the paper's rule, still one entry away
+    assert recommend(synthetic(-0.8, 50.0), paper).method == "adapters+reweighting"
+    assert recommend(synthetic(-0.8, 2.0), paper).method == "pcgrad"
     with pytest.raises(ValueError, match="unknown key 'balanced'; expected one of"):
         recommend(low, {"balanced": "pcgrad"})
     with pytest.raises(ValueError, match=r"interventions\['low'\] must be one of"):
@@ -87,7 +90,7 @@ def test_interventions_replace_entries_of_the_rule():
 
 def test_the_balance_threshold_is_the_profiles():
     profile = synthetic(-0.8, 4.0).with_thresholds(RegimeThresholds(balanced_ratio=3.0))
-    assert recommend(profile).method == "adapters+reweighting"
+    assert recommend(profile).method == "reweighting"
     assert "4 >= 3 (not balanced)" in recommend(profile).reason
     with pytest.raises(ValueError, match="balanced_ratio"):
         RegimeThresholds(balanced_ratio=0.5)
@@ -228,9 +231,10 @@ def test_fit_refuses_unknown_options_and_interventions_before_training_the_model
     # bad values of real options, whichever method the profile would choose; with a
     # restart even a vanilla choice takes them all, without one only the hooks
     vanilla_only = dict.fromkeys(INTERVENTIONS, "vanilla")
+    paper = {"directional": "adapters+reweighting"}
     for error, match, options in [
-        (ValueError, "rank must be an integer >= 1, got 0", {"rank": 0}),
-        (ValueError, "wiring must be one of", {"wiring": "crossed"}),
+        (ValueError, "rank must be an integer >= 1, got 0", {"rank": 0, "interventions": paper}),
+        (ValueError, "wiring must be one of", {"wiring": "crossed", "interventions": paper}),
         (TypeError, "rule must be a ReweightingRule", {"rule": "lra"}),
         (TypeError, "a hook must define on_step", {"hooks": [object()]}),
         (ValueError, "seed must be an integer", {"seed": None, "restart": True}),
@@ -256,7 +260,7 @@ def test_fit_refuses_unknown_options_and_interventions_before_training_the_model
     # a vanilla choice without a restart continues the plain run: options but hooks unused
     fit(model, p, cfg, profile_steps=8, seed=None, interventions=vanilla_only)
     model.load_state_dict(dict(zip(model.state_dict(), before)))
-    out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1)  # real options pass
+    out = fit(model, p, cfg, profile_steps=8, rank=2, seed=1, interventions=paper)  # they pass
     assert len(out.profile_history) == 8
 
 
@@ -285,7 +289,8 @@ def test_fit_checks_a_model_it_cannot_copy_after_the_profile():
     cfg = TrainerConfig(steps=6, progress=False)
     before = [t.clone() for t in model.parameters()]
     with pytest.raises(ValueError, match="rank must be an integer"):
-        fit(model, p, cfg, profile_steps=2, rank=0)
+        adapters_always = dict.fromkeys(INTERVENTIONS, "adapters+reweighting")
+        fit(model, p, cfg, profile_steps=2, rank=0, interventions=adapters_always)
     assert not all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # profiled
     assert len(fit(model, p, cfg, profile_steps=2).result.history) == 4  # valid options run
 
@@ -453,9 +458,7 @@ def test_adapters_learn_at_a_tenth_of_the_trunks_rate_by_default():
     assert chosen.history.lr["adapters"] == [0.5, 0.5]
 
 
-@pytest.mark.parametrize(
-    ("balanced_ratio", "method"), [(1.0, "adapters+reweighting"), (1e9, "pcgrad")]
-)
+@pytest.mark.parametrize(("balanced_ratio", "method"), [(1.0, "reweighting"), (1e9, "pcgrad")])
 def test_fit_judges_the_profile_by_the_thresholds_it_is_given(balanced_ratio, method):
     """cosine 1 and persistence 0 make every profile directional; the balance threshold
     alone then decides between the two directional remedies."""
