@@ -391,6 +391,8 @@ def _per_seed_ratio_range(
     by_seed = defaultdict(dict)
     for r in records:
         cell, value = r["cell"], r["metrics"].get(metric)
+        if r["status"] != "ok":
+            continue
         if cell["problem"] == problem and cell["method"] in ("recommend", best):
             if value is not None and math.isfinite(value):
                 by_seed[cell["seed"]][cell["method"]] = value

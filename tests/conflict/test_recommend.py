@@ -74,7 +74,7 @@ def test_interventions_replace_entries_of_the_rule():
     assert recommend(synthetic(-0.8, 50.0), {"balanced directional": "config"}).method == (
         "reweighting"
     )
-    paper = {"directional": "adapters+reweighting"}  # the paper's rule, still one entry away
+    paper = {"directional": "adapters+reweighting"}  # the previous rule, one entry away
     assert recommend(synthetic(-0.8, 50.0), paper).method == "adapters+reweighting"
     assert recommend(synthetic(-0.8, 2.0), paper).method == "pcgrad"
     with pytest.raises(ValueError, match="unknown key 'balanced'; expected one of"):

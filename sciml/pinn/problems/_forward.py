@@ -182,11 +182,12 @@ def wave(
     Perdikaris 2022). Losses ``residual``, ``initial`` (``u`` and ``u_t = 0`` at
     ``t = 0``), ``boundary`` (``u = 0`` at ``x = 0, 1``). Error grid 64 x 64.
 
-    A plain tanh MLP does not fit the ``cos(4 c pi t)`` mode, whatever the loss weights:
-    on the converged ``conflict`` benchmark every method ends near 0.4 relative L2, that
-    mode's share of the norm being 0.45. Random Fourier features fix it
-    (``make_model(problem, fourier_features=64, fourier_scale=1.0)``: 7.2e-3 with LR
-    annealing there, seed 0; vanilla weighting still fails, 0.41).
+    With the ``conflict`` benchmark's recipe (4 x 64 tanh MLP, 40,000 Adam steps, then
+    L-BFGS; seed 0) none of its nine loss-balancing methods fits the ``cos(4 c pi t)``
+    mode: all end near 0.4 relative L2, that mode's share of the norm being 0.45. Behind
+    64 random Fourier features (``make_model(problem, fourier_features=64,
+    fourier_scale=1.0)``) LR annealing reached 7.2e-3 there and the other methods run so
+    far 0.05-0.41 (vanilla 0.41).
 
     Examples
     --------
