@@ -224,6 +224,29 @@ def test_wave_fourier_is_the_wave_problem_on_a_fourier_feature_network():
     assert not any(isinstance(m, FourierFeatures) for m in plain.modules())
 
 
+def test_a_wave_fourier_cell_trains_the_fourier_feature_model(monkeypatch):
+    from types import SimpleNamespace
+
+    from sciml.bench import Cell, Context
+
+    trained = []
+
+    def fake_train(method, model, problem, config, seed, hooks=(), **options):
+        trained.append(model)
+        return SimpleNamespace(model=model)
+
+    monkeypatch.setattr(conflict, "_train", fake_train)
+    for name in ("wave_fourier", "wave"):
+        metrics = conflict.run_cell(
+            Cell("lra", name, "default", 0), Context(device="cpu", quick=True)
+        )
+        assert math.isfinite(metrics["rel_l2"])
+    with_features, plain = (
+        any(isinstance(m, FourierFeatures) for m in t.modules()) for t in trained
+    )
+    assert with_features and not plain
+
+
 def test_the_full_grid_runs_core_problems_first_and_heat_50d_last():
     from sciml.bench import get
 
