@@ -328,9 +328,9 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2", records=None) -
     """Judge ``recommend`` on `sciml.bench.summarize` rows (one setting) by ``metric``.
 
     With the ``records`` the rows summarise, each judged problem also gets ``per_seed``:
-    the lowest and highest ratio of ``recommend`` to the best method (where ``recommend``
-    is best: the best other one) seed by seed, on the seeds both have (None without such
-    a seed): how much of ``to_best`` is seed noise.
+    the ratios of ``recommend`` to the best method (where ``recommend`` is best: the best
+    other one) seed by seed, ascending, on the seeds both have (None without such a seed):
+    how much of ``to_best`` is seed noise.
 
     Only problems where ``recommend`` and ``vanilla`` both have records count; the best
     method of a problem is the lowest mean ``metric`` among the methods recorded there
@@ -364,7 +364,7 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2", records=None) -
             "n_methods": len(by_method),
             "seeds": (min(seeds), max(seeds)),
             "best": best,
-            "per_seed": _per_seed_ratio_range(records or [], problem, runner_up, metric),
+            "per_seed": _per_seed_ratios(records or [], problem, runner_up, metric),
         }
     t = RECOMMEND_TARGETS
     within = [p for p, j in judged.items() if j["to_best"] <= t["TO_BEST"]]
@@ -383,11 +383,11 @@ def evaluate_recommend(rows: list[dict], metric: str = "rel_l2", records=None) -
     }
 
 
-def _per_seed_ratio_range(
+def _per_seed_ratios(
     records: list[dict], problem: str, best: str, metric: str
-) -> tuple[float, float] | None:
-    """Lowest and highest ``recommend / best`` ``metric`` ratio over the seeds of
-    ``problem`` that both have in ``records`` (None: no such seed)."""
+) -> tuple[float, ...] | None:
+    """``recommend / best`` ``metric`` ratios, ascending, on the seeds of ``problem`` that
+    both have in ``records`` (None: no such seed)."""
     by_seed = defaultdict(dict)
     for r in records:
         cell, value = r["cell"], r["metrics"].get(metric)
@@ -401,7 +401,7 @@ def _per_seed_ratio_range(
         for v in by_seed.values()
         if "recommend" in v and best in v and v[best] > 0
     ]
-    return (min(ratios), max(ratios)) if ratios else None
+    return tuple(sorted(ratios)) if ratios else None
 
 
 def on_common_seeds(records: list[dict]) -> list[dict]:
@@ -452,7 +452,10 @@ def _recommend_section(result: dict) -> list[str]:
             to_chosen = f"– ({j['chosen']} not recorded)"
         else:
             to_chosen = f"{j['to_chosen']:.2f} ({j['chosen']})"
-        per_seed = "–" if j["per_seed"] is None else "{:.2f}-{:.2f}".format(*j["per_seed"])
+        ratios = j["per_seed"] or ()
+        per_seed = f"{ratios[0]:.2f}-{ratios[-1]:.2f}" if len(ratios) > 1 else "–"
+        if len(ratios) == 1:
+            per_seed = f"{ratios[0]:.2f} (1 seed)"
         lines.append(
             f"| {p} | {j['to_best']:.2f} | {per_seed} | {j['best']} | {j['to_vanilla']:.2f} | "
             f"{to_chosen} | "

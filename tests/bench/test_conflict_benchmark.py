@@ -137,6 +137,9 @@ def test_recommend_is_judged_with_its_per_seed_spread():
     assert "| a | 1.25 | 0.50-2.00 | lra |" in text
     assert "| b | 1.00 | 0.25-1.00 | recommend |" in text
     assert conflict.evaluate_recommend(summarize(records))["problems"]["a"]["per_seed"] is None
+    seed_0 = [r for r in records if r["cell"]["seed"] == 0]
+    one = conflict.evaluate_recommend(summarize(seed_0), records=seed_0)
+    assert "| a | 1.00 | 0.50 (1 seed) | recommend |" in "\n".join(conflict._recommend_section(one))
 
 
 def test_recommend_is_judged_on_the_metric_asked_for():
