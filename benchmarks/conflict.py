@@ -453,9 +453,12 @@ def _recommend_section(result: dict) -> list[str]:
         else:
             to_chosen = f"{j['to_chosen']:.2f} ({j['chosen']})"
         ratios = j["per_seed"] or ()
-        per_seed = f"{ratios[0]:.2f}-{ratios[-1]:.2f}" if len(ratios) > 1 else "–"
-        if len(ratios) == 1:
+        if len(ratios) > 1:
+            per_seed = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+        elif ratios:
             per_seed = f"{ratios[0]:.2f} (1 seed)"
+        else:
+            per_seed = "–"
         lines.append(
             f"| {p} | {j['to_best']:.2f} | {per_seed} | {j['best']} | {j['to_vanilla']:.2f} | "
             f"{to_chosen} | "
@@ -831,6 +834,7 @@ def step_ratios(
     rows = []
     for name, points in ((n, p) for p in point_sets for n in problems):
         budget = replace(BUDGET[False], n_residual=points[0], n_other=points[1])
+        n_losses = len(_problem(name, budget))
         step_seconds("vanilla", name, budget, _adam_config(2, 0, "cpu"), 0)  # warm-up
         times = defaultdict(list)
         for repeat in range(repeats):
@@ -843,7 +847,7 @@ def step_ratios(
             rows.append(
                 {
                     "problem": name,
-                    "K": len(_problem(name, budget)),
+                    "K": n_losses,
                     "points": "{} / {}".format(*points),
                     "method": method,
                     "ms_per_step": 1e3 * median,
